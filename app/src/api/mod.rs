@@ -1,0 +1,5 @@
+//! `#[server]` functions: thin adapters that take the session's `Ctx`, call one service
+//! function and map its error. No rules live here.
+
+pub mod auth;
+pub mod orgs;

@@ -1,0 +1,6 @@
+//! Reusable UI pieces: the management shell (top bar, user menu, Create button), toasts, and
+//! small widgets (fields, badges, pager, dialogs, stepper, copy field).
+
+pub mod shell;
+pub mod toast;
+pub mod ui;

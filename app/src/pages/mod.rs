@@ -1,0 +1,7 @@
+//! One module per page (or group of pages) of the management UI.
+
+pub mod auth;
+pub mod create_org;
+pub mod dashboard;
+pub mod not_found;
+pub mod orgs;

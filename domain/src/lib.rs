@@ -1,0 +1,23 @@
+//! Tollgate's pure domain rules.
+//!
+//! This crate holds validation and business rules shared by the server and the
+//! browser (wasm32) build: identifiers derived from names, validated value
+//! types, versions, roles and permissions, and entity statuses. It performs no
+//! I/O, has no async code, and does not read clocks or randomness.
+
+pub mod accounts;
+pub mod dto;
+pub mod error;
+pub mod ids;
+pub mod names;
+pub mod permissions;
+pub mod status;
+pub mod version;
+
+pub use accounts::{DisplayName, Email, Password};
+pub use error::FieldError;
+pub use ids::id_from_name;
+pub use names::{Description, EntityName};
+pub use permissions::{Permission, Role};
+pub use status::{ApiStatus, ClientStatus, ContractStatus, PlanStatus};
+pub use version::Version;

@@ -1,0 +1,123 @@
+import { test as base, expect, type Page } from '@playwright/test';
+
+export { expect };
+
+/**
+ * Browser-side errors seen during a test. Every test fails if any
+ * `console.error` message (this includes Chromium's "Failed to load resource"
+ * for responses with status >= 400) or uncaught page error was recorded, so a
+ * broken WASM bundle or a panicking hydration can never pass.
+ *
+ * Chromium's automatic /favicon.ico request is the only thing ignored. A test
+ * that deliberately provokes an error can whitelist it with
+ * `consoleGuard.allow(/pattern/)`.
+ */
+export interface ConsoleGuard {
+  /** Everything recorded so far, formatted for the failure message. */
+  readonly errors: readonly string[];
+  /** Ignore recorded errors matching `pattern` in the final check. */
+  allow(pattern: RegExp): void;
+}
+
+export const test = base.extend<{ consoleGuard: ConsoleGuard }>({
+  consoleGuard: [
+    async ({ page }, use) => {
+      const errors: string[] = [];
+      const allowed: RegExp[] = [];
+
+      page.on('console', (msg) => {
+        if (msg.type() !== 'error') return;
+        const loc = msg.location();
+        // Chromium's own favicon probe is not the app's doing.
+        if (/\/favicon\.ico(\?|$)/.test(loc.url)) return;
+        const where = loc.url ? ` (at ${loc.url}:${loc.lineNumber})` : '';
+        errors.push(`console.error: ${msg.text()}${where}`);
+      });
+      page.on('pageerror', (err) => {
+        errors.push(`pageerror: ${err.name}: ${err.message}`);
+      });
+
+      await use({
+        get errors() {
+          return errors;
+        },
+        allow(pattern: RegExp) {
+          allowed.push(pattern);
+        },
+      });
+
+      const unexpected = errors.filter((e) => !allowed.some((re) => re.test(e)));
+      expect(unexpected, 'browser console errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+/** The WASM bundle adds class `hydrated` to <html> from an effect once it hydrated. */
+const HYDRATION_TIMEOUT = 20_000;
+
+/** Wait until the current document has hydrated. */
+export async function waitHydrated(page: Page): Promise<void> {
+  await expect(page.locator('html.hydrated')).toHaveCount(1, { timeout: HYDRATION_TIMEOUT });
+}
+
+/** Load `path` as a new document and wait until it has hydrated. */
+export async function gotoHydrated(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await waitHydrated(page);
+}
+
+export const ADMIN = {
+  email: process.env.TOLLGATE_ADMIN_EMAIL ?? 'admin@tollgate.local',
+  password: process.env.TOLLGATE_ADMIN_PASSWORD ?? 'change-me-now-please',
+};
+
+/** Form fields are located by the start of their label (tolerates "Password *" etc.). */
+export function field(page: Page, label: string) {
+  return page.getByLabel(new RegExp(`^\\s*${escapeRegExp(label)}\\b`));
+}
+
+/** Sign in through /signin and wait until the app navigated away and hydrated. */
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await gotoHydrated(page, '/signin');
+  await field(page, 'Email').fill(email);
+  await field(page, 'Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/signin'));
+  await waitHydrated(page);
+}
+
+export interface NewUser {
+  email: string;
+  displayName: string;
+  password: string;
+}
+
+/** Fill the /signup form and submit it (does not wait for the outcome). */
+export async function fillSignUp(page: Page, user: NewUser): Promise<void> {
+  await gotoHydrated(page, '/signup');
+  await field(page, 'Email').fill(user.email);
+  await field(page, 'Display name').fill(user.displayName);
+  await field(page, 'Password').fill(user.password);
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+}
+
+/** Sign up through /signup and wait until the app navigated away and hydrated. */
+export async function signUp(page: Page, user: NewUser): Promise<void> {
+  await fillSignUp(page, user);
+  await page.waitForURL((url) => !url.pathname.startsWith('/signup'));
+  await waitHydrated(page);
+}
+
+/** `prefix` + a short alphanumeric suffix, unique per call. */
+let counter = 0;
+export function unique(prefix: string): string {
+  counter += 1;
+  const time = Date.now().toString(36).slice(-5);
+  const rand = Math.random().toString(36).slice(2, 5).padEnd(3, '0');
+  return `${prefix}${time}${rand}${counter}`;
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

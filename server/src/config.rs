@@ -1,0 +1,84 @@
+//! Configuration from the environment (with documented defaults) and from `Leptos.toml`.
+
+use leptos::config::LeptosOptions;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tollgate.db?mode=rwc";
+pub const DEFAULT_ADMIN_EMAIL: &str = "admin@tollgate.local";
+pub const DEFAULT_ADMIN_PASSWORD: &str = "change-me-now-please";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    pub admin_name: String,
+    /// `TOLLGATE_COOKIE_SECURE=true` when Tollgate is served over TLS (behind a proxy).
+    pub secure_cookies: bool,
+}
+
+fn env_or(key: &str, default: &str) -> String {
+    std::env::var(key)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+impl Config {
+    pub fn from_env() -> Self {
+        Self {
+            database_url: env_or("DATABASE_URL", DEFAULT_DATABASE_URL),
+            admin_email: env_or("TOLLGATE_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL),
+            admin_password: env_or("TOLLGATE_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
+            admin_name: env_or("TOLLGATE_ADMIN_NAME", "Administrator"),
+            secure_cookies: env_or("TOLLGATE_COOKIE_SECURE", "false") == "true",
+        }
+    }
+
+    pub fn uses_default_admin_credentials(&self) -> bool {
+        self.admin_email == DEFAULT_ADMIN_EMAIL || self.admin_password == DEFAULT_ADMIN_PASSWORD
+    }
+}
+
+/// Leptos' runtime options: `Leptos.toml` in the working directory, overridden by the
+/// `LEPTOS_*` variables that cargo-leptos sets when it runs the server.
+pub fn leptos_options() -> Result<LeptosOptions, leptos::config::errors::LeptosConfigError> {
+    let conf = if std::path::Path::new("Leptos.toml").exists() {
+        leptos::config::get_configuration(Some("Leptos.toml"))?
+    } else {
+        leptos::config::get_configuration(None)?
+    };
+    Ok(conf.leptos_options)
+}
+
+#[cfg(test)]
+mod tests {
+    /// cargo-leptos reads `[[workspace.metadata.leptos]]` in Cargo.toml; the server reads
+    /// Leptos.toml when it runs alone. Every setting in Leptos.toml must match Cargo.toml.
+    #[test]
+    fn leptos_toml_agrees_with_cargo_toml() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let cargo: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let leptos: toml::Table = std::fs::read_to_string(root.join("Leptos.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let from_cargo = cargo["workspace"]["metadata"]["leptos"][0]
+            .as_table()
+            .unwrap();
+        let from_leptos = leptos["package"]["metadata"]["leptos"].as_table().unwrap();
+        assert!(!from_leptos.is_empty());
+        for (key, value) in from_leptos {
+            assert_eq!(
+                Some(value),
+                from_cargo.get(key),
+                "Leptos.toml's `{key}` differs from Cargo.toml's [[workspace.metadata.leptos]]"
+            );
+        }
+        for key in ["output-name", "site-root", "site-pkg-dir", "site-addr"] {
+            assert!(from_leptos.contains_key(key), "Leptos.toml lacks `{key}`");
+        }
+    }
+}

@@ -1,0 +1,11 @@
+#![recursion_limit = "512"]
+
+//! Tollgate's server: configuration, the axum router (Leptos pages, server functions, static
+//! files), sessions and the security middleware. `main.rs` only wires these together.
+
+pub mod config;
+pub mod router;
+pub mod security;
+pub mod session;
+
+pub use router::router;

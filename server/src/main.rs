@@ -1,0 +1,93 @@
+#![recursion_limit = "512"]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::ssr::AppState;
+use server::config::{self, Config};
+use service::sessions::SessionPolicy;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+
+    let config = Config::from_env();
+    let leptos_options = config::leptos_options()?;
+    let addr = leptos_options.site_addr;
+
+    let db = service::db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    if service::accounts::ensure_first_admin(
+        &db,
+        &config.admin_email,
+        &config.admin_name,
+        &config.admin_password,
+    )
+    .await
+    .map_err(|e| format!("cannot create the first administrator: {e}"))?
+    {
+        tracing::info!(email = %config.admin_email, "created the first administrator");
+        if config.uses_default_admin_credentials() {
+            tracing::warn!(
+                "the first administrator uses the default credentials {} / {}: sign in and change them, \
+                 or set TOLLGATE_ADMIN_EMAIL and TOLLGATE_ADMIN_PASSWORD before the first start",
+                config::DEFAULT_ADMIN_EMAIL,
+                config::DEFAULT_ADMIN_PASSWORD
+            );
+        }
+    }
+
+    let sessions = SessionPolicy::default();
+    let purge_db = db.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = service::sessions::purge_expired(&purge_db, sessions).await {
+                tracing::warn!(error = %e, "purging expired sessions failed");
+            }
+        }
+    });
+
+    let state = AppState {
+        db,
+        leptos_options,
+        limiter: Arc::new(service::rate_limit::SignInLimiter::default()),
+        sessions,
+        secure_cookies: config.secure_cookies,
+    };
+    let app = server::router(state);
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    tracing::info!("Tollgate listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,46 @@
+use app::ssr::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use leptos::prelude::provide_context;
+use leptos_axum::{
+    LeptosRoutes, file_and_error_handler_with_context, generate_route_list,
+    handle_server_fns_with_context,
+};
+use tower_http::compression::CompressionLayer;
+
+async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
+    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+}
+
+/// The whole HTTP application: health check, server functions (POST only), Leptos pages, static
+/// files; wrapped in the session, same-origin and security-header middleware.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/{*fn_name}", post(server_fn_handler))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::session::session_layer,
+        ))
+        .layer(middleware::from_fn(crate::security::same_origin_guard))
+        .layer(middleware::from_fn(crate::security::security_headers))
+        .layer(CompressionLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,99 @@
+//! The session middleware: resolves the session cookie to the signed-in user for every request,
+//! sends anonymous page requests to the sign-in page and signed-in ones away from it.
+
+use std::net::SocketAddr;
+
+use app::ssr::{AppState, ClientIp, CurrentUser, SESSION_COOKIE};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+
+fn session_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Pages (not server functions, assets or the health check) need a signed-in user.
+pub fn is_protected_page(path: &str) -> bool {
+    let public = ["/signin", "/signup", "/healthz"];
+    let last = path.rsplit('/').next().unwrap_or_default();
+    !(public.contains(&path)
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || last.contains('.'))
+}
+
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let mut current = CurrentUser::default();
+    if let Some(token) = session_token(&req) {
+        match service::sessions::authenticate(&state.db, &token, state.sessions).await {
+            Ok(Some(ctx)) => {
+                current = CurrentUser {
+                    ctx: Some(ctx),
+                    token: Some(token),
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "session look-up failed");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Tollgate cannot reach its database.",
+                )
+                    .into_response();
+            }
+        }
+    }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let is_page_request = matches!(*req.method(), Method::GET | Method::HEAD);
+    let path = req.uri().path().to_owned();
+    if is_page_request {
+        if current.ctx.is_none() && is_protected_page(&path) {
+            let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            return Redirect::to(&format!(
+                "/signin?next={}",
+                app::components::ui::urlencode(next)
+            ))
+            .into_response();
+        }
+        if current.ctx.is_some() && (path == "/signin" || path == "/signup") {
+            return Redirect::to("/").into_response();
+        }
+    }
+    req.extensions_mut().insert(current);
+    req.extensions_mut().insert(ClientIp(ip));
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn protected_pages() {
+        for (path, expected) in [
+            ("/", true),
+            ("/orgs/ACME", true),
+            ("/signin", false),
+            ("/signup", false),
+            ("/healthz", false),
+            ("/api/sign_in", false),
+            ("/pkg/tollgate.wasm", false),
+            ("/favicon.svg", false),
+        ] {
+            assert_eq!(super::is_protected_page(path), expected, "{path}");
+        }
+    }
+}

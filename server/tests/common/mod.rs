@@ -1,0 +1,258 @@
+//! Test harness: the real router in-process on a fresh database per test (a temporary SQLite
+//! file, or a new database on the PostgreSQL server at `TEST_DATABASE_URL`), with a cookie jar.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use app::ssr::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use leptos::config::LeptosOptions;
+use leptos::server_fn::ServerFn;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use service::sessions::SessionPolicy;
+use tower::ServiceExt;
+
+pub const ORIGIN: &str = "http://127.0.0.1:3000";
+pub const HOST: &str = "127.0.0.1:3000";
+pub const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: DatabaseConnection,
+    pub url: String,
+    pub cookie: Option<String>,
+    pub backend: Backend,
+    dir: Option<PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    pub fn error(&self) -> app::error::AppError {
+        self.json()
+    }
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn state(db: DatabaseConnection) -> AppState {
+    AppState {
+        db,
+        leptos_options: LeptosOptions::builder().output_name("tollgate").build(),
+        limiter: Arc::new(service::rate_limit::SignInLimiter::default()),
+        sessions: SessionPolicy::default(),
+        secure_cookies: false,
+    }
+}
+
+impl TestApp {
+    /// A fresh app, or `None` when PostgreSQL is not reachable and `CI` is not set.
+    pub async fn new(backend: Backend) -> Option<Self> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let (url, dir, pg) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("tollgate-test-{id}"));
+                std::fs::create_dir_all(&dir).unwrap();
+                let url = format!("sqlite://{}/t.db?mode=rwc", dir.display());
+                (url, Some(dir), None)
+            }
+            Backend::Postgres => {
+                let admin_url = pg_admin_url();
+                let admin = match Database::connect(&admin_url).await {
+                    Ok(db) => db,
+                    Err(e) => {
+                        if std::env::var_os("CI").is_some() {
+                            panic!("PostgreSQL at {admin_url} is required when CI is set: {e}");
+                        }
+                        eprintln!("skipped: no PostgreSQL at {admin_url} ({e})");
+                        return None;
+                    }
+                };
+                let name = format!("tollgate_t_{id}");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .unwrap();
+                admin.close().await.ok();
+                let base = admin_url
+                    .rsplit_once('/')
+                    .map_or(admin_url.as_str(), |(b, _)| b);
+                (
+                    format!("{base}/{name}"),
+                    None,
+                    Some((admin_url.clone(), name)),
+                )
+            }
+        };
+        let db = service::db::connect(&url).await.expect("database");
+        let router = server::router(state(db.clone()));
+        Some(Self {
+            router,
+            db,
+            url,
+            cookie: None,
+            backend,
+            dir,
+            pg,
+        })
+    }
+
+    /// Drops the pool and the router and starts again on the same database (a server restart).
+    pub async fn restart(&mut self) {
+        let old = std::mem::replace(&mut self.db, service::db::connect(&self.url).await.unwrap());
+        old.close().await.ok();
+        self.router = server::router(state(self.db.clone()));
+    }
+
+    pub async fn cleanup(self) {
+        self.db.close().await.ok();
+        if let Some(dir) = self.dir {
+            std::fs::remove_dir_all(dir).ok();
+        }
+        if let Some((admin_url, name)) = self.pg {
+            if let Ok(admin) = Database::connect(&admin_url).await {
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                    .await
+                    .ok();
+                admin.close().await.ok();
+            }
+        }
+    }
+
+    pub async fn send(&mut self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        for c in headers.get_all(header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            if let Some(rest) = c.strip_prefix("tollgate_session=") {
+                let value = rest.split(';').next().unwrap();
+                self.cookie = (!value.is_empty()).then(|| format!("tollgate_session={value}"));
+            }
+        }
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+
+    fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, HOST);
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let req = self.request("GET", path).body(Body::empty()).unwrap();
+        self.send(req).await
+    }
+
+    /// A same-origin form POST, as the browser sends for a server function.
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let req = self
+            .request("POST", path)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(serde_urlencoded::to_string(form).unwrap()))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Calls the server function `F` with form fields.
+    pub async fn call<F: ServerFn>(&mut self, form: &[(&str, &str)]) -> Reply {
+        self.post_form(F::PATH, form).await
+    }
+
+    pub async fn sign_up(&mut self, email: &str, name: &str) -> Reply {
+        use app::api::auth::SignUp;
+        self.call::<SignUp>(&[
+            ("email", email),
+            ("display_name", name),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
+        use app::api::auth::SignIn;
+        self.call::<SignIn>(&[("email", email), ("password", password), ("next", "/")])
+            .await
+    }
+
+    pub async fn sign_out(&mut self) -> Reply {
+        use app::api::auth::SignOut;
+        self.call::<SignOut>(&[]).await
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let row = self
+            .db
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {table}"),
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    }
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let mut $app = common::TestApp::new(common::Backend::Sqlite).await.unwrap();
+                $body
+                $app.cleanup().await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(mut $app) = common::TestApp::new(common::Backend::Postgres).await else {
+                    return;
+                };
+                $body
+                $app.cleanup().await;
+            }
+        }
+    };
+}

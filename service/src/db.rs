@@ -1,0 +1,66 @@
+//! Connecting to the database (SQLite or PostgreSQL) and running the migrations.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm_migration::MigratorTrait;
+
+use crate::migration::Migrator;
+
+/// Opens a pool for `url` (`sqlite://path?mode=rwc` or `postgres://…`) and brings the schema up
+/// to date. SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on; the folder of
+/// the database file is created when missing.
+pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let mut opts = ConnectOptions::new(url.to_owned());
+    opts.sqlx_logging(false)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10));
+    if url.starts_with("sqlite:") {
+        if let Some(dir) = sqlite_dir(url) {
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        opts.max_connections(8).map_sqlx_sqlite_opts(|o| {
+            o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    } else {
+        opts.max_connections(16);
+    }
+    let db = Database::connect(opts).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// The folder that holds a SQLite database file, if the URL names a file.
+fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()?;
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    std::path::Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(|p| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_dir;
+
+    #[test]
+    fn sqlite_dir_of_urls() {
+        assert_eq!(
+            sqlite_dir("sqlite://data/tollgate.db?mode=rwc"),
+            Some("data".into())
+        );
+        assert_eq!(sqlite_dir("sqlite://t.db"), None);
+        assert_eq!(sqlite_dir("sqlite::memory:"), None);
+    }
+}

@@ -1,0 +1,31 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_versions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: String,
+    pub api_id: String,
+    pub version: String,
+    /// `domain::ApiStatus::as_str`.
+    pub status: String,
+    pub created_by: String,
+    pub created_on: super::Timestamp,
+    pub modified_by: String,
+    pub modified_on: super::Timestamp,
+    pub endpoint_url: Option<String>,
+    pub endpoint_type: String,
+    pub content_type: String,
+    pub public_api: bool,
+    pub definition: Option<String>,
+    pub definition_type: Option<String>,
+    pub extended_description: String,
+    pub published_on: Option<super::Timestamp>,
+    pub retired_on: Option<super::Timestamp>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "client_versions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub org_id: String,
+    pub client_id: String,
+    pub version: String,
+    /// `domain::ClientStatus::as_str`.
+    pub status: String,
+    pub created_by: String,
+    pub created_on: super::Timestamp,
+    pub modified_by: String,
+    pub modified_on: super::Timestamp,
+    pub api_key: String,
+    /// SHA-256 (hex) of `api_key`, for the gateway's look-ups.
+    pub api_key_hash: String,
+    pub registered_on: Option<super::Timestamp>,
+    pub retired_on: Option<super::Timestamp>,
+    pub changed_since_registration: bool,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

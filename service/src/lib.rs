@@ -1,0 +1,25 @@
+//! Tollgate's service layer. Every use case is a function taking the database, a [`Ctx`] (who is
+//! asking) and validated input; it checks permissions object by object, writes in one
+//! transaction together with its Change Log entry, and returns DTOs from `domain::dto`.
+//! sea-orm entities never leave this crate.
+
+pub mod accounts;
+pub mod audit;
+pub mod authz;
+mod ctx;
+pub mod db;
+pub mod entities;
+mod error;
+pub mod members;
+pub mod migration;
+pub mod organizations;
+pub mod rate_limit;
+pub mod sessions;
+
+pub use ctx::Ctx;
+pub use error::{Error, Result};
+
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+pub use sea_orm::DatabaseConnection;

@@ -1,0 +1,206 @@
+//! Organization members: add an existing user with a role, change a role, remove a member.
+//! Needs orgAdmin; an organization always keeps at least one owner.
+
+use domain::dto::MemberDto;
+use domain::{Email, Permission, Role};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use crate::audit::{self, EntityType, Entry};
+use crate::entities::{membership, user};
+use crate::{Ctx, Error, Result, accounts, authz, now};
+
+pub async fn list(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Vec<MemberDto>> {
+    authz::require(db, ctx, org_id, Permission::OrgView).await?;
+    let rows = membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .order_by_asc(membership::Column::CreatedOn)
+        .all(db)
+        .await?;
+    let users: std::collections::HashMap<String, user::Model> = user::Entity::find()
+        .filter(user::Column::Id.is_in(rows.iter().map(|m| m.user_id.clone())))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.clone(), u))
+        .collect();
+    let mut members: Vec<MemberDto> = rows
+        .into_iter()
+        .filter_map(|m| {
+            let u = users.get(&m.user_id)?;
+            Some(MemberDto {
+                user_id: m.user_id,
+                email: u.email.clone(),
+                display_name: u.display_name.clone(),
+                role: Role::parse(&m.role)?,
+                since: m.created_on,
+            })
+        })
+        .collect();
+    members.sort_by(|a, b| {
+        a.role
+            .cmp(&b.role)
+            .then(a.display_name.cmp(&b.display_name))
+    });
+    Ok(members)
+}
+
+fn role_entry<'a>(org_id: &'a str, what: &'a str, summary: String) -> Entry<'a> {
+    Entry {
+        org_id,
+        entity_type: EntityType::Organization,
+        entity_id: org_id,
+        entity_version: None,
+        what,
+        summary,
+        changes: vec![],
+    }
+}
+
+/// Adds the user with `email` to the organization with `role`.
+pub async fn add(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    email: &str,
+    role: Role,
+) -> Result<()> {
+    let email = Email::parse(email)?;
+    let txn = db.begin().await?;
+    authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
+    let Some(u) = accounts::find_by_email(&txn, email.as_str()).await? else {
+        return Err(Error::invalid(
+            "email",
+            "No user with this email address exists.",
+        ));
+    };
+    if membership::Entity::find_by_id((org_id.to_owned(), u.id.clone()))
+        .one(&txn)
+        .await?
+        .is_some()
+    {
+        return Err(Error::conflict(
+            "email",
+            format!("{} is already a member.", u.email),
+        ));
+    }
+    membership::Entity::insert(membership::ActiveModel {
+        org_id: Set(org_id.to_owned()),
+        user_id: Set(u.id.clone()),
+        role: Set(role.as_str().to_owned()),
+        created_on: Set(now()),
+    })
+    .exec_without_returning(&txn)
+    .await?;
+    audit::record(
+        &txn,
+        ctx,
+        role_entry(
+            org_id,
+            "Grant",
+            format!("Granted {} to {}", role.label(), u.email),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn owner_count(db: &impl ConnectionTrait, org_id: &str) -> Result<u64> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .count(db)
+        .await?)
+}
+
+async fn find_member(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    user_id: &str,
+) -> Result<(membership::Model, user::Model)> {
+    let not_found =
+        || Error::NotFound("That user is not a member of this organization.".to_owned());
+    let m = membership::Entity::find_by_id((org_id.to_owned(), user_id.to_owned()))
+        .one(db)
+        .await?
+        .ok_or_else(not_found)?;
+    let u = accounts::get(db, user_id).await?.ok_or_else(not_found)?;
+    Ok((m, u))
+}
+
+const LAST_OWNER: &str = "An organization must keep at least one owner.";
+
+pub async fn change_role(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    user_id: &str,
+    role: Role,
+) -> Result<()> {
+    let txn = db.begin().await?;
+    authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
+    let (m, u) = find_member(&txn, org_id, user_id).await?;
+    let old = Role::parse(&m.role);
+    if old == Some(role) {
+        return Ok(());
+    }
+    if old == Some(Role::Owner) && owner_count(&txn, org_id).await? <= 1 {
+        return Err(Error::conflict("role", LAST_OWNER));
+    }
+    let mut active: membership::ActiveModel = m.into();
+    active.role = Set(role.as_str().to_owned());
+    active.update(&txn).await?;
+    if let Some(old) = old {
+        audit::record(
+            &txn,
+            ctx,
+            role_entry(
+                org_id,
+                "Revoke",
+                format!("Revoked {} from {}", old.label(), u.email),
+            ),
+        )
+        .await?;
+    }
+    audit::record(
+        &txn,
+        ctx,
+        role_entry(
+            org_id,
+            "Grant",
+            format!("Granted {} to {}", role.label(), u.email),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+pub async fn remove(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, user_id: &str) -> Result<()> {
+    let txn = db.begin().await?;
+    authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
+    let (m, u) = find_member(&txn, org_id, user_id).await?;
+    let old = Role::parse(&m.role);
+    if old == Some(Role::Owner) && owner_count(&txn, org_id).await? <= 1 {
+        return Err(Error::conflict("", LAST_OWNER));
+    }
+    membership::Entity::delete_by_id((org_id.to_owned(), user_id.to_owned()))
+        .exec(&txn)
+        .await?;
+    let label = old.map_or("membership", Role::label);
+    audit::record(
+        &txn,
+        ctx,
+        role_entry(
+            org_id,
+            "Revoke",
+            format!("Revoked {label} from {}", u.email),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Schema migrations, run at server start (`Migrator::up`). Every migration is portable between
+//! SQLite and PostgreSQL: only sea-query column types, no backend-specific SQL.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,123 @@
+//! Server-side sessions. The browser holds a 256-bit random secret in an HttpOnly cookie; the
+//! database holds only its SHA-256, with idle and absolute expiry. Sessions survive restarts.
+
+use std::time::Duration;
+
+use rand::RngCore;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    QueryFilter,
+};
+use sha2::{Digest, Sha256};
+
+use crate::entities::{session, user};
+use crate::{Ctx, Result, now};
+
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    /// A session unused for this long ends.
+    pub idle: Duration,
+    /// A session ends this long after sign-in, used or not.
+    pub absolute: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle: Duration::from_secs(8 * 3600),
+            absolute: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+/// How often `last_seen_on` is written at most (saves a write per request).
+const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn delta(d: Duration) -> chrono::TimeDelta {
+    chrono::TimeDelta::from_std(d).unwrap_or(chrono::TimeDelta::MAX)
+}
+
+/// Starts a new session for `user_id` and returns the secret for the cookie.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    policy: SessionPolicy,
+) -> Result<String> {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = hex::encode(bytes);
+    let at = now();
+    session::ActiveModel {
+        id: Set(hash_token(&token)),
+        user_id: Set(user_id.to_owned()),
+        created_on: Set(at),
+        last_seen_on: Set(at),
+        expires_on: Set(at + delta(policy.absolute)),
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// Resolves a cookie secret to the signed-in user, or `None` when it is unknown or expired
+/// (expired sessions are deleted).
+pub async fn authenticate(
+    db: &impl ConnectionTrait,
+    token: &str,
+    policy: SessionPolicy,
+) -> Result<Option<Ctx>> {
+    let Some(s) = session::Entity::find_by_id(hash_token(token))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let at = now();
+    if at >= s.expires_on || at - s.last_seen_on >= delta(policy.idle) {
+        session::Entity::delete_by_id(s.id).exec(db).await?;
+        return Ok(None);
+    }
+    let Some(u) = user::Entity::find_by_id(s.user_id.clone()).one(db).await? else {
+        return Ok(None);
+    };
+    if at - s.last_seen_on >= TOUCH_EVERY {
+        let id = s.id.clone();
+        let mut active: session::ActiveModel = s.into();
+        active.last_seen_on = Set(at);
+        active.update(db).await?;
+        tracing::trace!(session = %&id[..8], "session touched");
+    }
+    Ok(Some(Ctx {
+        user_id: u.id,
+        email: u.email,
+        display_name: u.display_name,
+        is_admin: u.is_admin,
+        portal_only: u.portal_only,
+    }))
+}
+
+/// Ends the session behind `token` (sign out). Unknown tokens are ignored.
+pub async fn revoke(db: &impl ConnectionTrait, token: &str) -> Result<()> {
+    session::Entity::delete_by_id(hash_token(token))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes every expired session; run periodically.
+pub async fn purge_expired(db: &impl ConnectionTrait, policy: SessionPolicy) -> Result<u64> {
+    let at = now();
+    let res = session::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(session::Column::ExpiresOn.lte(at))
+                .add(session::Column::LastSeenOn.lte(at - delta(policy.idle))),
+        )
+        .exec(db)
+        .await?;
+    Ok(res.rows_affected)
+}
