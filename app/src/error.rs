@@ -112,3 +112,16 @@ mod server {
         }
     }
 }
+
+impl AppError {
+    /// One message for places that show a single line (a summary step, a toast).
+    pub fn message(&self) -> String {
+        match self {
+            AppError::Invalid(errors) => errors
+                .first()
+                .map_or_else(|| self.to_string(), |e| e.message.clone()),
+            AppError::Conflict(e) => e.message.clone(),
+            other => other.to_string(),
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Tollgate's UI: the Leptos app (pages, components, router), its `#[server]` functions and
 //! the error they return. Compiled with `ssr` into the server and with `hydrate` into WASM.
 
-#![recursion_limit = "256"]
+#![recursion_limit = "512"]
 
 pub mod api;
 pub mod components;
@@ -15,11 +15,14 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
+use crate::api::catalog::Kind;
 use crate::components::shell::{CurrentUser, ManagementShell};
 use crate::components::toast::provide_toasts;
 use crate::pages::auth::{SignInPage, SignUpPage};
+use crate::pages::create_entity::{CreateApiWizard, CreateClientWizard, CreatePlanWizard};
 use crate::pages::create_org::CreateOrgWizard;
 use crate::pages::dashboard::Dashboard;
+use crate::pages::entities::{ApiPage, ClientPage, EntityListPage, PlanPage};
 use crate::pages::not_found::NotFound;
 use crate::pages::orgs::{OrgListPage, OrgPage};
 
@@ -90,6 +93,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/orgs/:org") view=OrgPage />
                     <Route path=path!("/orgs/:org/:tab") view=OrgPage />
                     <Route path=path!("/create/organization") view=CreateOrgWizard />
+                    <Route path=path!("/create/client") view=CreateClientWizard />
+                    <Route path=path!("/create/api") view=CreateApiWizard />
+                    <Route path=path!("/create/plan") view=CreatePlanWizard />
+                    <Route path=path!("/clients") view=|| view! { <EntityListPage kind=Kind::Client /> } />
+                    <Route path=path!("/apis") view=|| view! { <EntityListPage kind=Kind::Api /> } />
+                    <Route path=path!("/plans") view=|| view! { <EntityListPage kind=Kind::Plan /> } />
+                    <Route path=path!("/orgs/:org/clients/:id/:version") view=ClientPage />
+                    <Route path=path!("/orgs/:org/clients/:id/:version/:tab") view=ClientPage />
+                    <Route path=path!("/orgs/:org/apis/:id/:version") view=ApiPage />
+                    <Route path=path!("/orgs/:org/apis/:id/:version/:tab") view=ApiPage />
+                    <Route path=path!("/orgs/:org/plans/:id/:version") view=PlanPage />
+                    <Route path=path!("/orgs/:org/plans/:id/:version/:tab") view=PlanPage />
                 </ParentRoute>
             </Routes>
         </Router>

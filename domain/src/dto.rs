@@ -95,3 +95,97 @@ pub struct AuditEntryDto {
     pub summary: String,
     pub changes: Vec<FieldChange>,
 }
+
+/// One version in a list row or a version switcher.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub version: String,
+    /// The status's storage string (`ClientStatus::as_str` etc.).
+    pub status: String,
+}
+
+/// A client, API or plan in a list: name, versions with status, description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntitySummary {
+    pub org_id: String,
+    pub org_name: String,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// Newest first.
+    pub versions: Vec<VersionSummary>,
+}
+
+/// What the header of a client, API or plan page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EntityHeader {
+    pub org_id: String,
+    pub org_name: String,
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    /// Every version, newest first.
+    pub versions: Vec<VersionSummary>,
+    pub created_by: String,
+    pub created_on: DateTime<Utc>,
+    /// The caller's permissions in the organization.
+    pub permissions: Vec<Permission>,
+}
+
+impl EntityHeader {
+    pub fn can(&self, p: Permission) -> bool {
+        self.permissions.contains(&p)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientVersionDetail {
+    pub header: EntityHeader,
+    pub status: crate::ClientStatus,
+    /// Registered and changed since registration.
+    pub unpublished_changes: bool,
+    pub api_key: String,
+    pub pending_approvals: u64,
+    pub active_contracts: u64,
+    pub policy_count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiVersionDetail {
+    pub header: EntityHeader,
+    pub status: crate::ApiStatus,
+    pub endpoint_url: Option<String>,
+    pub public_api: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanVersionDetail {
+    pub header: EntityHeader,
+    pub status: crate::PlanStatus,
+    pub locked_on: Option<DateTime<Utc>>,
+}
+
+/// A contract of a client version with an API version through a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractDto {
+    pub id: i64,
+    pub api_org_id: String,
+    pub api_org_name: String,
+    pub api_id: String,
+    pub api_name: String,
+    pub api_version: String,
+    pub plan_id: String,
+    pub plan_version: String,
+    pub status: crate::ContractStatus,
+    pub created_on: DateTime<Utc>,
+}
+
+/// A policy attached to a client, plan or API version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyDto {
+    pub id: i64,
+    pub definition_id: String,
+    pub order: i32,
+    pub configuration: String,
+}

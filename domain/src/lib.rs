@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod dto;
+pub mod endpoint;
 pub mod error;
 pub mod ids;
 pub mod names;
@@ -15,6 +16,7 @@ pub mod status;
 pub mod version;
 
 pub use accounts::{DisplayName, Email, Password};
+pub use endpoint::EndpointUrl;
 pub use error::FieldError;
 pub use ids::id_from_name;
 pub use names::{Description, EntityName};

@@ -4,8 +4,11 @@
 //! sea-orm entities never leave this crate.
 
 pub mod accounts;
+pub mod apis;
 pub mod audit;
 pub mod authz;
+mod catalog;
+pub mod clients;
 mod ctx;
 pub mod db;
 pub mod entities;
@@ -13,9 +16,11 @@ mod error;
 pub mod members;
 pub mod migration;
 pub mod organizations;
+pub mod plans;
 pub mod rate_limit;
 pub mod sessions;
 
+pub use catalog::EntityRef;
 pub use ctx::Ctx;
 pub use error::{Error, Result};
 

@@ -2,4 +2,5 @@
 //! function and map its error. No rules live here.
 
 pub mod auth;
+pub mod catalog;
 pub mod orgs;

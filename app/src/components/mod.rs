@@ -2,5 +2,6 @@
 //! small widgets (fields, badges, pager, dialogs, stepper, copy field).
 
 pub mod shell;
+pub mod status;
 pub mod toast;
 pub mod ui;

@@ -72,6 +72,9 @@ fn TopBar(user: UserDto) -> impl IntoView {
             <nav class="topbar__nav" aria-label="Main">
                 <A href="/" exact=true>"Dashboard"</A>
                 <A href="/orgs">"Organizations"</A>
+                <A href="/apis">"APIs"</A>
+                <A href="/clients">"Clients"</A>
+                <A href="/plans">"Plans"</A>
             </nav>
             <div class="topbar__right">
                 <UserMenu user />

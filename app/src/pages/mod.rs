@@ -1,7 +1,9 @@
 //! One module per page (or group of pages) of the management UI.
 
 pub mod auth;
+pub mod create_entity;
 pub mod create_org;
 pub mod dashboard;
+pub mod entities;
 pub mod not_found;
 pub mod orgs;

@@ -1,11 +1,12 @@
 //! Organizations: the list, and the organization page with its tabs (each tab has its URL).
 
-use domain::dto::{DEFAULT_PAGE_SIZE, MemberDto, OrgDetail};
+use domain::dto::{AuditEntryDto, DEFAULT_PAGE_SIZE, MemberDto, OrgDetail, Page};
 use domain::{Description, Permission, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::api::catalog::Kind;
 use crate::api::orgs::{
     AddMember, ChangeMemberRole, RemoveMember, UpdateOrgDescription, get_org, list_members,
     list_orgs, org_change_log,
@@ -15,6 +16,8 @@ use crate::components::ui::{
     Badge, ConfirmDialog, EmptyState, ErrorAlert, LoadError, Pager, SkeletonRows, described_by,
     format_date, format_time,
 };
+use crate::error::AppError;
+use crate::pages::entities::EntityTable;
 
 /// A filterable, paged table of the caller's organizations.
 #[component]
@@ -129,6 +132,9 @@ pub fn OrgPage() -> impl IntoView {
                             <OrgTabs org_id=o.with_value(|o| o.id.clone()) tab />
                             {move || match tab.get().as_str() {
                                 "members" => view! { <MembersTab org=o.get_value() /> }.into_any(),
+                                "apis" => view! { <OrgEntities kind=Kind::Api org=o.with_value(|o| o.id.clone()) /> }.into_any(),
+                                "clients" => view! { <OrgEntities kind=Kind::Client org=o.with_value(|o| o.id.clone()) /> }.into_any(),
+                                "plans" => view! { <OrgEntities kind=Kind::Plan org=o.with_value(|o| o.id.clone()) /> }.into_any(),
                                 "changelog" => view! { <ChangeLogTab org_id=o.with_value(|o| o.id.clone()) /> }.into_any(),
                                 "" => view! { <OverviewTab org=o.get_value() /> }.into_any(),
                                 _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
@@ -221,6 +227,20 @@ fn OrgTabs(org_id: String, tab: Memo<String>) -> impl IntoView {
                 }
             }).collect_view()}
         </nav>
+    }
+}
+
+#[component]
+fn OrgEntities(kind: Kind, org: String) -> impl IntoView {
+    view! {
+        <section class="card">
+            <div class="card__header">
+                <h2 class="card__title">{kind.plural()}</h2>
+            </div>
+            <div class="card__body">
+                <EntityTable kind org />
+            </div>
+        </section>
     }
 }
 
@@ -407,9 +427,9 @@ fn MembersTab(org: OrgDetail) -> impl IntoView {
     }
 }
 
-/// The Change Log table: who, what, when, and field-level before/after.
+/// The organization's Change Log.
 #[component]
-pub fn ChangeLogTab(org_id: String) -> impl IntoView {
+fn ChangeLogTab(org_id: String) -> impl IntoView {
     let page = RwSignal::new(1u64);
     let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
     let org_id = StoredValue::new(org_id);
@@ -417,6 +437,16 @@ pub fn ChangeLogTab(org_id: String) -> impl IntoView {
         move || (page.get(), per_page.get()),
         move |(p, n)| org_change_log(org_id.get_value(), p, n),
     );
+    view! { <ChangeLogTable entries page per_page /> }
+}
+
+/// A Change Log table: who, what, when, and field-level before/after; paged.
+#[component]
+pub fn ChangeLogTable(
+    entries: Resource<Result<Page<AuditEntryDto>, AppError>>,
+    page: RwSignal<u64>,
+    per_page: RwSignal<u64>,
+) -> impl IntoView {
     let total = Signal::derive(move || entries.get().and_then(Result::ok).map_or(0, |p| p.total));
     view! {
         <section class="card">

@@ -1,0 +1,585 @@
+//! Clients, APIs and plans: the list tables (dashboard, top navigation, organization tabs) and the
+//! pages of one version (`/orgs/{org}/{clients|apis|plans}/{id}/{version}[/{tab}]`).
+
+use domain::dto::{ClientVersionDetail, DEFAULT_PAGE_SIZE, EntityHeader, EntitySummary};
+use domain::{Description, Permission};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+
+use crate::api::catalog::{
+    Kind, UpdateEntityDescription, client_contracts, client_policies, entity_change_log,
+    get_api_version, get_client_version, get_plan_version, list_entities,
+};
+use crate::components::status::StatusBadge;
+use crate::components::toast::use_toasts;
+use crate::components::ui::{
+    CopyField, EmptyState, ErrorAlert, LoadError, Pager, SkeletonRows, described_by, format_date,
+};
+use crate::pages::orgs::ChangeLogTable;
+
+/// A filterable, paged table of clients, APIs or plans (all the caller may view, or one
+/// organization's). The empty state offers the matching Create wizard.
+#[component]
+pub fn EntityTable(kind: Kind, #[prop(optional)] org: Option<String>) -> impl IntoView {
+    let filter = RwSignal::new(String::new());
+    let page = RwSignal::new(1u64);
+    let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
+    let org = StoredValue::new(org);
+    let items = Resource::new(|| (), move |_| list_entities(kind, org.get_value()));
+    let matching = move || {
+        let needle = filter.get().trim().to_lowercase();
+        items
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e: &EntitySummary| {
+                needle.is_empty()
+                    || e.name.to_lowercase().contains(&needle)
+                    || e.description.to_lowercase().contains(&needle)
+                    || e.org_name.to_lowercase().contains(&needle)
+            })
+            .collect::<Vec<_>>()
+    };
+    let total = Signal::derive(move || matching().len() as u64);
+    let create_href = move || match org.get_value() {
+        Some(o) => format!("/create/{}?org={o}", kind.noun().to_lowercase()),
+        None => format!("/create/{}", kind.noun().to_lowercase()),
+    };
+    let show_org = org.with_value(Option::is_none);
+    view! {
+        <div class="list-toolbar">
+            <input
+                class="input filter-input"
+                type="search"
+                placeholder=format!("Filter {}", kind.plural().to_lowercase())
+                aria-label=format!("Filter {}", kind.plural().to_lowercase())
+                prop:value=move || filter.get()
+                on:input=move |ev| {
+                    filter.set(event_target_value(&ev));
+                    page.set(1);
+                }
+            />
+        </div>
+        <Transition fallback=|| view! { <SkeletonRows /> }>
+            {move || Suspend::new(async move {
+                match items.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(all) if all.is_empty() => view! {
+                        <EmptyState message=format!("No {} yet.", kind.plural().to_lowercase())>
+                            <a href=create_href()>{format!("Click here to create a new {}", kind.noun())}</a>
+                        </EmptyState>
+                    }.into_any(),
+                    Ok(_) => view! {
+                        <div class="table-wrap">
+                            <table class="table">
+                                <thead><tr>
+                                    <th>"Name"</th>
+                                    {show_org.then(|| view! { <th>"Organization"</th> })}
+                                    <th>"Versions"</th>
+                                    <th>"Description"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {move || {
+                                        let (p, n) = (page.get(), per_page.get());
+                                        let rows: Vec<_> = matching().into_iter().skip(((p - 1) * n) as usize).take(n as usize).collect();
+                                        if rows.is_empty() {
+                                            return view! { <tr><td colspan="4" class="muted">"Nothing matches the filter."</td></tr> }.into_any();
+                                        }
+                                        rows.into_iter().map(|e| {
+                                            let latest = e.versions.first().map(|v| v.version.clone()).unwrap_or_default();
+                                            view! {
+                                                <tr>
+                                                    <td><a href=kind.page_url(&e.org_id, &e.id, &latest)>{e.name.clone()}</a></td>
+                                                    {show_org.then(|| view! { <td><a href=format!("/orgs/{}", e.org_id)>{e.org_name.clone()}</a></td> })}
+                                                    <td>
+                                                        <div class="row">
+                                                            {e.versions.iter().map(|v| view! {
+                                                                <a class="version-chip" href=kind.page_url(&e.org_id, &e.id, &v.version)>
+                                                                    <span class="mono">{v.version.clone()}</span>
+                                                                    <StatusBadge status=v.status.clone() />
+                                                                </a>
+                                                            }).collect_view()}
+                                                        </div>
+                                                    </td>
+                                                    <td class="muted">{e.description.clone()}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view().into_any()
+                                    }}
+                                </tbody>
+                            </table>
+                        </div>
+                        <Pager page per_page total />
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/clients`, `/apis`, `/plans`: everything of that kind the caller may view.
+#[component]
+pub fn EntityListPage(kind: Kind) -> impl IntoView {
+    view! {
+        <Title text=format!("{} · Tollgate", kind.plural()) />
+        <div class="page-header row">
+            <h1 class="page-title">{kind.plural()}</h1>
+            <span class="spacer"></span>
+            <a class="btn btn--primary" href=format!("/create/{}", kind.noun().to_lowercase())>
+                {format!("Create {}", if kind == Kind::Api { "API" } else if kind == Kind::Client { "Client" } else { "Plan" })}
+            </a>
+        </div>
+        <section class="card">
+            <div class="card__body">
+                <EntityTable kind />
+            </div>
+        </section>
+    }
+}
+
+/// The header of a client, API or plan page: "Organization / Name", description (editable in
+/// place with the edit permission), version switcher and status.
+#[component]
+fn EntityHeaderView(
+    kind: Kind,
+    header: EntityHeader,
+    status: String,
+    reload: RwSignal<u32>,
+    #[prop(default = None)] extra_badge: Option<(&'static str, &'static str)>,
+) -> impl IntoView {
+    let edit_permission = match kind {
+        Kind::Client => Permission::ClientEdit,
+        Kind::Api => Permission::ApiEdit,
+        Kind::Plan => Permission::PlanEdit,
+    };
+    let can_edit = header.can(edit_permission);
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(header.description.clone());
+    let save = ServerAction::<UpdateEntityDescription>::new();
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            editing.set(false);
+            toasts.success("Description saved.");
+            reload.update(|n| *n += 1);
+        }
+    });
+    let local_error =
+        Signal::derive(move || Description::parse(&draft.get()).err().map(|e| e.message));
+    let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let navigate = use_navigate();
+    let h = StoredValue::new(header.clone());
+    let description = header.description.clone();
+    view! {
+        <div class="page-header">
+            <h1 class="page-title">
+                <a href=format!("/orgs/{}", header.org_id)>{header.org_name.clone()}</a>
+                " / "
+                {header.name.clone()}
+            </h1>
+            <Show when=move || editing.get() fallback=move || {
+                let description = description.clone();
+                view! {
+                    <p class=if description.is_empty() { "muted" } else { "" }>
+                        {if description.is_empty() { "No description".to_owned() } else { description.clone() }}
+                        {can_edit.then(|| view! {
+                            " "
+                            <button class="btn btn--ghost btn--sm" on:click=move |_| editing.set(true)>"Edit description"</button>
+                        })}
+                    </p>
+                }
+            }>
+                <div class="field">
+                    <label class="field__label" for="entity-description">"Description"</label>
+                    <textarea class="textarea" id="entity-description" aria-describedby=described_by("entity-description")
+                        prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+                    <p class="field__error" id="entity-description-error" role="alert">
+                        {move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("description")))}
+                    </p>
+                </div>
+                <ErrorAlert error=server_error />
+                <div class="row">
+                    <button class="btn btn--primary btn--sm" disabled=move || save.pending().get() || local_error.get().is_some()
+                        on:click=move |_| { save.dispatch(UpdateEntityDescription { kind, org: h.with_value(|h| h.org_id.clone()), id: h.with_value(|h| h.id.clone()), description: draft.get() }); }>
+                        "Save"
+                    </button>
+                    <button class="btn btn--secondary btn--sm" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+            <div class="page-subtitle">
+                <span class="mono version-current" title="Version">{header.version.clone()}</span>
+                <label class="version-switcher">
+                    <span class="visually-hidden">"Change version"</span>
+                    <select class="select" aria-label="Change version" on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        navigate(&h.with_value(|h| kind.page_url(&h.org_id, &h.id, &v)), Default::default());
+                    }>
+                        {header.versions.iter().map(|v| {
+                            let selected = v.version == header.version;
+                            view! { <option value=v.version.clone() selected=selected>{format!("Change v… {}", v.version)}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <StatusBadge status />
+                {extra_badge.map(|(label, modifier)| view! { <crate::components::ui::Badge label modifier /> })}
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn EntityTabs(
+    base: String,
+    tabs: &'static [(&'static str, &'static str)],
+    #[prop(into)] tab: Signal<String>,
+) -> impl IntoView {
+    view! {
+        <nav class="tabs" aria-label="Sections">
+            {tabs.iter().map(|(slug, label)| {
+                let href = if slug.is_empty() { base.clone() } else { format!("{base}/{slug}") };
+                let slug = *slug;
+                view! { <a class="tab" href=href aria-current=move || (tab.get() == slug).then_some("page")>{*label}</a> }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+struct RouteParams {
+    org: Memo<String>,
+    id: Memo<String>,
+    version: Memo<String>,
+    tab: Memo<String>,
+}
+
+fn route_params() -> RouteParams {
+    let params = use_params_map();
+    let get = move |k: &'static str| Memo::new(move |_| params.read().get(k).unwrap_or_default());
+    RouteParams {
+        org: get("org"),
+        id: get("id"),
+        version: get("version"),
+        tab: get("tab"),
+    }
+}
+
+const CLIENT_TABS: &[(&str, &str)] = &[
+    ("", "Overview"),
+    ("contracts", "Contracts"),
+    ("policies", "Policies"),
+    ("metrics", "Metrics"),
+    ("changelog", "Change Log"),
+];
+
+/// `/orgs/{org}/clients/{id}/{version}[/{tab}]`.
+#[component]
+pub fn ClientPage() -> impl IntoView {
+    let p = route_params();
+    let reload = RwSignal::new(0u32);
+    let detail = Resource::new(
+        move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
+        |(o, c, v, _)| get_client_version(o, c, v),
+    );
+    let tab = p.tab;
+    view! {
+        <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(d) => {
+                        let h = d.header.clone();
+                        let base = Kind::Client.page_url(&h.org_id, &h.id, &h.version);
+                        let unpublished = d.unpublished_changes.then_some(("Unpublished Changes", "unpublished"));
+                        let d = StoredValue::new(d);
+                        view! {
+                            <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
+                            <EntityHeaderView kind=Kind::Client header=h.clone() status=d.with_value(|d| d.status.as_str().to_owned()) reload extra_badge=unpublished />
+                            <EntityTabs base tabs=CLIENT_TABS tab />
+                            {move || match tab.get().as_str() {
+                                "" => view! { <ClientOverview d=d.get_value() /> }.into_any(),
+                                "contracts" => view! { <ContractsCard d=d.get_value() full=true /> }.into_any(),
+                                "policies" => view! { <PoliciesCard d=d.get_value() /> }.into_any(),
+                                "metrics" => view! {
+                                    <section class="card"><div class="card__body">
+                                        <EmptyState message="No traffic yet.">
+                                            <p class="muted">"Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key."</p>
+                                        </EmptyState>
+                                    </div></section>
+                                }.into_any(),
+                                "changelog" => view! { <ChangeLogCard kind=Kind::Client org=h.org_id.clone() id=h.id.clone() /> }.into_any(),
+                                _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ClientOverview(d: ClientVersionDetail) -> impl IntoView {
+    let policies_href = format!(
+        "{}/policies",
+        Kind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
+    );
+    view! {
+        <div class="grid-main">
+            <div class="stack">
+                <ContractsCard d=d.clone() full=false />
+                <section class="card">
+                    <div class="card__header"><h2 class="card__title">"Attached Policies"</h2></div>
+                    <div class="card__body">
+                        {if d.policy_count == 0 {
+                            view! {
+                                <EmptyState message="No policies attached">
+                                    <p>"Click here to "<a href=policies_href.clone()>"attach a new policy"</a></p>
+                                </EmptyState>
+                            }.into_any()
+                        } else {
+                            view! { <p><a href=policies_href.clone()>{format!("{} policies attached", d.policy_count)}</a></p> }.into_any()
+                        }}
+                    </div>
+                </section>
+            </div>
+            <div class="stack">
+                <section class="card">
+                    <div class="card__header"><h2 class="card__title">"API Key"</h2></div>
+                    <div class="card__body">
+                        <CopyField value=d.api_key.clone() label="API key" />
+                        <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
+                    </div>
+                </section>
+                <section class="card">
+                    <div class="card__header"><h2 class="card__title">"Useful Information"</h2></div>
+                    <div class="card__body">
+                        <dl class="info-list">
+                            <dt>"Pending Approvals"</dt><dd>{d.pending_approvals.to_string()}</dd>
+                            <dt>"Active Contracts"</dt><dd>{d.active_contracts.to_string()}</dd>
+                            <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&d.header.created_on), d.header.created_by)}</dd>
+                        </dl>
+                    </div>
+                </section>
+            </div>
+        </div>
+    }
+}
+
+/// The contracts of a client version: on the Overview (`full = false`: the four columns of the
+/// seed) and on the Contracts tab (more columns).
+#[component]
+fn ContractsCard(d: ClientVersionDetail, full: bool) -> impl IntoView {
+    let page = RwSignal::new(1u64);
+    let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
+    let h = StoredValue::new(d.header.clone());
+    let contracts = Resource::new(
+        move || (page.get(), per_page.get()),
+        move |(p, n)| {
+            let h = h.get_value();
+            client_contracts(h.org_id, h.id, h.version, p, n)
+        },
+    );
+    let total = Signal::derive(move || contracts.get().and_then(Result::ok).map_or(0, |p| p.total));
+    let contracts_tab = format!(
+        "{}/contracts",
+        Kind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
+    );
+    let contracts_tab = StoredValue::new(contracts_tab);
+    view! {
+        <section class="card">
+            <div class="card__header"><h2 class="card__title">"Contracts"</h2></div>
+            <div class="card__body card--flush">
+                <div class="table-wrap">
+                    <table class="table">
+                        <thead><tr>
+                            <th>"API Organisation"</th><th>"API Name"</th>
+                            {full.then(|| view! { <th>"Version"</th><th>"Plan"</th> })}
+                            <th>"URL"</th><th>"State"</th>
+                            {full.then(|| view! { <th>"Created"</th> })}
+                        </tr></thead>
+                        <Transition fallback=|| view! { <tbody><tr><td colspan="7"><SkeletonRows rows=2 /></td></tr></tbody> }>
+                            {move || Suspend::new(async move {
+                                match contracts.await {
+                                    Err(e) => view! { <tbody><tr><td colspan="7"><LoadError error=e /></td></tr></tbody> }.into_any(),
+                                    Ok(p) if p.items.is_empty() => view! {
+                                        <tbody><tr><td colspan="7">
+                                            <EmptyState message="No contracts available">
+                                                <p>"Click here to "<a href=contracts_tab.get_value()>"learn more about contracts"</a>" in the API Developer Portal"</p>
+                                            </EmptyState>
+                                        </td></tr></tbody>
+                                    }.into_any(),
+                                    Ok(p) => view! {
+                                        <tbody>
+                                            {p.items.into_iter().map(|c| view! {
+                                                <tr>
+                                                    <td><a href=format!("/orgs/{}", c.api_org_id)>{c.api_org_name.clone()}</a></td>
+                                                    <td><a href=Kind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
+                                                    {full.then(|| view! { <td class="mono">{c.api_version.clone()}</td><td>{format!("{} {}", c.plan_id, c.plan_version)}</td> })}
+                                                    <td class="mono">{format!("/{}/{}/{}", c.api_org_id, c.api_id, c.api_version)}</td>
+                                                    <td><StatusBadge status=c.status.as_str().to_owned() /></td>
+                                                    {full.then(|| view! { <td>{format_date(&c.created_on)}</td> })}
+                                                </tr>
+                                            }).collect_view()}
+                                        </tbody>
+                                    }.into_any(),
+                                }
+                            })}
+                        </Transition>
+                    </table>
+                </div>
+                {full.then(|| view! {
+                    <p class="card__note muted">"A contract connects this client version to an API through one of the API's plans. Contracts are created by signing up for a plan in the API Developer Portal; the plan's policies then apply to every call made with this version's API key."</p>
+                })}
+                <Pager page per_page total />
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn PoliciesCard(d: ClientVersionDetail) -> impl IntoView {
+    let h = StoredValue::new(d.header);
+    let policies = Resource::new(
+        || (),
+        move |_| {
+            let h = h.get_value();
+            client_policies(h.org_id, h.id, h.version)
+        },
+    );
+    view! {
+        <section class="card">
+            <div class="card__header"><h2 class="card__title">"Policies"</h2></div>
+            <div class="card__body">
+                <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
+                    {move || Suspend::new(async move {
+                        match policies.await {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(list) if list.is_empty() => view! {
+                                <EmptyState message="No policies attached">
+                                    <p class="muted">"Client policies run first on every request made with this version's API key, before the plan's and the API's policies."</p>
+                                </EmptyState>
+                            }.into_any(),
+                            Ok(list) => view! {
+                                <ol class="stack">
+                                    {list.into_iter().map(|p| view! { <li><strong>{p.definition_id}</strong>" "<code class="mono">{p.configuration}</code></li> }).collect_view()}
+                                </ol>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ChangeLogCard(kind: Kind, org: String, id: String) -> impl IntoView {
+    let page = RwSignal::new(1u64);
+    let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
+    let key = StoredValue::new((org, id));
+    let entries = Resource::new(
+        move || (page.get(), per_page.get()),
+        move |(p, n)| {
+            let (o, i) = key.get_value();
+            entity_change_log(kind, o, i, p, n)
+        },
+    );
+    view! { <ChangeLogTable entries page per_page /> }
+}
+
+const SIMPLE_TABS: &[(&str, &str)] = &[("", "Overview"), ("changelog", "Change Log")];
+
+/// `/orgs/{org}/apis/{id}/{version}[/{tab}]`.
+#[component]
+pub fn ApiPage() -> impl IntoView {
+    let p = route_params();
+    let reload = RwSignal::new(0u32);
+    let detail = Resource::new(
+        move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
+        |(o, a, v, _)| get_api_version(o, a, v),
+    );
+    let tab = p.tab;
+    view! {
+        <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(d) => {
+                        let h = d.header.clone();
+                        let base = Kind::Api.page_url(&h.org_id, &h.id, &h.version);
+                        view! {
+                            <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
+                            <EntityHeaderView kind=Kind::Api header=h.clone() status=d.status.as_str().to_owned() reload />
+                            <EntityTabs base tabs=SIMPLE_TABS tab />
+                            {move || if tab.get() == "changelog" {
+                                view! { <ChangeLogCard kind=Kind::Api org=h.org_id.clone() id=h.id.clone() /> }.into_any()
+                            } else {
+                                view! {
+                                    <section class="card">
+                                        <div class="card__header"><h2 class="card__title">"Implementation"</h2></div>
+                                        <div class="card__body">
+                                            <dl class="info-list">
+                                                <dt>"Endpoint"</dt>
+                                                <dd class="mono">{d.endpoint_url.clone().unwrap_or_else(|| "Not set yet".to_owned())}</dd>
+                                                <dt>"Endpoint type"</dt><dd>"REST"</dd>
+                                                <dt>"Public API"</dt><dd>{if d.public_api { "Yes" } else { "No" }}</dd>
+                                                <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
+                                            </dl>
+                                        </div>
+                                    </section>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// `/orgs/{org}/plans/{id}/{version}[/{tab}]`.
+#[component]
+pub fn PlanPage() -> impl IntoView {
+    let p = route_params();
+    let reload = RwSignal::new(0u32);
+    let detail = Resource::new(
+        move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
+        |(o, pl, v, _)| get_plan_version(o, pl, v),
+    );
+    let tab = p.tab;
+    view! {
+        <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Err(e) => view! { <LoadError error=e /> }.into_any(),
+                    Ok(d) => {
+                        let h = d.header.clone();
+                        let base = Kind::Plan.page_url(&h.org_id, &h.id, &h.version);
+                        view! {
+                            <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
+                            <EntityHeaderView kind=Kind::Plan header=h.clone() status=d.status.as_str().to_owned() reload />
+                            <EntityTabs base tabs=SIMPLE_TABS tab />
+                            {move || if tab.get() == "changelog" {
+                                view! { <ChangeLogCard kind=Kind::Plan org=h.org_id.clone() id=h.id.clone() /> }.into_any()
+                            } else {
+                                view! {
+                                    <section class="card">
+                                        <div class="card__header"><h2 class="card__title">"About this plan"</h2></div>
+                                        <div class="card__body">
+                                            <dl class="info-list">
+                                                <dt>"Status"</dt><dd><StatusBadge status=d.status.as_str().to_owned() /></dd>
+                                                <dt>"Locked"</dt><dd>{d.locked_on.map_or_else(|| "Not yet: a plan version can be offered by APIs once it is locked.".to_owned(), |t| format_date(&t))}</dd>
+                                                <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
+                                            </dl>
+                                        </div>
+                                    </section>
+                                }.into_any()
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,230 @@
+//! Clients, APIs and plans: creation rules, refusals that write nothing, and the pages' data,
+//! through the real router on SQLite and PostgreSQL.
+
+mod common;
+
+use app::api::catalog::{
+    ClientNameConflict, CreateApi, CreateClient, CreatePlan, EntityChangeLog, GetApiVersion,
+    GetClientVersion, GetPlanVersion, ListEntities,
+};
+use app::api::orgs::{AddMember, CreateOrg};
+use axum::http::StatusCode;
+use domain::dto::{
+    ApiVersionDetail, AuditEntryDto, ClientVersionDetail, EntitySummary, Page, PlanVersionDetail,
+};
+use domain::{ApiStatus, ClientStatus, PlanStatus, Role};
+
+async fn owner_with_org(app: &mut common::TestApp) {
+    let r = app.sign_up("jane@example.com", "Jane").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = app
+        .call::<CreateOrg>(&[("name", "ACME Support"), ("description", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+}
+
+async fn create_client(app: &mut common::TestApp, name: &str, version: &str) -> common::Reply {
+    app.call::<CreateClient>(&[
+        ("org", "ACMESupport"),
+        ("name", name),
+        ("version", version),
+        ("description", "Janes first test client"),
+    ])
+    .await
+}
+
+on_both!(
+    create_client_writes_client_version_key_and_change_log,
+    |app| {
+        owner_with_org(&mut app).await;
+        let r = create_client(&mut app, "Janes Test Client", "1.0").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(
+            r.json::<String>(),
+            "/orgs/ACMESupport/clients/JanesTestClient/1.0"
+        );
+
+        let d: ClientVersionDetail = app
+            .call::<GetClientVersion>(&[
+                ("org", "ACMESupport"),
+                ("client", "JanesTestClient"),
+                ("version", "1.0"),
+            ])
+            .await
+            .json();
+        assert_eq!(d.header.name, "Janes Test Client");
+        assert_eq!(d.header.org_name, "ACME Support");
+        assert_eq!(d.header.description, "Janes first test client");
+        assert_eq!(d.status, ClientStatus::Created);
+        let key = uuid::Uuid::parse_str(&d.api_key).expect("the API key is a UUID");
+        assert_eq!(key.get_version_num(), 4);
+        assert_eq!((d.pending_approvals, d.active_contracts), (0, 0));
+
+        let log: Page<AuditEntryDto> = app
+            .call::<EntityChangeLog>(&[
+                ("kind", "Client"),
+                ("org", "ACMESupport"),
+                ("id", "JanesTestClient"),
+                ("page", "1"),
+                ("per_page", "25"),
+            ])
+            .await
+            .json();
+        assert_eq!(log.items.len(), 1);
+        assert_eq!(log.items[0].what, "Create");
+        assert_eq!(log.items[0].entity_version.as_deref(), Some("1.0"));
+
+        let mine: Vec<EntitySummary> = app.call::<ListEntities>(&[("kind", "Client")]).await.json();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].versions[0].status, "created");
+    }
+);
+
+on_both!(create_client_refusals_write_nothing, |app| {
+    owner_with_org(&mut app).await;
+    create_client(&mut app, "Janes Test Client", "1.0").await;
+    let before = (
+        app.count("clients").await,
+        app.count("client_versions").await,
+        app.count("audit_entries").await,
+    );
+
+    // A name whose id is taken, live check and on create.
+    let r = app
+        .call::<ClientNameConflict>(&[("org", "ACMESupport"), ("name", "Janes  Test-Client")])
+        .await;
+    assert_eq!(r.json::<Option<String>>(), None, "a different id is free");
+    let r = app
+        .call::<ClientNameConflict>(&[("org", "ACMESupport"), ("name", "Janes Test Client")])
+        .await;
+    let expected = "A client named 'Janes Test Client' already exists in ACME Support.";
+    assert_eq!(r.json::<Option<String>>().as_deref(), Some(expected));
+    let r = create_client(&mut app, "Janes Test Client", "2.0").await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.error().field("name").as_deref(), Some(expected));
+
+    // Invalid versions and names.
+    for (name, version, field) in [
+        ("Other", "1 0", "version"),
+        ("Other", "a/b", "version"),
+        ("Other", "", "version"),
+        ("", "1.0", "name"),
+        ("???", "1.0", "name"),
+    ] {
+        let r = create_client(&mut app, name, version).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name:?} {version:?}"
+        );
+        assert!(
+            r.error().field(field).is_some(),
+            "{name:?} {version:?}: {}",
+            r.body
+        );
+    }
+
+    // Members without clientEdit.
+    app.sign_out().await;
+    for (email, role) in [
+        ("viewer@example.com", Role::Viewer),
+        ("apidev@example.com", Role::ApiDeveloper),
+    ] {
+        app.sign_up(email, "Member").await;
+        app.sign_out().await;
+        app.sign_in("jane@example.com", common::PASSWORD).await;
+        app.call::<AddMember>(&[
+            ("org", "ACMESupport"),
+            ("email", email),
+            ("role", role.as_str()),
+        ])
+        .await;
+        app.sign_out().await;
+        app.sign_in(email, common::PASSWORD).await;
+        let r = create_client(&mut app, "Viewer Client", "1.0").await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{email}");
+        assert!(r.error().general().unwrap().contains("clientEdit"));
+        app.sign_out().await;
+    }
+    let after = (
+        app.count("clients").await,
+        app.count("client_versions").await,
+        app.count("audit_entries").await,
+    );
+    assert_eq!(before.0, after.0);
+    assert_eq!(before.1, after.1);
+    assert_eq!(
+        before.2 + 2,
+        after.2,
+        "only the two Grant entries were added"
+    );
+});
+
+on_both!(create_api_and_plan, |app| {
+    owner_with_org(&mut app).await;
+    let r = app
+        .call::<CreateApi>(&[
+            ("org", "ACMESupport"),
+            ("name", "Echo API"),
+            ("version", "v1"),
+            ("description", ""),
+            ("endpoint", "ftp://x"),
+        ])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.error().field("endpoint").is_some());
+    assert_eq!(app.count("apis").await, 0);
+
+    let r = app
+        .call::<CreateApi>(&[
+            ("org", "ACMESupport"),
+            ("name", "Echo API"),
+            ("version", "v1"),
+            ("description", "Echoes"),
+            ("endpoint", "http://127.0.0.1:9000/echo"),
+        ])
+        .await;
+    assert_eq!(r.json::<String>(), "/orgs/ACMESupport/apis/EchoAPI/v1");
+    let d: ApiVersionDetail = app
+        .call::<GetApiVersion>(&[
+            ("org", "ACMESupport"),
+            ("api", "EchoAPI"),
+            ("version", "v1"),
+        ])
+        .await
+        .json();
+    assert_eq!(d.status, ApiStatus::Created, "no plan and not public yet");
+    assert_eq!(
+        d.endpoint_url.as_deref(),
+        Some("http://127.0.0.1:9000/echo")
+    );
+
+    let r = app
+        .call::<CreatePlan>(&[
+            ("org", "ACMESupport"),
+            ("name", "Gold"),
+            ("version", "1.0"),
+            ("description", ""),
+        ])
+        .await;
+    assert_eq!(r.json::<String>(), "/orgs/ACMESupport/plans/Gold/1.0");
+    let d: PlanVersionDetail = app
+        .call::<GetPlanVersion>(&[("org", "ACMESupport"), ("plan", "Gold"), ("version", "1.0")])
+        .await
+        .json();
+    assert_eq!(d.status, PlanStatus::Created);
+    let r = app
+        .call::<CreatePlan>(&[
+            ("org", "ACMESupport"),
+            ("name", "Gold"),
+            ("version", "2.0"),
+            ("description", ""),
+        ])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    let apis: Vec<EntitySummary> = app
+        .call::<ListEntities>(&[("kind", "Api"), ("org", "ACMESupport")])
+        .await
+        .json();
+    assert_eq!(apis.len(), 1);
+});
