@@ -83,7 +83,7 @@ test.describe('sign-out', () => {
     await expect(page.getByRole('heading', { name: 'Dashboard', exact: true })).toBeVisible();
 
     await page.getByRole('button', { name: 'Account menu', exact: true }).click();
-    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Sign out', exact: true }).click();
     await page.waitForURL(/\/signin/);
     await waitHydrated(page);
     await expect(page.getByRole('heading', { name: 'Sign in to Tollgate', exact: true })).toBeVisible();

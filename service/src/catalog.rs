@@ -74,7 +74,7 @@ pub(crate) fn summaries(
     mut versions: Vec<VersionRow>,
     org_names: &HashMap<String, String>,
 ) -> Vec<EntitySummary> {
-    versions.sort_by(|a, b| b.created_on.cmp(&a.created_on));
+    versions.sort_by_key(|v| std::cmp::Reverse(v.created_on));
     let mut by_parent: HashMap<(String, String), Vec<VersionSummary>> = HashMap::new();
     for v in &versions {
         by_parent

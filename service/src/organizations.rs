@@ -170,7 +170,7 @@ pub async fn list_mine(
             let role = memberships.get(&o.id).copied();
             let allowed =
                 permission.is_none_or(|p| ctx.is_admin || role.is_some_and(|r| r.grants(p)));
-            allowed.then(|| OrgSummary {
+            allowed.then_some(OrgSummary {
                 id: o.id,
                 name: o.name,
                 description: o.description,

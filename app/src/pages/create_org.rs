@@ -42,10 +42,10 @@ pub fn CreateOrgWizard() -> impl IntoView {
     });
     // A refusal about a field sends the user back to the step with that field.
     Effect::new(move |_| {
-        if let Some(Err(e)) = create.value().get() {
-            if e.field("name").is_some() || e.field("description").is_some() {
-                step.set(0);
-            }
+        if let Some(Err(e)) = create.value().get()
+            && (e.field("name").is_some() || e.field("description").is_some())
+        {
+            step.set(0);
         }
     });
 

@@ -131,14 +131,14 @@ impl TestApp {
         if let Some(dir) = self.dir {
             std::fs::remove_dir_all(dir).ok();
         }
-        if let Some((admin_url, name)) = self.pg {
-            if let Ok(admin) = Database::connect(&admin_url).await {
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await
-                    .ok();
-                admin.close().await.ok();
-            }
+        if let Some((admin_url, name)) = self.pg
+            && let Ok(admin) = Database::connect(&admin_url).await
+        {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .await
+                .ok();
+            admin.close().await.ok();
         }
     }
 
