@@ -10,6 +10,7 @@ pub mod dto;
 pub mod endpoint;
 pub mod error;
 pub mod ids;
+pub mod lifecycle;
 pub mod names;
 pub mod permissions;
 pub mod status;

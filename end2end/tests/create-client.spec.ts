@@ -185,7 +185,7 @@ test.describe('Create Client wizard', () => {
     const org = await createOrg(page, 'Viewer Org ');
     await gotoHydrated(page, `/orgs/${org.id}/members`);
     await field(page, 'Email').fill(viewer.email);
-    await field(page, 'Role').selectOption({ label: 'Viewer' });
+    await page.getByLabel('Role', { exact: true }).selectOption({ label: 'Viewer' });
     await page.getByRole('button', { name: 'Add member', exact: true }).click();
     await expect(page.getByRole('cell', { name: viewer.email })).toBeVisible();
     await page.getByRole('button', { name: 'Account menu' }).click();

@@ -202,7 +202,7 @@ pub fn Pager(
                 <button
                     class="icon-button--light"
                     aria-label="Previous page"
-                    disabled=move || page.get() <= 1
+                    disabled=move || { page.get() <= 1 }
                     on:click=move |_| page.update(|p| *p = p.saturating_sub(1).max(1))
                 >
                     "‹"
@@ -210,7 +210,7 @@ pub fn Pager(
                 <button
                     class="icon-button--light"
                     aria-label="Next page"
-                    disabled=move || page.get() >= pages()
+                    disabled=move || { page.get() >= pages() }
                     on:click=move |_| page.update(|p| *p += 1)
                 >
                     "›"

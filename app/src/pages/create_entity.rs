@@ -96,15 +96,16 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
             .flatten()
     });
     // A client name already taken in the organization (asked from the server while typing).
-    let taken = Resource::new(
-        move || (org.get(), name.get()),
-        move |(o, n)| async move {
+    // Runs in the browser only, as the user types.
+    let taken = LocalResource::new(move || {
+        let (o, n) = (org.get(), name.get());
+        async move {
             if kind != Kind::Client || o.is_empty() || EntityName::parse(&n).is_err() {
                 return None;
             }
             client_name_conflict(o, n).await.ok().flatten()
-        },
-    );
+        }
+    });
     let name_message = Signal::derive(move || name_error.get().or_else(|| taken.get().flatten()));
 
     let create_client = ServerAction::<CreateClient>::new();

@@ -1,7 +1,10 @@
 //! Clients, APIs and plans: the list tables (dashboard, top navigation, organization tabs) and the
 //! pages of one version (`/orgs/{org}/{clients|apis|plans}/{id}/{version}[/{tab}]`).
 
-use domain::dto::{ClientVersionDetail, DEFAULT_PAGE_SIZE, EntityHeader, EntitySummary};
+use domain::dto::{
+    ApiVersionDetail, ClientVersionDetail, DEFAULT_PAGE_SIZE, EntityHeader, EntitySummary,
+    PlanVersionDetail,
+};
 use domain::{Description, Permission};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,6 +19,7 @@ use crate::components::toast::use_toasts;
 use crate::components::ui::{
     CopyField, EmptyState, ErrorAlert, LoadError, Pager, SkeletonRows, described_by, format_date,
 };
+use crate::error::AppError;
 use crate::pages::orgs::ChangeLogTable;
 
 /// A filterable, paged table of clients, APIs or plans (all the caller may view, or one
@@ -210,18 +214,16 @@ fn EntityHeaderView(
             </Show>
             <div class="page-subtitle">
                 <span class="mono version-current" title="Version">{header.version.clone()}</span>
-                <label class="version-switcher">
-                    <span class="visually-hidden">"Change version"</span>
-                    <select class="select" aria-label="Change version" on:change=move |ev| {
+                    <select class="version-switcher" aria-label="Change version" on:change=move |ev| {
                         let v = event_target_value(&ev);
                         navigate(&h.with_value(|h| kind.page_url(&h.org_id, &h.id, &v)), Default::default());
                     }>
+                        <option value="" selected=true disabled=true>"Change v…"</option>
                         {header.versions.iter().map(|v| {
-                            let selected = v.version == header.version;
-                            view! { <option value=v.version.clone() selected=selected>{format!("Change v… {}", v.version)}</option> }
+                            let label = if v.version == header.version { format!("{} (current)", v.version) } else { v.version.clone() };
+                            view! { <option value=v.version.clone()>{label}</option> }
                         }).collect_view()}
                     </select>
-                </label>
                 <StatusBadge status />
                 {extra_badge.map(|(label, modifier)| view! { <crate::components::ui::Badge label modifier /> })}
             </div>
@@ -231,26 +233,34 @@ fn EntityHeaderView(
 
 #[component]
 fn EntityTabs(
-    base: String,
+    #[prop(into)] base: Signal<String>,
     tabs: &'static [(&'static str, &'static str)],
     #[prop(into)] tab: Signal<String>,
 ) -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Sections">
             {tabs.iter().map(|(slug, label)| {
-                let href = if slug.is_empty() { base.clone() } else { format!("{base}/{slug}") };
                 let slug = *slug;
+                let href = move || if slug.is_empty() { base.get() } else { format!("{}/{slug}", base.get()) };
                 view! { <a class="tab" href=href aria-current=move || (tab.get() == slug).then_some("page")>{*label}</a> }
             }).collect_view()}
         </nav>
     }
 }
 
+/// The route parameters of a version page.
+#[derive(Clone, Copy)]
 struct RouteParams {
     org: Memo<String>,
     id: Memo<String>,
     version: Memo<String>,
     tab: Memo<String>,
+}
+
+impl RouteParams {
+    fn base(self, kind: Kind) -> Signal<String> {
+        Signal::derive(move || kind.page_url(&self.org.get(), &self.id.get(), &self.version.get()))
+    }
 }
 
 fn route_params() -> RouteParams {
@@ -264,6 +274,8 @@ fn route_params() -> RouteParams {
     }
 }
 
+type ClientResource = Resource<Result<ClientVersionDetail, AppError>>;
+
 const CLIENT_TABS: &[(&str, &str)] = &[
     ("", "Overview"),
     ("contracts", "Contracts"),
@@ -272,95 +284,122 @@ const CLIENT_TABS: &[(&str, &str)] = &[
     ("changelog", "Change Log"),
 ];
 
-/// `/orgs/{org}/clients/{id}/{version}[/{tab}]`.
+/// `/orgs/{org}/clients/{id}/{version}[/{tab}]`. The header and every card wait for their data
+/// in their own `Transition`, side by side (nested Suspense does not hydrate reliably).
 #[component]
 pub fn ClientPage() -> impl IntoView {
     let p = route_params();
     let reload = RwSignal::new(0u32);
-    let detail = Resource::new(
+    let detail: ClientResource = Resource::new(
         move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
         |(o, c, v, _)| get_client_version(o, c, v),
     );
-    let tab = p.tab;
     view! {
-        <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
+        <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
                         let h = d.header.clone();
-                        let base = Kind::Client.page_url(&h.org_id, &h.id, &h.version);
                         let unpublished = d.unpublished_changes.then_some(("Unpublished Changes", "unpublished"));
-                        let d = StoredValue::new(d);
                         view! {
                             <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Client header=h.clone() status=d.with_value(|d| d.status.as_str().to_owned()) reload extra_badge=unpublished />
-                            <EntityTabs base tabs=CLIENT_TABS tab />
-                            {move || match tab.get().as_str() {
-                                "" => view! { <ClientOverview d=d.get_value() /> }.into_any(),
-                                "contracts" => view! { <ContractsCard d=d.get_value() full=true /> }.into_any(),
-                                "policies" => view! { <PoliciesCard d=d.get_value() /> }.into_any(),
-                                "metrics" => view! {
-                                    <section class="card"><div class="card__body">
-                                        <EmptyState message="No traffic yet.">
-                                            <p class="muted">"Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key."</p>
-                                        </EmptyState>
-                                    </div></section>
-                                }.into_any(),
-                                "changelog" => view! { <ChangeLogCard kind=Kind::Client org=h.org_id.clone() id=h.id.clone() /> }.into_any(),
-                                _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
-                            }}
+                            <EntityHeaderView kind=Kind::Client header=h status=d.status.as_str().to_owned() reload extra_badge=unpublished />
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+        <EntityTabs base=p.base(Kind::Client) tabs=CLIENT_TABS tab=p.tab />
+        {move || match p.tab.get().as_str() {
+            "" => view! { <ClientOverview p detail /> }.into_any(),
+            "contracts" => view! { <ContractsCard p full=true /> }.into_any(),
+            "policies" => view! { <PoliciesCard p /> }.into_any(),
+            "metrics" => view! {
+                <section class="card"><div class="card__body">
+                    <EmptyState message="No traffic yet.">
+                        <p class="muted">"Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key."</p>
+                    </EmptyState>
+                </div></section>
+            }.into_any(),
+            "changelog" => view! { <ChangeLogCard kind=Kind::Client org=p.org.get() id=p.id.get() /> }.into_any(),
+            _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
+        }}
     }
 }
 
+/// A card whose body waits for the client version's details.
 #[component]
-fn ClientOverview(d: ClientVersionDetail) -> impl IntoView {
-    let policies_href = format!(
+fn DetailCard(
+    title: &'static str,
+    detail: ClientResource,
+    body: fn(ClientVersionDetail) -> AnyView,
+) -> impl IntoView {
+    view! {
+        <section class="card">
+            <div class="card__header"><h2 class="card__title">{title}</h2></div>
+            <div class="card__body">
+                <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
+                    {move || Suspend::new(async move {
+                        match detail.await {
+                            Ok(d) => body(d),
+                            Err(_) => ().into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </section>
+    }
+}
+
+fn attached_policies(d: ClientVersionDetail) -> AnyView {
+    let href = format!(
         "{}/policies",
         Kind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
     );
+    if d.policy_count == 0 {
+        view! {
+            <EmptyState message="No policies attached">
+                <p>"Click here to "<a href=href>"attach a new policy"</a></p>
+            </EmptyState>
+        }
+        .into_any()
+    } else {
+        view! { <p><a href=href>{format!("{} policies attached", d.policy_count)}</a></p> }
+            .into_any()
+    }
+}
+
+fn api_key(d: ClientVersionDetail) -> AnyView {
+    view! {
+        <CopyField value=d.api_key label="API key" />
+        <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
+    }
+    .into_any()
+}
+
+fn useful_information(d: ClientVersionDetail) -> AnyView {
+    view! {
+        <dl class="info-list">
+            <dt>"Pending Approvals"</dt><dd>{d.pending_approvals.to_string()}</dd>
+            <dt>"Active Contracts"</dt><dd>{d.active_contracts.to_string()}</dd>
+            <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&d.header.created_on), d.header.created_by)}</dd>
+        </dl>
+    }
+    .into_any()
+}
+
+#[component]
+fn ClientOverview(p: RouteParams, detail: ClientResource) -> impl IntoView {
     view! {
         <div class="grid-main">
             <div class="stack">
-                <ContractsCard d=d.clone() full=false />
-                <section class="card">
-                    <div class="card__header"><h2 class="card__title">"Attached Policies"</h2></div>
-                    <div class="card__body">
-                        {if d.policy_count == 0 {
-                            view! {
-                                <EmptyState message="No policies attached">
-                                    <p>"Click here to "<a href=policies_href.clone()>"attach a new policy"</a></p>
-                                </EmptyState>
-                            }.into_any()
-                        } else {
-                            view! { <p><a href=policies_href.clone()>{format!("{} policies attached", d.policy_count)}</a></p> }.into_any()
-                        }}
-                    </div>
-                </section>
+                <ContractsCard p full=false />
+                <DetailCard title="Attached Policies" detail body=attached_policies />
             </div>
             <div class="stack">
-                <section class="card">
-                    <div class="card__header"><h2 class="card__title">"API Key"</h2></div>
-                    <div class="card__body">
-                        <CopyField value=d.api_key.clone() label="API key" />
-                        <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
-                    </div>
-                </section>
-                <section class="card">
-                    <div class="card__header"><h2 class="card__title">"Useful Information"</h2></div>
-                    <div class="card__body">
-                        <dl class="info-list">
-                            <dt>"Pending Approvals"</dt><dd>{d.pending_approvals.to_string()}</dd>
-                            <dt>"Active Contracts"</dt><dd>{d.active_contracts.to_string()}</dd>
-                            <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&d.header.created_on), d.header.created_by)}</dd>
-                        </dl>
-                    </div>
-                </section>
+                <DetailCard title="API Key" detail body=api_key />
+                <DetailCard title="Useful Information" detail body=useful_information />
             </div>
         </div>
     }
@@ -369,49 +408,42 @@ fn ClientOverview(d: ClientVersionDetail) -> impl IntoView {
 /// The contracts of a client version: on the Overview (`full = false`: the four columns of the
 /// seed) and on the Contracts tab (more columns).
 #[component]
-fn ContractsCard(d: ClientVersionDetail, full: bool) -> impl IntoView {
+fn ContractsCard(p: RouteParams, full: bool) -> impl IntoView {
     let page = RwSignal::new(1u64);
     let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
-    let h = StoredValue::new(d.header.clone());
     let contracts = Resource::new(
-        move || (page.get(), per_page.get()),
-        move |(p, n)| {
-            let h = h.get_value();
-            client_contracts(h.org_id, h.id, h.version, p, n)
+        move || {
+            (
+                p.org.get(),
+                p.id.get(),
+                p.version.get(),
+                page.get(),
+                per_page.get(),
+            )
         },
+        move |(o, c, v, pg, n)| client_contracts(o, c, v, pg, n),
     );
     let total = Signal::derive(move || contracts.get().and_then(Result::ok).map_or(0, |p| p.total));
-    let contracts_tab = format!(
-        "{}/contracts",
-        Kind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
-    );
-    let contracts_tab = StoredValue::new(contracts_tab);
+    let contracts_tab = Signal::derive(move || format!("{}/contracts", p.base(Kind::Client).get()));
     view! {
         <section class="card">
             <div class="card__header"><h2 class="card__title">"Contracts"</h2></div>
             <div class="card__body card--flush">
-                <div class="table-wrap">
-                    <table class="table">
-                        <thead><tr>
-                            <th>"API Organisation"</th><th>"API Name"</th>
-                            {full.then(|| view! { <th>"Version"</th><th>"Plan"</th> })}
-                            <th>"URL"</th><th>"State"</th>
-                            {full.then(|| view! { <th>"Created"</th> })}
-                        </tr></thead>
-                        <Transition fallback=|| view! { <tbody><tr><td colspan="7"><SkeletonRows rows=2 /></td></tr></tbody> }>
-                            {move || Suspend::new(async move {
-                                match contracts.await {
-                                    Err(e) => view! { <tbody><tr><td colspan="7"><LoadError error=e /></td></tr></tbody> }.into_any(),
-                                    Ok(p) if p.items.is_empty() => view! {
-                                        <tbody><tr><td colspan="7">
-                                            <EmptyState message="No contracts available">
-                                                <p>"Click here to "<a href=contracts_tab.get_value()>"learn more about contracts"</a>" in the API Developer Portal"</p>
-                                            </EmptyState>
-                                        </td></tr></tbody>
-                                    }.into_any(),
-                                    Ok(p) => view! {
+                <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
+                    {move || Suspend::new(async move {
+                        match contracts.await {
+                            Err(e) => view! { <LoadError error=e /> }.into_any(),
+                            Ok(page) => view! {
+                                <div class="table-wrap">
+                                    <table class="table">
+                                        <thead><tr>
+                                            <th>"API Organisation"</th><th>"API Name"</th>
+                                            {full.then(|| view! { <th>"Version"</th><th>"Plan"</th> })}
+                                            <th>"URL"</th><th>"State"</th>
+                                            {full.then(|| view! { <th>"Created"</th> })}
+                                        </tr></thead>
                                         <tbody>
-                                            {p.items.into_iter().map(|c| view! {
+                                            {page.items.into_iter().map(|c| view! {
                                                 <tr>
                                                     <td><a href=format!("/orgs/{}", c.api_org_id)>{c.api_org_name.clone()}</a></td>
                                                     <td><a href=Kind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
@@ -422,12 +454,17 @@ fn ContractsCard(d: ClientVersionDetail, full: bool) -> impl IntoView {
                                                 </tr>
                                             }).collect_view()}
                                         </tbody>
-                                    }.into_any(),
-                                }
-                            })}
-                        </Transition>
-                    </table>
-                </div>
+                                    </table>
+                                </div>
+                                {(page.total == 0).then(|| view! {
+                                    <EmptyState message="No contracts available">
+                                        <p>"Click here to "<a href=contracts_tab.get()>"learn more about contracts"</a>" in the API Developer Portal"</p>
+                                    </EmptyState>
+                                })}
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
                 {full.then(|| view! {
                     <p class="card__note muted">"A contract connects this client version to an API through one of the API's plans. Contracts are created by signing up for a plan in the API Developer Portal; the plan's policies then apply to every call made with this version's API key."</p>
                 })}
@@ -438,14 +475,10 @@ fn ContractsCard(d: ClientVersionDetail, full: bool) -> impl IntoView {
 }
 
 #[component]
-fn PoliciesCard(d: ClientVersionDetail) -> impl IntoView {
-    let h = StoredValue::new(d.header);
+fn PoliciesCard(p: RouteParams) -> impl IntoView {
     let policies = Resource::new(
-        || (),
-        move |_| {
-            let h = h.get_value();
-            client_policies(h.org_id, h.id, h.version)
-        },
+        move || (p.org.get(), p.id.get(), p.version.get()),
+        |(o, c, v)| client_policies(o, c, v),
     );
     view! {
         <section class="card">
@@ -490,51 +523,106 @@ fn ChangeLogCard(kind: Kind, org: String, id: String) -> impl IntoView {
 
 const SIMPLE_TABS: &[(&str, &str)] = &[("", "Overview"), ("changelog", "Change Log")];
 
-/// `/orgs/{org}/apis/{id}/{version}[/{tab}]`.
+/// The page of an API or plan version: header, tabs Overview and Change Log. `overview` renders
+/// the Overview card from the loaded details.
 #[component]
-pub fn ApiPage() -> impl IntoView {
+fn SimpleVersionPage<T>(
+    kind: Kind,
+    detail: Resource<Result<T, AppError>>,
+    header: fn(&T) -> (EntityHeader, String),
+    overview: fn(T) -> AnyView,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
     let p = route_params();
     let reload = RwSignal::new(0u32);
-    let detail = Resource::new(
-        move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
-        |(o, a, v, _)| get_api_version(o, a, v),
-    );
-    let tab = p.tab;
+    Effect::new(move |_| {
+        if reload.get() > 0 {
+            detail.refetch();
+        }
+    });
     view! {
-        <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
+        <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
                     Ok(d) => {
-                        let h = d.header.clone();
-                        let base = Kind::Api.page_url(&h.org_id, &h.id, &h.version);
+                        let (h, status) = header(&d);
                         view! {
                             <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Api header=h.clone() status=d.status.as_str().to_owned() reload />
-                            <EntityTabs base tabs=SIMPLE_TABS tab />
-                            {move || if tab.get() == "changelog" {
-                                view! { <ChangeLogCard kind=Kind::Api org=h.org_id.clone() id=h.id.clone() /> }.into_any()
-                            } else {
-                                view! {
-                                    <section class="card">
-                                        <div class="card__header"><h2 class="card__title">"Implementation"</h2></div>
-                                        <div class="card__body">
-                                            <dl class="info-list">
-                                                <dt>"Endpoint"</dt>
-                                                <dd class="mono">{d.endpoint_url.clone().unwrap_or_else(|| "Not set yet".to_owned())}</dd>
-                                                <dt>"Endpoint type"</dt><dd>"REST"</dd>
-                                                <dt>"Public API"</dt><dd>{if d.public_api { "Yes" } else { "No" }}</dd>
-                                                <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
-                                            </dl>
-                                        </div>
-                                    </section>
-                                }.into_any()
-                            }}
+                            <EntityHeaderView kind header=h status reload />
                         }.into_any()
                     }
                 }
             })}
         </Transition>
+        <EntityTabs base=p.base(kind) tabs=SIMPLE_TABS tab=p.tab />
+        {move || if p.tab.get() == "changelog" {
+            view! { <ChangeLogCard kind org=p.org.get() id=p.id.get() /> }.into_any()
+        } else {
+            view! {
+                <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
+                    {move || Suspend::new(async move {
+                        match detail.await {
+                            Ok(d) => overview(d),
+                            Err(_) => ().into_any(),
+                        }
+                    })}
+                </Transition>
+            }.into_any()
+        }}
+    }
+}
+
+fn api_overview(d: ApiVersionDetail) -> AnyView {
+    let h = d.header;
+    view! {
+        <section class="card">
+            <div class="card__header"><h2 class="card__title">"Implementation"</h2></div>
+            <div class="card__body">
+                <dl class="info-list">
+                    <dt>"Endpoint"</dt>
+                    <dd class="mono">{d.endpoint_url.unwrap_or_else(|| "Not set yet".to_owned())}</dd>
+                    <dt>"Endpoint type"</dt><dd>"REST"</dd>
+                    <dt>"Public API"</dt><dd>{if d.public_api { "Yes" } else { "No" }}</dd>
+                    <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
+                </dl>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+fn plan_overview(d: PlanVersionDetail) -> AnyView {
+    let h = d.header;
+    view! {
+        <section class="card">
+            <div class="card__header"><h2 class="card__title">"About this plan"</h2></div>
+            <div class="card__body">
+                <dl class="info-list">
+                    <dt>"Status"</dt><dd><StatusBadge status=d.status.as_str().to_owned() /></dd>
+                    <dt>"Locked"</dt><dd>{d.locked_on.map_or_else(|| "Not yet: a plan version can be offered by APIs once it is locked.".to_owned(), |t| format_date(&t))}</dd>
+                    <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
+                </dl>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// `/orgs/{org}/apis/{id}/{version}[/{tab}]`.
+#[component]
+pub fn ApiPage() -> impl IntoView {
+    let p = route_params();
+    let detail = Resource::new(
+        move || (p.org.get(), p.id.get(), p.version.get()),
+        |(o, a, v)| get_api_version(o, a, v),
+    );
+    view! {
+        <SimpleVersionPage kind=Kind::Api detail
+            header=|d: &ApiVersionDetail| (d.header.clone(), d.status.as_str().to_owned())
+            overview=api_overview />
     }
 }
 
@@ -542,44 +630,13 @@ pub fn ApiPage() -> impl IntoView {
 #[component]
 pub fn PlanPage() -> impl IntoView {
     let p = route_params();
-    let reload = RwSignal::new(0u32);
     let detail = Resource::new(
-        move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
-        |(o, pl, v, _)| get_plan_version(o, pl, v),
+        move || (p.org.get(), p.id.get(), p.version.get()),
+        |(o, pl, v)| get_plan_version(o, pl, v),
     );
-    let tab = p.tab;
     view! {
-        <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => {
-                        let h = d.header.clone();
-                        let base = Kind::Plan.page_url(&h.org_id, &h.id, &h.version);
-                        view! {
-                            <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Plan header=h.clone() status=d.status.as_str().to_owned() reload />
-                            <EntityTabs base tabs=SIMPLE_TABS tab />
-                            {move || if tab.get() == "changelog" {
-                                view! { <ChangeLogCard kind=Kind::Plan org=h.org_id.clone() id=h.id.clone() /> }.into_any()
-                            } else {
-                                view! {
-                                    <section class="card">
-                                        <div class="card__header"><h2 class="card__title">"About this plan"</h2></div>
-                                        <div class="card__body">
-                                            <dl class="info-list">
-                                                <dt>"Status"</dt><dd><StatusBadge status=d.status.as_str().to_owned() /></dd>
-                                                <dt>"Locked"</dt><dd>{d.locked_on.map_or_else(|| "Not yet: a plan version can be offered by APIs once it is locked.".to_owned(), |t| format_date(&t))}</dd>
-                                                <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
-                                            </dl>
-                                        </div>
-                                    </section>
-                                }.into_any()
-                            }}
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
+        <SimpleVersionPage kind=Kind::Plan detail
+            header=|d: &PlanVersionDetail| (d.header.clone(), d.status.as_str().to_owned())
+            overview=plan_overview />
     }
 }

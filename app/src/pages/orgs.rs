@@ -111,39 +111,46 @@ pub fn OrgListPage() -> impl IntoView {
     }
 }
 
-/// The organization page: `/orgs/{org}` (Overview), `/orgs/{org}/members`, `/orgs/{org}/changelog`.
+/// The result of loading an organization, shared by the page's header and tabs.
+type OrgResource = Resource<Result<OrgDetail, AppError>>;
+
+/// The organization page: `/orgs/{org}` (Overview) and `/orgs/{org}/{tab}`.
+///
+/// The header and each tab wait for their data in their own `Transition`, side by side: a
+/// Suspense nested inside another's resolved content does not hydrate reliably.
 #[component]
 pub fn OrgPage() -> impl IntoView {
     let params = use_params_map();
     let org_id = Memo::new(move |_| params.read().get("org").unwrap_or_default());
     let tab = Memo::new(move |_| params.read().get("tab").unwrap_or_default());
     let reload = RwSignal::new(0u32);
-    let org = Resource::new(move || (org_id.get(), reload.get()), |(id, _)| get_org(id));
+    let org: OrgResource =
+        Resource::new(move || (org_id.get(), reload.get()), |(id, _)| get_org(id));
     view! {
-        <Transition fallback=|| view! { <SkeletonRows rows=5 /> }>
+        <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
             {move || Suspend::new(async move {
                 match org.await {
                     Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(o) => {
-                        let o = StoredValue::new(o);
-                        view! {
-                            <Title text=format!("{} · Tollgate", o.with_value(|o| o.name.clone())) />
-                            <OrgHeader org=o.get_value() reload />
-                            <OrgTabs org_id=o.with_value(|o| o.id.clone()) tab />
-                            {move || match tab.get().as_str() {
-                                "members" => view! { <MembersTab org=o.get_value() /> }.into_any(),
-                                "apis" => view! { <OrgEntities kind=Kind::Api org=o.with_value(|o| o.id.clone()) /> }.into_any(),
-                                "clients" => view! { <OrgEntities kind=Kind::Client org=o.with_value(|o| o.id.clone()) /> }.into_any(),
-                                "plans" => view! { <OrgEntities kind=Kind::Plan org=o.with_value(|o| o.id.clone()) /> }.into_any(),
-                                "changelog" => view! { <ChangeLogTab org_id=o.with_value(|o| o.id.clone()) /> }.into_any(),
-                                "" => view! { <OverviewTab org=o.get_value() /> }.into_any(),
-                                _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
-                            }}
-                        }.into_any()
-                    }
+                    Ok(o) => view! {
+                        <Title text=format!("{} · Tollgate", o.name) />
+                        <OrgHeader org=o reload />
+                    }.into_any(),
                 }
             })}
         </Transition>
+        <OrgTabs org_id tab />
+        {move || {
+            let id = org_id.get();
+            match tab.get().as_str() {
+                "members" => view! { <MembersTab org_id=id org /> }.into_any(),
+                "apis" => view! { <OrgEntities kind=Kind::Api org=id /> }.into_any(),
+                "clients" => view! { <OrgEntities kind=Kind::Client org=id /> }.into_any(),
+                "plans" => view! { <OrgEntities kind=Kind::Plan org=id /> }.into_any(),
+                "changelog" => view! { <ChangeLogTab org_id=id /> }.into_any(),
+                "" => view! { <OverviewTab org /> }.into_any(),
+                _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
+            }
+        }}
     }
 }
 
@@ -212,7 +219,7 @@ fn OrgHeader(org: OrgDetail, reload: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn OrgTabs(org_id: String, tab: Memo<String>) -> impl IntoView {
+fn OrgTabs(org_id: Memo<String>, tab: Memo<String>) -> impl IntoView {
     let tabs = [
         ("", "Overview"),
         ("members", "Members"),
@@ -221,7 +228,10 @@ fn OrgTabs(org_id: String, tab: Memo<String>) -> impl IntoView {
     view! {
         <nav class="tabs" aria-label="Organization">
             {tabs.into_iter().map(|(slug, label)| {
-                let href = if slug.is_empty() { format!("/orgs/{org_id}") } else { format!("/orgs/{org_id}/{slug}") };
+                let href = move || {
+                    let org_id = org_id.get();
+                    if slug.is_empty() { format!("/orgs/{org_id}") } else { format!("/orgs/{org_id}/{slug}") }
+                };
                 view! {
                     <a class="tab" href=href aria-current=move || (tab.get() == slug).then_some("page")>{label}</a>
                 }
@@ -245,7 +255,21 @@ fn OrgEntities(kind: Kind, org: String) -> impl IntoView {
 }
 
 #[component]
-fn OverviewTab(org: OrgDetail) -> impl IntoView {
+fn OverviewTab(org: OrgResource) -> impl IntoView {
+    view! {
+        <Transition fallback=|| view! { <SkeletonRows /> }>
+            {move || Suspend::new(async move {
+                match org.await {
+                    Ok(org) => view! { <OrgAbout org /> }.into_any(),
+                    Err(_) => ().into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn OrgAbout(org: OrgDetail) -> impl IntoView {
     view! {
         <div class="grid-main">
             <section class="card">
@@ -272,9 +296,8 @@ fn OverviewTab(org: OrgDetail) -> impl IntoView {
 }
 
 #[component]
-fn MembersTab(org: OrgDetail) -> impl IntoView {
-    let org_id = StoredValue::new(org.id.clone());
-    let can_admin = org.can(Permission::OrgAdmin);
+fn MembersTab(org_id: String, org: OrgResource) -> impl IntoView {
+    let org_id = StoredValue::new(org_id);
     let reload = RwSignal::new(0u32);
     let members = Resource::new(
         move || reload.get(),
@@ -328,6 +351,10 @@ fn MembersTab(org: OrgDetail) -> impl IntoView {
             <div class="card__body card--flush">
                 <Transition fallback=|| view! { <SkeletonRows /> }>
                     {move || Suspend::new(async move {
+                        let can_admin = match org.await {
+                            Ok(o) => o.can(Permission::OrgAdmin),
+                            Err(_) => false,
+                        };
                         match members.await {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
                             Ok(list) => view! {
@@ -379,7 +406,10 @@ fn MembersTab(org: OrgDetail) -> impl IntoView {
                 </Transition>
             </div>
         </section>
-        {can_admin.then(|| view! {
+        <Transition fallback=|| ()>
+        {move || Suspend::new(async move {
+        let can_admin = org.await.is_ok_and(|o| o.can(Permission::OrgAdmin));
+        can_admin.then(|| view! {
             <section class="card">
                 <div class="card__header"><h2 class="card__title">"Add a member"</h2></div>
                 <div class="card__body">
@@ -409,7 +439,9 @@ fn MembersTab(org: OrgDetail) -> impl IntoView {
                     <ErrorAlert error=add_error />
                 </div>
             </section>
+        })
         })}
+        </Transition>
         <ConfirmDialog
             open=confirm_open
             title="Remove member"

@@ -1,0 +1,292 @@
+//! Lifecycle transitions of client, API and plan versions and the rules for new contracts
+//! (spec §2). Each action is one pure function: it takes the facts and answers the new status or
+//! the reason for refusing, in words the user sees.
+
+use crate::{ApiStatus, ClientStatus, PlanStatus};
+
+/// Why an action is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+fn refuse<T>(message: impl Into<String>) -> Result<T, Refusal> {
+    Err(Refusal(message.into()))
+}
+
+/// What the register action needs to know about a client version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientFacts {
+    pub status: ClientStatus,
+    pub contracts: usize,
+    pub awaiting_approval: usize,
+    /// Registered and changed since (policies or contracts added, changed, removed).
+    pub changed_since_registration: bool,
+}
+
+/// Register (or re-register) a client version with the gateway.
+pub fn register(f: ClientFacts) -> Result<ClientStatus, Refusal> {
+    if f.awaiting_approval > 0 {
+        return refuse("The client version cannot be registered while a contract awaits approval.");
+    }
+    if f.contracts == 0 {
+        return refuse(
+            "The client version needs at least one contract before it can be registered.",
+        );
+    }
+    if f.status == ClientStatus::Registered && !f.changed_since_registration {
+        return refuse("The client version has not changed since it was last registered.");
+    }
+    Ok(ClientStatus::Registered)
+}
+
+/// Unregister (= retire) a client version: allowed from Registered or Awaiting Approval.
+pub fn unregister(status: ClientStatus) -> Result<ClientStatus, Refusal> {
+    match status {
+        ClientStatus::Registered | ClientStatus::AwaitingApproval => Ok(ClientStatus::Retired),
+        ClientStatus::Retired => refuse("The client version is already retired."),
+        _ => refuse(
+            "Only a registered client version (or one awaiting approval) can be unregistered.",
+        ),
+    }
+}
+
+/// Delete a client (all its versions): refused while any version is Registered.
+pub fn delete_client(statuses: &[ClientStatus]) -> Result<(), Refusal> {
+    if statuses.contains(&ClientStatus::Registered) {
+        return refuse("Unregister every registered version before deleting the client.");
+    }
+    Ok(())
+}
+
+/// The API key of a version can be regenerated only while it is not Registered.
+pub fn regenerate_key(status: ClientStatus) -> Result<(), Refusal> {
+    if status == ClientStatus::Registered {
+        return refuse("Unregister the client version before changing its API key.");
+    }
+    Ok(())
+}
+
+/// What is missing before an API version can be published ("Why can't I publish?").
+pub fn api_publish_checklist(
+    has_endpoint: bool,
+    is_public: bool,
+    plans: usize,
+) -> Vec<&'static str> {
+    let mut missing = Vec::new();
+    if !has_endpoint {
+        missing.push("Set the endpoint URL on the Implementation tab.");
+    }
+    if !is_public && plans == 0 {
+        missing.push("Offer at least one locked plan, or make the API public.");
+    }
+    missing
+}
+
+/// Publish an API version: needs Ready.
+pub fn publish_api(status: ApiStatus) -> Result<ApiStatus, Refusal> {
+    match status {
+        ApiStatus::Ready => Ok(ApiStatus::Published),
+        ApiStatus::Published => refuse("The API version is already published."),
+        ApiStatus::Retired => refuse("A retired API version cannot be published again."),
+        ApiStatus::Created => refuse("The API version is not ready to be published."),
+    }
+}
+
+/// Retire an API version: only from Published.
+pub fn retire_api(status: ApiStatus) -> Result<ApiStatus, Refusal> {
+    match status {
+        ApiStatus::Published => Ok(ApiStatus::Retired),
+        _ => refuse("Only a published API version can be retired."),
+    }
+}
+
+/// Delete an API: refused while any version is Published.
+pub fn delete_api(statuses: &[ApiStatus]) -> Result<(), Refusal> {
+    if statuses.contains(&ApiStatus::Published) {
+        return refuse("Retire every published version before deleting the API.");
+    }
+    Ok(())
+}
+
+/// Lock a plan version (irreversible).
+pub fn lock_plan(status: PlanStatus) -> Result<PlanStatus, Refusal> {
+    match status {
+        PlanStatus::Created => Ok(PlanStatus::Locked),
+        PlanStatus::Locked => refuse("The plan version is already locked."),
+    }
+}
+
+/// Delete a plan: refused once any version was locked.
+pub fn delete_plan(statuses: &[PlanStatus]) -> Result<(), Refusal> {
+    if statuses.contains(&PlanStatus::Locked) {
+        return refuse("A plan with a locked version cannot be deleted.");
+    }
+    Ok(())
+}
+
+/// The facts that decide whether a new contract may be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ContractFacts {
+    pub client_status: ClientStatus,
+    pub api_status: ApiStatus,
+    /// The API version offers the chosen plan.
+    pub plan_offered: bool,
+    pub plan_status: PlanStatus,
+    /// A contract between this client version and API version already exists.
+    pub exists: bool,
+}
+
+/// Checks the rules for a new contract, each refusal with its own message.
+pub fn new_contract(f: ContractFacts) -> Result<(), Refusal> {
+    if f.client_status == ClientStatus::Retired {
+        return refuse("A retired client version cannot get new contracts.");
+    }
+    if f.api_status != ApiStatus::Published {
+        return refuse("Contracts can only be made with a published API version.");
+    }
+    if !f.plan_offered {
+        return refuse("The API version does not offer this plan.");
+    }
+    if f.plan_status != PlanStatus::Locked {
+        return refuse("The plan version is not locked.");
+    }
+    if f.exists {
+        return refuse("This client version already has a contract with this API version.");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClientStatus as C;
+
+    fn facts(status: C, contracts: usize, awaiting: usize, changed: bool) -> ClientFacts {
+        ClientFacts {
+            status,
+            contracts,
+            awaiting_approval: awaiting,
+            changed_since_registration: changed,
+        }
+    }
+
+    #[test]
+    fn register_transitions() {
+        let cases = [
+            (facts(C::Ready, 1, 0, false), Ok(C::Registered)),
+            (facts(C::Retired, 1, 0, false), Ok(C::Registered)),
+            (facts(C::Registered, 2, 0, true), Ok(C::Registered)),
+            (facts(C::Registered, 2, 0, false), Err("has not changed")),
+            (
+                facts(C::AwaitingApproval, 1, 1, false),
+                Err("awaits approval"),
+            ),
+            (facts(C::Created, 0, 0, false), Err("at least one contract")),
+        ];
+        for (f, expected) in cases {
+            match (register(f), expected) {
+                (Ok(s), Ok(e)) => assert_eq!(s, e, "{f:?}"),
+                (Err(r), Err(e)) => assert!(r.0.contains(e), "{f:?}: {r}"),
+                (got, e) => panic!("{f:?}: got {got:?}, expected {e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn unregister_transitions() {
+        for s in C::ALL {
+            let allowed = matches!(s, C::Registered | C::AwaitingApproval);
+            assert_eq!(unregister(s).is_ok(), allowed, "{s:?}");
+            if allowed {
+                assert_eq!(unregister(s).unwrap(), C::Retired);
+            }
+        }
+    }
+
+    #[test]
+    fn deletes_and_keys() {
+        assert!(delete_client(&[C::Created, C::Retired]).is_ok());
+        assert!(delete_client(&[C::Created, C::Registered]).is_err());
+        assert!(regenerate_key(C::Registered).is_err());
+        assert!(regenerate_key(C::Ready).is_ok());
+        assert!(delete_api(&[ApiStatus::Retired, ApiStatus::Created]).is_ok());
+        assert!(delete_api(&[ApiStatus::Published]).is_err());
+        assert!(delete_plan(&[PlanStatus::Created]).is_ok());
+        assert!(delete_plan(&[PlanStatus::Created, PlanStatus::Locked]).is_err());
+    }
+
+    #[test]
+    fn api_transitions() {
+        for s in ApiStatus::ALL {
+            assert_eq!(
+                publish_api(s).is_ok(),
+                s == ApiStatus::Ready,
+                "publish {s:?}"
+            );
+            assert_eq!(
+                retire_api(s).is_ok(),
+                s == ApiStatus::Published,
+                "retire {s:?}"
+            );
+        }
+        assert_eq!(api_publish_checklist(true, false, 1), Vec::<&str>::new());
+        assert_eq!(api_publish_checklist(true, true, 0), Vec::<&str>::new());
+        assert_eq!(api_publish_checklist(false, false, 0).len(), 2);
+    }
+
+    #[test]
+    fn plan_transitions() {
+        assert_eq!(lock_plan(PlanStatus::Created), Ok(PlanStatus::Locked));
+        assert!(lock_plan(PlanStatus::Locked).is_err());
+    }
+
+    #[test]
+    fn contract_rules_each_with_its_message() {
+        let ok = ContractFacts {
+            client_status: C::Ready,
+            api_status: ApiStatus::Published,
+            plan_offered: true,
+            plan_status: PlanStatus::Locked,
+            exists: false,
+        };
+        assert!(new_contract(ok).is_ok());
+        let refusals = [
+            (
+                ContractFacts {
+                    client_status: C::Retired,
+                    ..ok
+                },
+                "retired client",
+            ),
+            (
+                ContractFacts {
+                    api_status: ApiStatus::Ready,
+                    ..ok
+                },
+                "published API",
+            ),
+            (
+                ContractFacts {
+                    plan_offered: false,
+                    ..ok
+                },
+                "does not offer",
+            ),
+            (
+                ContractFacts {
+                    plan_status: PlanStatus::Created,
+                    ..ok
+                },
+                "not locked",
+            ),
+            (
+                ContractFacts { exists: true, ..ok },
+                "already has a contract",
+            ),
+        ];
+        for (f, msg) in refusals {
+            let r = new_contract(f).unwrap_err();
+            assert!(r.0.contains(msg), "{f:?}: {r}");
+        }
+    }
+}
