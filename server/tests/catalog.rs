@@ -4,8 +4,8 @@
 mod common;
 
 use app::api::catalog::{
-    ClientNameConflict, CreateApi, CreateClient, CreatePlan, EntityChangeLog, GetApiVersion,
-    GetClientVersion, GetPlanVersion, ListEntities,
+    ClientNameConflict, CreateEntity, EntityChangeLog, GetApiVersion, GetClientVersion,
+    GetPlanVersion, ListEntities,
 };
 use app::api::orgs::{AddMember, CreateOrg};
 use axum::http::StatusCode;
@@ -24,7 +24,9 @@ async fn owner_with_org(app: &mut common::TestApp) {
 }
 
 async fn create_client(app: &mut common::TestApp, name: &str, version: &str) -> common::Reply {
-    app.call::<CreateClient>(&[
+    app.call::<CreateEntity>(&[
+        ("kind", "Client"),
+        ("endpoint", ""),
         ("org", "ACMESupport"),
         ("name", name),
         ("version", version),
@@ -163,7 +165,8 @@ on_both!(create_client_refusals_write_nothing, |app| {
 on_both!(create_api_and_plan, |app| {
     owner_with_org(&mut app).await;
     let r = app
-        .call::<CreateApi>(&[
+        .call::<CreateEntity>(&[
+            ("kind", "Api"),
             ("org", "ACMESupport"),
             ("name", "Echo API"),
             ("version", "v1"),
@@ -176,7 +179,8 @@ on_both!(create_api_and_plan, |app| {
     assert_eq!(app.count("apis").await, 0);
 
     let r = app
-        .call::<CreateApi>(&[
+        .call::<CreateEntity>(&[
+            ("kind", "Api"),
             ("org", "ACMESupport"),
             ("name", "Echo API"),
             ("version", "v1"),
@@ -200,7 +204,9 @@ on_both!(create_api_and_plan, |app| {
     );
 
     let r = app
-        .call::<CreatePlan>(&[
+        .call::<CreateEntity>(&[
+            ("kind", "Plan"),
+            ("endpoint", ""),
             ("org", "ACMESupport"),
             ("name", "Gold"),
             ("version", "1.0"),
@@ -214,7 +220,9 @@ on_both!(create_api_and_plan, |app| {
         .json();
     assert_eq!(d.status, PlanStatus::Created);
     let r = app
-        .call::<CreatePlan>(&[
+        .call::<CreateEntity>(&[
+            ("kind", "Plan"),
+            ("endpoint", ""),
             ("org", "ACMESupport"),
             ("name", "Gold"),
             ("version", "2.0"),

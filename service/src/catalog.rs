@@ -1,16 +1,25 @@
-//! What clients, APIs and plans have in common: lists of summaries across organizations, page
-//! headers, the name-is-taken check, and key generation. The entity modules (`clients`, `apis`,
-//! `plans`) feed their rows into these helpers.
+//! What clients, APIs and plans have in common. Each is a parent row (org, id, name,
+//! description) with versions; [`Catalogued`] describes one kind (its tables, columns, audit type
+//! and permissions), and the generic functions here do the shared work once: look-ups, lists
+//! across organizations, page headers, the description edit, and the common part of creation.
 
 use std::collections::HashMap;
 
 use domain::dto::{EntityHeader, EntitySummary, VersionSummary};
-use domain::{Permission, Role};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use domain::{Description, EntityName, Permission, Role, Version};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
+};
 
+use crate::audit::{self, EntityType, Entry};
 use crate::authz::Access;
-use crate::entities::{Timestamp, membership, organization, user};
-use crate::{Ctx, Result, authz};
+use crate::entities::{
+    Timestamp, api, api_version, client, client_version, membership, organization, plan,
+    plan_version, user,
+};
+use crate::error::collect_fields;
+use crate::{Ctx, Error, Result, authz, now};
 
 /// Where a client, API or plan version lives: `/orgs/{org}/{kind}s/{id}/{version}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,12 +29,14 @@ pub struct EntityRef {
     pub version: String,
 }
 
-/// A parent row (client, API or plan) reduced to what lists need.
+/// A parent row (client, API or plan) reduced to what the shared code needs.
 pub(crate) struct Parent {
     pub org_id: String,
     pub id: String,
     pub name: String,
     pub description: String,
+    pub created_by: String,
+    pub created_on: Timestamp,
 }
 
 /// A version row reduced to what lists need.
@@ -37,8 +48,196 @@ pub(crate) struct VersionRow {
     pub created_on: Timestamp,
 }
 
+/// One kind of versioned entity of an organization.
+pub(crate) trait Catalogued: EntityTrait {
+    type Version: EntityTrait;
+    /// The audit entity type.
+    const TYPE: EntityType;
+    /// "client", "API", "plan".
+    const NOUN: &'static str;
+    const VIEW: Permission;
+    const EDIT: Permission;
+    fn org_col() -> Self::Column;
+    fn id_col() -> Self::Column;
+    fn description_col() -> Self::Column;
+    fn modified_by_col() -> Self::Column;
+    fn modified_on_col() -> Self::Column;
+    fn version_org_col() -> <Self::Version as EntityTrait>::Column;
+    fn version_parent_col() -> <Self::Version as EntityTrait>::Column;
+    fn parent(m: &Self::Model) -> Parent;
+    fn row(v: &<Self::Version as EntityTrait>::Model) -> VersionRow;
+}
+
+macro_rules! catalogued {
+    ($parent:ident, $version:ident, $parent_col:ident, $parent_field:ident, $type:ident, $noun:literal, $view:ident, $edit:ident) => {
+        impl Catalogued for $parent::Entity {
+            type Version = $version::Entity;
+            const TYPE: EntityType = EntityType::$type;
+            const NOUN: &'static str = $noun;
+            const VIEW: Permission = Permission::$view;
+            const EDIT: Permission = Permission::$edit;
+            fn org_col() -> Self::Column {
+                $parent::Column::OrgId
+            }
+            fn id_col() -> Self::Column {
+                $parent::Column::Id
+            }
+            fn description_col() -> Self::Column {
+                $parent::Column::Description
+            }
+            fn modified_by_col() -> Self::Column {
+                $parent::Column::ModifiedBy
+            }
+            fn modified_on_col() -> Self::Column {
+                $parent::Column::ModifiedOn
+            }
+            fn version_org_col() -> $version::Column {
+                $version::Column::OrgId
+            }
+            fn version_parent_col() -> $version::Column {
+                $version::Column::$parent_col
+            }
+            fn parent(m: &$parent::Model) -> Parent {
+                Parent {
+                    org_id: m.org_id.clone(),
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    description: m.description.clone(),
+                    created_by: m.created_by.clone(),
+                    created_on: m.created_on,
+                }
+            }
+            fn row(v: &$version::Model) -> VersionRow {
+                VersionRow {
+                    org_id: v.org_id.clone(),
+                    parent_id: v.$parent_field.clone(),
+                    version: v.version.clone(),
+                    status: v.status.clone(),
+                    created_on: v.created_on,
+                }
+            }
+        }
+    };
+}
+
+catalogued!(
+    client,
+    client_version,
+    ClientId,
+    client_id,
+    Client,
+    "client",
+    ClientView,
+    ClientEdit
+);
+catalogued!(
+    api,
+    api_version,
+    ApiId,
+    api_id,
+    Api,
+    "API",
+    ApiView,
+    ApiEdit
+);
+catalogued!(
+    plan,
+    plan_version,
+    PlanId,
+    plan_id,
+    Plan,
+    "plan",
+    PlanView,
+    PlanEdit
+);
+
+/// The parent row `id` in `org_id`.
+pub(crate) async fn find<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> Result<E::Model> {
+    E::find()
+        .filter(E::org_col().eq(org_id))
+        .filter(E::id_col().eq(id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "No {} '{id}' was found in this organization.",
+                E::NOUN
+            ))
+        })
+}
+
+/// Every version of the parent `id`.
+pub(crate) async fn versions<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> Result<Vec<<E::Version as EntityTrait>::Model>> {
+    Ok(E::Version::find()
+        .filter(E::version_org_col().eq(org_id))
+        .filter(E::version_parent_col().eq(id))
+        .all(db)
+        .await?)
+}
+
+/// One version the caller may see with `permission`, with the page header.
+pub(crate) struct Loaded<V> {
+    pub header: EntityHeader,
+    pub version: V,
+}
+
+pub(crate) async fn load_version<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    version: &str,
+    permission: Permission,
+) -> Result<Loaded<<E::Version as EntityTrait>::Model>>
+where
+    <E::Version as EntityTrait>::Model: Clone,
+{
+    let access = authz::require(db, ctx, org_id, permission).await?;
+    let parent = E::parent(&find::<E>(db, org_id, id).await?);
+    let all_versions = versions::<E>(db, org_id, id).await?;
+    let found = all_versions
+        .iter()
+        .find(|v| E::row(v).version == version)
+        .cloned()
+        .ok_or_else(|| Error::NotFound(format!("{} has no version '{version}'.", parent.name)))?;
+    let created_by = user_name(db, &parent.created_by).await?;
+    let created_on = parent.created_on;
+    let org_names = HashMap::from([(access.org.id.clone(), access.org.name.clone())]);
+    let summary = summaries(
+        vec![parent],
+        all_versions.iter().map(E::row).collect(),
+        &org_names,
+    )
+    .pop()
+    .expect("one parent gives one summary");
+    let header = EntityHeader {
+        org_id: summary.org_id,
+        org_name: summary.org_name,
+        id: summary.id,
+        name: summary.name,
+        description: summary.description,
+        version: version.to_owned(),
+        versions: summary.versions,
+        created_by,
+        created_on,
+        permissions: access.permissions(),
+    };
+    Ok(Loaded {
+        header,
+        version: found,
+    })
+}
+
 /// The organizations (id → name) where the caller holds `permission`; all for an administrator.
-pub(crate) async fn orgs_with(
+async fn orgs_with(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     permission: Permission,
@@ -63,26 +262,52 @@ pub(crate) async fn orgs_with(
         .collect())
 }
 
-fn version_key(v: &VersionRow) -> (String, String) {
-    (v.org_id.clone(), v.parent_id.clone())
+/// Everything of kind `E` the caller may view: in one organization, or (`org_id` = None) in
+/// every organization where the caller holds the view permission.
+pub(crate) async fn list<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: Option<&str>,
+) -> Result<Vec<EntitySummary>> {
+    let org_names = match org_id {
+        Some(org_id) => {
+            let access = authz::require(db, ctx, org_id, E::VIEW).await?;
+            HashMap::from([(access.org.id, access.org.name)])
+        }
+        None => orgs_with(db, ctx, E::VIEW).await?,
+    };
+    let ids: Vec<String> = org_names.keys().cloned().collect();
+    let parents = E::find()
+        .filter(E::org_col().is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let versions = E::Version::find()
+        .filter(E::version_org_col().is_in(ids))
+        .all(db)
+        .await?;
+    Ok(summaries(
+        parents.iter().map(E::parent).collect(),
+        versions.iter().map(E::row).collect(),
+        &org_names,
+    ))
 }
 
 /// Joins parents with their versions (newest first) and organization names; sorted by
 /// organization name, then name.
-pub(crate) fn summaries(
+fn summaries(
     parents: Vec<Parent>,
     mut versions: Vec<VersionRow>,
     org_names: &HashMap<String, String>,
 ) -> Vec<EntitySummary> {
     versions.sort_by_key(|v| std::cmp::Reverse(v.created_on));
     let mut by_parent: HashMap<(String, String), Vec<VersionSummary>> = HashMap::new();
-    for v in &versions {
+    for v in versions {
         by_parent
-            .entry(version_key(v))
+            .entry((v.org_id, v.parent_id))
             .or_default()
             .push(VersionSummary {
-                version: v.version.clone(),
-                status: v.status.clone(),
+                version: v.version,
+                status: v.status,
             });
     }
     let mut out: Vec<EntitySummary> = parents
@@ -101,55 +326,163 @@ pub(crate) fn summaries(
             description: p.description,
         })
         .collect();
-    out.sort_by(|a, b| {
-        (a.org_name.to_lowercase(), a.name.to_lowercase())
-            .cmp(&(b.org_name.to_lowercase(), b.name.to_lowercase()))
-    });
+    out.sort_by_key(|e| (e.org_name.to_lowercase(), e.name.to_lowercase()));
     out
 }
 
-pub(crate) async fn user_name(db: &impl ConnectionTrait, user_id: &str) -> Result<String> {
+async fn user_name(db: &impl ConnectionTrait, user_id: &str) -> Result<String> {
     Ok(user::Entity::find_by_id(user_id.to_owned())
         .one(db)
         .await?
         .map_or_else(|| "Deleted user".to_owned(), |u| u.display_name))
 }
 
-/// The header of a client, API or plan page.
-pub(crate) async fn header(
-    db: &impl ConnectionTrait,
-    access: &Access,
-    parent: Parent,
+/// Changes the description shared by all versions (names are immutable). Needs the edit
+/// permission; writes the Change Log row with before and after in the same transaction.
+pub(crate) async fn update_description<E: Catalogued>(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    description: &str,
+) -> Result<()> {
+    let description = Description::parse(description)?;
+    let txn = db.begin().await?;
+    authz::require(&txn, ctx, org_id, E::EDIT).await?;
+    let before = E::parent(&find::<E>(&txn, org_id, id).await?).description;
+    if let Some(change) = audit::change("description", &before, description.as_str()) {
+        E::update_many()
+            .col_expr(E::description_col(), Expr::value(description.as_str()))
+            .col_expr(E::modified_by_col(), Expr::value(ctx.user_id.clone()))
+            .col_expr(E::modified_on_col(), Expr::value(now()))
+            .filter(E::org_col().eq(org_id))
+            .filter(E::id_col().eq(id))
+            .exec(&txn)
+            .await?;
+        audit::record(
+            &txn,
+            ctx,
+            Entry {
+                org_id,
+                entity_type: E::TYPE,
+                entity_id: id,
+                entity_version: None,
+                what: "Update",
+                summary: "Updated the description".to_owned(),
+                changes: vec![change],
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Validated input of a Create wizard.
+pub(crate) struct NewEntity {
+    pub access: Access,
+    pub name: EntityName,
+    pub id: String,
+    pub version: Version,
+    pub description: Description,
+}
+
+/// The shared first half of creating a client, API or plan inside `txn`: the edit permission,
+/// every field checked (all problems at once, `extra` included), the name's id not taken.
+pub(crate) async fn prepare_create<E: Catalogued>(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    name: &str,
     version: &str,
-    versions: Vec<VersionRow>,
-    created_by: &str,
-    created_on: Timestamp,
-) -> Result<EntityHeader> {
-    let org_names = HashMap::from([(access.org.id.clone(), access.org.name.clone())]);
-    let summary = summaries(vec![parent], versions, &org_names)
-        .pop()
-        .expect("one parent gives one summary");
-    Ok(EntityHeader {
-        org_id: summary.org_id,
-        org_name: summary.org_name,
-        id: summary.id,
-        name: summary.name,
-        description: summary.description,
-        version: version.to_owned(),
-        versions: summary.versions,
-        created_by: user_name(db, created_by).await?,
-        created_on,
-        permissions: access.permissions(),
-    })
+    description: &str,
+    extra: Option<domain::FieldError>,
+) -> Result<NewEntity> {
+    let access = authz::require(txn, ctx, org_id, E::EDIT).await?;
+    let name = EntityName::parse(name);
+    let version = Version::parse(version);
+    let description = Description::parse(description);
+    collect_fields([
+        name.as_ref().err().cloned(),
+        version.as_ref().err().cloned(),
+        description.as_ref().err().cloned(),
+        extra,
+    ])?;
+    let (name, version, description) = (name?, version?, description?);
+    let id = name.id();
+    let exists = E::find()
+        .filter(E::org_col().eq(org_id))
+        .filter(E::id_col().eq(id.clone()))
+        .one(txn)
+        .await?
+        .is_some();
+    let new = NewEntity {
+        access,
+        name,
+        id,
+        version,
+        description,
+    };
+    if exists {
+        return Err(new.taken::<E>());
+    }
+    Ok(new)
+}
+
+impl NewEntity {
+    /// "A client named 'X' already exists in ACME Support." (also for a race on insert).
+    pub fn taken<E: Catalogued>(&self) -> Error {
+        Error::conflict(
+            "name",
+            name_taken_message(E::NOUN, self.name.as_str(), &self.access.org.name),
+        )
+    }
+
+    /// Maps a unique-key violation on insert (a concurrent create) to [`NewEntity::taken`].
+    pub fn on_insert<E: Catalogued>(&self, e: sea_orm::DbErr) -> Error {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => self.taken::<E>(),
+            _ => e.into(),
+        }
+    }
+
+    /// The Change Log row of the creation, and where the new version lives.
+    pub async fn finish<E: Catalogued>(
+        self,
+        txn: &impl ConnectionTrait,
+        ctx: &Ctx,
+    ) -> Result<EntityRef> {
+        let org_id = self.access.org.id.clone();
+        audit::record(
+            txn,
+            ctx,
+            Entry {
+                org_id: &org_id,
+                entity_type: E::TYPE,
+                entity_id: &self.id,
+                entity_version: Some(self.version.as_str()),
+                what: "Create",
+                summary: format!(
+                    "Created {} {} version {}",
+                    E::NOUN,
+                    self.name.as_str(),
+                    self.version.as_str()
+                ),
+                changes: vec![],
+            },
+        )
+        .await?;
+        Ok(EntityRef {
+            org_id,
+            id: self.id,
+            version: self.version.into_inner(),
+        })
+    }
 }
 
 /// "A client named 'X' already exists in ACME Support."
-pub(crate) fn name_taken_message(kind: &str, name: &str, org_name: &str) -> String {
-    format!("A {kind} named '{name}' already exists in {org_name}.")
-}
-
-pub(crate) fn name_taken(kind: &str, name: &str, org_name: &str) -> crate::Error {
-    crate::Error::conflict("name", name_taken_message(kind, name, org_name))
+pub(crate) fn name_taken_message(noun: &str, name: &str, org_name: &str) -> String {
+    format!("A {noun} named '{name}' already exists in {org_name}.")
 }
 
 /// A new API key (random UUIDv4 from the OS CSPRNG) and its SHA-256 for gateway look-ups.

@@ -2,42 +2,20 @@
 //! description, list.
 
 use domain::dto::{EntitySummary, PlanVersionDetail};
-use domain::{Description, EntityName, Permission, PlanStatus, Version};
+use domain::{Permission, PlanStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, QueryFilter, TransactionTrait,
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
 };
 
-use crate::audit::{self, EntityType, Entry};
-use crate::catalog::{self, EntityRef, Parent, VersionRow};
+use crate::catalog::{self, EntityRef};
 use crate::entities::{plan, plan_version};
-use crate::error::collect_fields;
-use crate::{Ctx, Error, Result, authz, now};
+use crate::{Ctx, Result, now};
 
 #[derive(Debug, Clone)]
 pub struct NewPlan {
     pub name: String,
     pub version: String,
     pub description: String,
-}
-
-fn parent(p: &plan::Model) -> Parent {
-    Parent {
-        org_id: p.org_id.clone(),
-        id: p.id.clone(),
-        name: p.name.clone(),
-        description: p.description.clone(),
-    }
-}
-
-fn row(v: &plan_version::Model) -> VersionRow {
-    VersionRow {
-        org_id: v.org_id.clone(),
-        parent_id: v.plan_id.clone(),
-        version: v.version.clone(),
-        status: v.status.clone(),
-        created_on: v.created_on,
-    }
 }
 
 /// Creates a plan with its first version (status Created). Needs planEdit.
@@ -47,32 +25,23 @@ pub async fn create(
     org_id: &str,
     input: NewPlan,
 ) -> Result<EntityRef> {
-    let name = EntityName::parse(&input.name);
-    let version = Version::parse(&input.version);
-    let description = Description::parse(&input.description);
     let txn = db.begin().await?;
-    let access = authz::require(&txn, ctx, org_id, Permission::PlanEdit).await?;
-    collect_fields([
-        name.as_ref().err().cloned(),
-        version.as_ref().err().cloned(),
-        description.as_ref().err().cloned(),
-    ])?;
-    let (name, version, description) = (name?, version?, description?);
-    let id = name.id();
-    let taken = || catalog::name_taken("plan", name.as_str(), &access.org.name);
-    if plan::Entity::find_by_id((org_id.to_owned(), id.clone()))
-        .one(&txn)
-        .await?
-        .is_some()
-    {
-        return Err(taken());
-    }
+    let new = catalog::prepare_create::<plan::Entity>(
+        &txn,
+        ctx,
+        org_id,
+        &input.name,
+        &input.version,
+        &input.description,
+        None,
+    )
+    .await?;
     let at = now();
     plan::Entity::insert(plan::ActiveModel {
         org_id: Set(org_id.to_owned()),
-        id: Set(id.clone()),
-        name: Set(name.as_str().to_owned()),
-        description: Set(description.as_str().to_owned()),
+        id: Set(new.id.clone()),
+        name: Set(new.name.as_str().to_owned()),
+        description: Set(new.description.as_str().to_owned()),
         created_by: Set(ctx.user_id.clone()),
         created_on: Set(at),
         modified_by: Set(ctx.user_id.clone()),
@@ -80,14 +49,11 @@ pub async fn create(
     })
     .exec_without_returning(&txn)
     .await
-    .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => taken(),
-        _ => e.into(),
-    })?;
+    .map_err(|e| new.on_insert::<plan::Entity>(e))?;
     plan_version::Entity::insert(plan_version::ActiveModel {
         org_id: Set(org_id.to_owned()),
-        plan_id: Set(id.clone()),
-        version: Set(version.as_str().to_owned()),
+        plan_id: Set(new.id.clone()),
+        version: Set(new.version.as_str().to_owned()),
         status: Set(PlanStatus::Created.as_str().to_owned()),
         created_by: Set(ctx.user_id.clone()),
         created_on: Set(at),
@@ -98,41 +64,9 @@ pub async fn create(
     })
     .exec_without_returning(&txn)
     .await?;
-    audit::record(
-        &txn,
-        ctx,
-        Entry {
-            org_id,
-            entity_type: EntityType::Plan,
-            entity_id: &id,
-            entity_version: Some(version.as_str()),
-            what: "Create",
-            summary: format!(
-                "Created plan {} version {}",
-                name.as_str(),
-                version.as_str()
-            ),
-            changes: vec![],
-        },
-    )
-    .await?;
+    let created = new.finish::<plan::Entity>(&txn, ctx).await?;
     txn.commit().await?;
-    Ok(EntityRef {
-        org_id: org_id.to_owned(),
-        id,
-        version: version.into_inner(),
-    })
-}
-
-async fn find(db: &impl ConnectionTrait, org_id: &str, plan_id: &str) -> Result<plan::Model> {
-    plan::Entity::find_by_id((org_id.to_owned(), plan_id.to_owned()))
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "Plan '{plan_id}' was not found in this organization."
-            ))
-        })
+    Ok(created)
 }
 
 pub async fn get_version(
@@ -142,73 +76,33 @@ pub async fn get_version(
     plan_id: &str,
     version: &str,
 ) -> Result<PlanVersionDetail> {
-    let access = authz::require(db, ctx, org_id, Permission::PlanView).await?;
-    let p = find(db, org_id, plan_id).await?;
-    let all = plan_version::Entity::find()
-        .filter(plan_version::Column::OrgId.eq(org_id))
-        .filter(plan_version::Column::PlanId.eq(plan_id))
-        .all(db)
-        .await?;
-    let v = all
-        .iter()
-        .find(|v| v.version == version)
-        .cloned()
-        .ok_or_else(|| Error::NotFound(format!("{} has no version '{version}'.", p.name)))?;
-    let header = catalog::header(
+    let loaded = catalog::load_version::<plan::Entity>(
         db,
-        &access,
-        parent(&p),
-        &v.version,
-        all.iter().map(row).collect(),
-        &p.created_by,
-        p.created_on,
+        ctx,
+        org_id,
+        plan_id,
+        version,
+        Permission::PlanView,
     )
     .await?;
+    let v = loaded.version;
     Ok(PlanVersionDetail {
-        header,
+        header: loaded.header,
         status: PlanStatus::parse(&v.status).unwrap_or(PlanStatus::Created),
         locked_on: v.locked_on,
     })
 }
 
-pub async fn list_for_org(
+/// The plans of one organization, or (`org_id` = None) all the caller may view.
+pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    org_id: &str,
+    org_id: Option<&str>,
 ) -> Result<Vec<EntitySummary>> {
-    let access = authz::require(db, ctx, org_id, Permission::PlanView).await?;
-    list_in(
-        db,
-        std::collections::HashMap::from([(access.org.id, access.org.name)]),
-    )
-    .await
+    catalog::list::<plan::Entity>(db, ctx, org_id).await
 }
 
-pub async fn list_mine(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<EntitySummary>> {
-    let names = catalog::orgs_with(db, ctx, Permission::PlanView).await?;
-    list_in(db, names).await
-}
-
-async fn list_in(
-    db: &impl ConnectionTrait,
-    org_names: std::collections::HashMap<String, String>,
-) -> Result<Vec<EntitySummary>> {
-    let ids: Vec<String> = org_names.keys().cloned().collect();
-    let parents = plan::Entity::find()
-        .filter(plan::Column::OrgId.is_in(ids.clone()))
-        .all(db)
-        .await?;
-    let versions = plan_version::Entity::find()
-        .filter(plan_version::Column::OrgId.is_in(ids))
-        .all(db)
-        .await?;
-    Ok(catalog::summaries(
-        parents.iter().map(parent).collect(),
-        versions.iter().map(row).collect(),
-        &org_names,
-    ))
-}
-
+/// Changes the description (the name is immutable). Needs planEdit.
 pub async fn update_description(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -216,31 +110,5 @@ pub async fn update_description(
     plan_id: &str,
     description: &str,
 ) -> Result<()> {
-    let description = Description::parse(description)?;
-    let txn = db.begin().await?;
-    authz::require(&txn, ctx, org_id, Permission::PlanEdit).await?;
-    let p = find(&txn, org_id, plan_id).await?;
-    if let Some(change) = audit::change("description", &p.description, description.as_str()) {
-        let mut active: plan::ActiveModel = p.into();
-        active.description = Set(description.as_str().to_owned());
-        active.modified_by = Set(ctx.user_id.clone());
-        active.modified_on = Set(now());
-        active.update(&txn).await?;
-        audit::record(
-            &txn,
-            ctx,
-            Entry {
-                org_id,
-                entity_type: EntityType::Plan,
-                entity_id: plan_id,
-                entity_version: None,
-                what: "Update",
-                summary: "Updated the description".to_owned(),
-                changes: vec![change],
-            },
-        )
-        .await?;
-    }
-    txn.commit().await?;
-    Ok(())
+    catalog::update_description::<plan::Entity>(db, ctx, org_id, plan_id, description).await
 }

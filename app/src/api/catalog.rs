@@ -56,40 +56,20 @@ pub async fn list_entities(
     kind: Kind,
     org: Option<String>,
 ) -> Result<Vec<EntitySummary>, AppError> {
-    use service::{apis, clients, plans};
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let db = &state.db;
-    Ok(match (kind, org) {
-        (Kind::Client, None) => clients::list_mine(db, &ctx).await?,
-        (Kind::Api, None) => apis::list_mine(db, &ctx).await?,
-        (Kind::Plan, None) => plans::list_mine(db, &ctx).await?,
-        (Kind::Client, Some(o)) => clients::list_for_org(db, &ctx, &o).await?,
-        (Kind::Api, Some(o)) => apis::list_for_org(db, &ctx, &o).await?,
-        (Kind::Plan, Some(o)) => plans::list_for_org(db, &ctx, &o).await?,
+    let (db, org) = (&state.db, org.as_deref());
+    Ok(match kind {
+        Kind::Client => service::clients::list(db, &ctx, org).await?,
+        Kind::Api => service::apis::list(db, &ctx, org).await?,
+        Kind::Plan => service::plans::list(db, &ctx, org).await?,
     })
 }
 
-/// Creates a client (with its first version and API key); returns the new client page's URL.
+/// Creates a client (with its first version and API key), an API (`endpoint` optional) or a
+/// plan; returns the URL of the new version's page.
 #[server]
-pub async fn create_client(
-    org: String,
-    name: String,
-    version: String,
-    description: String,
-) -> Result<String, AppError> {
-    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let input = service::clients::NewClient {
-        name,
-        version,
-        description,
-    };
-    let r = service::clients::create(&state.db, &ctx, &org, input).await?;
-    Ok(Kind::Client.page_url(&r.org_id, &r.id, &r.version))
-}
-
-/// Creates an API with its first version; returns the new API page's URL.
-#[server]
-pub async fn create_api(
+pub async fn create_entity(
+    kind: Kind,
     org: String,
     name: String,
     version: String,
@@ -97,32 +77,35 @@ pub async fn create_api(
     endpoint: String,
 ) -> Result<String, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let input = service::apis::NewApi {
-        name,
-        version,
-        description,
-        endpoint,
+    let db = &state.db;
+    let r = match kind {
+        Kind::Client => {
+            let input = service::clients::NewClient {
+                name,
+                version,
+                description,
+            };
+            service::clients::create(db, &ctx, &org, input).await?
+        }
+        Kind::Api => {
+            let input = service::apis::NewApi {
+                name,
+                version,
+                description,
+                endpoint,
+            };
+            service::apis::create(db, &ctx, &org, input).await?
+        }
+        Kind::Plan => {
+            let input = service::plans::NewPlan {
+                name,
+                version,
+                description,
+            };
+            service::plans::create(db, &ctx, &org, input).await?
+        }
     };
-    let r = service::apis::create(&state.db, &ctx, &org, input).await?;
-    Ok(Kind::Api.page_url(&r.org_id, &r.id, &r.version))
-}
-
-/// Creates a plan with its first version; returns the new plan page's URL.
-#[server]
-pub async fn create_plan(
-    org: String,
-    name: String,
-    version: String,
-    description: String,
-) -> Result<String, AppError> {
-    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let input = service::plans::NewPlan {
-        name,
-        version,
-        description,
-    };
-    let r = service::plans::create(&state.db, &ctx, &org, input).await?;
-    Ok(Kind::Plan.page_url(&r.org_id, &r.id, &r.version))
+    Ok(kind.page_url(&r.org_id, &r.id, &r.version))
 }
 
 /// The message shown while typing a client name that is already taken in the organization.

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::catalog::{CreateApi, CreateClient, CreatePlan, Kind, client_name_conflict};
+use crate::api::catalog::{CreateEntity, Kind, client_name_conflict};
 use crate::api::orgs::list_orgs;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{Field, LoadError, SkeletonRows, Stepper, described_by};
@@ -108,17 +108,9 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
     });
     let name_message = Signal::derive(move || name_error.get().or_else(|| taken.get().flatten()));
 
-    let create_client = ServerAction::<CreateClient>::new();
-    let create_api = ServerAction::<CreateApi>::new();
-    let create_plan = ServerAction::<CreatePlan>::new();
-    let pending = Signal::derive(move || {
-        create_client.pending().get() || create_api.pending().get() || create_plan.pending().get()
-    });
-    let result = Signal::derive(move || match kind {
-        Kind::Client => create_client.value().get(),
-        Kind::Api => create_api.value().get(),
-        Kind::Plan => create_plan.value().get(),
-    });
+    let create = ServerAction::<CreateEntity>::new();
+    let pending = create.pending();
+    let result = create.value();
     let navigate = use_navigate();
     let toasts = use_toasts();
     Effect::new(move |_| {
@@ -136,34 +128,14 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
         }
     });
     let submit = move |_| {
-        let (o, n, v, d) = (org.get(), name.get(), version.get(), description.get());
-        match kind {
-            Kind::Client => {
-                create_client.dispatch(CreateClient {
-                    org: o,
-                    name: n,
-                    version: v,
-                    description: d,
-                });
-            }
-            Kind::Api => {
-                create_api.dispatch(CreateApi {
-                    org: o,
-                    name: n,
-                    version: v,
-                    description: d,
-                    endpoint: endpoint.get(),
-                });
-            }
-            Kind::Plan => {
-                create_plan.dispatch(CreatePlan {
-                    org: o,
-                    name: n,
-                    version: v,
-                    description: d,
-                });
-            }
-        }
+        create.dispatch(CreateEntity {
+            kind,
+            org: org.get(),
+            name: name.get(),
+            version: version.get(),
+            description: description.get(),
+            endpoint: endpoint.get(),
+        });
     };
 
     let navigate_cancel = use_navigate();
