@@ -10,6 +10,9 @@
 # Usage: scripts/test.sh [fmt] [clippy] [test] [e2e]   (default: all steps)
 set -euo pipefail
 
+# A full check is one clean build: incremental artifacts would only cost disk space.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 START=$SECONDS
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
