@@ -77,6 +77,7 @@ test.describe('Create Client wizard', () => {
     await expect(versionError(page)).toHaveText('Version is required.');
     await next.click();
     await expect(page.getByText('Please confirm if you want to create the client')).toHaveCount(0);
+    await expect(field(page, 'Name')).toBeFocused();
 
     await field(page, 'Name').fill('Janes Test Client');
     await field(page, 'Version').fill('1.0');

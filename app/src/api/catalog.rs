@@ -45,6 +45,15 @@ impl Kind {
         }
     }
 
+    /// "clients", "APIs", "plans".
+    pub fn plural_lower(self) -> &'static str {
+        match self {
+            Kind::Client => "clients",
+            Kind::Api => "APIs",
+            Kind::Plan => "plans",
+        }
+    }
+
     pub fn page_url(self, org: &str, id: &str, version: &str) -> String {
         format!("/orgs/{org}/{}/{id}/{version}", self.segment())
     }

@@ -300,3 +300,14 @@ pub fn CopyField(#[prop(into)] value: String, #[prop(into)] label: String) -> im
         </div>
     }
 }
+
+/// Moves the keyboard focus to the element with `id` (the first invalid field of a form).
+pub fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = document()
+        .get_element_by_id(id)
+        .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}

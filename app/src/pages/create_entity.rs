@@ -11,7 +11,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use crate::api::catalog::{CreateEntity, Kind, client_name_conflict};
 use crate::api::orgs::list_orgs;
 use crate::components::toast::use_toasts;
-use crate::components::ui::{Field, LoadError, SkeletonRows, Stepper, described_by};
+use crate::components::ui::{Field, LoadError, SkeletonRows, Stepper, described_by, focus};
 
 fn steps(kind: Kind) -> &'static [&'static str] {
     match kind {
@@ -146,11 +146,26 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
         );
         navigate_cancel(&target, Default::default());
     });
+    // On Next: every message shows, and the first invalid field gets the focus.
     let details_ok = move || {
         touched.set(true);
-        name_message.get_untracked().is_none()
-            && version_error.get_untracked().is_none()
-            && description_error.get_untracked().is_none()
+        let first_invalid = [
+            ("wizard-name", name_message.get_untracked().is_some()),
+            ("wizard-version", version_error.get_untracked().is_some()),
+            (
+                "wizard-description",
+                description_error.get_untracked().is_some(),
+            ),
+        ]
+        .into_iter()
+        .find(|(_, invalid)| *invalid);
+        match first_invalid {
+            Some((id, _)) => {
+                focus(id);
+                false
+            }
+            None => true,
+        }
     };
     let org_name = move |list: &[OrgSummary]| {
         list.iter()

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::orgs::CreateOrg;
 use crate::components::toast::use_toasts;
-use crate::components::ui::{ErrorAlert, Field, Stepper, described_by};
+use crate::components::ui::{ErrorAlert, Field, Stepper, described_by, focus};
 
 const STEPS: &[&str] = &["Configure Details", "Summary"];
 
@@ -51,7 +51,11 @@ pub fn CreateOrgWizard() -> impl IntoView {
 
     let next = move |_| {
         touched.set(true);
-        if name_error.get_untracked().is_none() && description_error.get_untracked().is_none() {
+        if name_error.get_untracked().is_some() {
+            focus("org-name");
+        } else if description_error.get_untracked().is_some() {
+            focus("org-description");
+        } else {
             step.set(1);
         }
     };

@@ -14,6 +14,7 @@ use crate::api::catalog::{
     Kind, UpdateEntityDescription, client_contracts, client_policies, entity_change_log,
     get_api_version, get_client_version, get_plan_version, list_entities,
 };
+use crate::components::list::FilteredTable;
 use crate::components::status::StatusBadge;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
@@ -26,100 +27,64 @@ use crate::pages::orgs::ChangeLogTable;
 /// organization's). The empty state offers the matching Create wizard.
 #[component]
 pub fn EntityTable(kind: Kind, #[prop(optional)] org: Option<String>) -> impl IntoView {
-    let filter = RwSignal::new(String::new());
-    let page = RwSignal::new(1u64);
-    let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
-    let org = StoredValue::new(org);
-    let items = Resource::new(|| (), move |_| list_entities(kind, org.get_value()));
-    let matching = move || {
-        let needle = filter.get().trim().to_lowercase();
-        items
-            .get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e: &EntitySummary| {
-                needle.is_empty()
-                    || e.name.to_lowercase().contains(&needle)
-                    || e.description.to_lowercase().contains(&needle)
-                    || e.org_name.to_lowercase().contains(&needle)
-            })
-            .collect::<Vec<_>>()
-    };
-    let total = Signal::derive(move || matching().len() as u64);
-    let create_href = move || match org.get_value() {
+    let show_org = org.is_none();
+    let create_href = match &org {
         Some(o) => format!("/create/{}?org={o}", kind.noun().to_lowercase()),
         None => format!("/create/{}", kind.noun().to_lowercase()),
     };
-    let show_org = org.with_value(Option::is_none);
+    let org = StoredValue::new(org);
+    let items = Resource::new(|| (), move |_| list_entities(kind, org.get_value()));
+    let mut columns = vec!["Name"];
+    if show_org {
+        columns.push("Organization");
+    }
+    columns.extend(["Versions", "Description"]);
+    let row = Callback::new(move |e: EntitySummary| {
+        let latest = e
+            .versions
+            .first()
+            .map(|v| v.version.clone())
+            .unwrap_or_default();
+        view! {
+            <tr>
+                <td><a href=kind.page_url(&e.org_id, &e.id, &latest)>{e.name.clone()}</a></td>
+                {show_org.then(|| view! { <td><a href=format!("/orgs/{}", e.org_id)>{e.org_name.clone()}</a></td> })}
+                <td>
+                    <div class="row">
+                        {e.versions.iter().map(|v| view! {
+                            <a class="version-chip" href=kind.page_url(&e.org_id, &e.id, &v.version)>
+                                <span class="mono">{v.version.clone()}</span>
+                                <StatusBadge status=v.status.clone() />
+                            </a>
+                        }).collect_view()}
+                    </div>
+                </td>
+                <td class="muted">{e.description.clone()}</td>
+            </tr>
+        }
+        .into_any()
+    });
+    let empty = ViewFn::from(move || {
+        let href = create_href.clone();
+        view! {
+            <EmptyState message=format!("No {} yet.", kind.plural().to_lowercase())>
+                <a href=href>{format!("Click here to create a new {}", kind.noun())}</a>
+            </EmptyState>
+        }
+    });
     view! {
-        <div class="list-toolbar">
-            <input
-                class="input filter-input"
-                type="search"
-                placeholder=format!("Filter {}", kind.plural().to_lowercase())
-                aria-label=format!("Filter {}", kind.plural().to_lowercase())
-                prop:value=move || filter.get()
-                on:input=move |ev| {
-                    filter.set(event_target_value(&ev));
-                    page.set(1);
-                }
-            />
-        </div>
-        <Transition fallback=|| view! { <SkeletonRows /> }>
-            {move || Suspend::new(async move {
-                match items.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(all) if all.is_empty() => view! {
-                        <EmptyState message=format!("No {} yet.", kind.plural().to_lowercase())>
-                            <a href=create_href()>{format!("Click here to create a new {}", kind.noun())}</a>
-                        </EmptyState>
-                    }.into_any(),
-                    Ok(_) => view! {
-                        <div class="table-wrap">
-                            <table class="table">
-                                <thead><tr>
-                                    <th>"Name"</th>
-                                    {show_org.then(|| view! { <th>"Organization"</th> })}
-                                    <th>"Versions"</th>
-                                    <th>"Description"</th>
-                                </tr></thead>
-                                <tbody>
-                                    {move || {
-                                        let (p, n) = (page.get(), per_page.get());
-                                        let rows: Vec<_> = matching().into_iter().skip(((p - 1) * n) as usize).take(n as usize).collect();
-                                        if rows.is_empty() {
-                                            return view! { <tr><td colspan="4" class="muted">"Nothing matches the filter."</td></tr> }.into_any();
-                                        }
-                                        rows.into_iter().map(|e| {
-                                            let latest = e.versions.first().map(|v| v.version.clone()).unwrap_or_default();
-                                            view! {
-                                                <tr>
-                                                    <td><a href=kind.page_url(&e.org_id, &e.id, &latest)>{e.name.clone()}</a></td>
-                                                    {show_org.then(|| view! { <td><a href=format!("/orgs/{}", e.org_id)>{e.org_name.clone()}</a></td> })}
-                                                    <td>
-                                                        <div class="row">
-                                                            {e.versions.iter().map(|v| view! {
-                                                                <a class="version-chip" href=kind.page_url(&e.org_id, &e.id, &v.version)>
-                                                                    <span class="mono">{v.version.clone()}</span>
-                                                                    <StatusBadge status=v.status.clone() />
-                                                                </a>
-                                                            }).collect_view()}
-                                                        </div>
-                                                    </td>
-                                                    <td class="muted">{e.description.clone()}</td>
-                                                </tr>
-                                            }
-                                        }).collect_view().into_any()
-                                    }}
-                                </tbody>
-                            </table>
-                        </div>
-                        <Pager page per_page total />
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <FilteredTable
+            items
+            noun=kind.plural_lower()
+            matches=|e: &EntitySummary, needle| {
+                e.name.to_lowercase().contains(needle)
+                    || e.description.to_lowercase().contains(needle)
+                    || e.org_name.to_lowercase().contains(needle)
+            }
+            columns
+            row
+            empty
+        />
     }
 }
 

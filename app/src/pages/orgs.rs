@@ -1,6 +1,6 @@
 //! Organizations: the list, and the organization page with its tabs (each tab has its URL).
 
-use domain::dto::{AuditEntryDto, DEFAULT_PAGE_SIZE, MemberDto, OrgDetail, Page};
+use domain::dto::{AuditEntryDto, DEFAULT_PAGE_SIZE, MemberDto, OrgDetail, OrgSummary, Page};
 use domain::{Description, Permission, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,6 +11,7 @@ use crate::api::orgs::{
     AddMember, ChangeMemberRole, RemoveMember, UpdateOrgDescription, get_org, list_members,
     list_orgs, org_change_log,
 };
+use crate::components::list::FilteredTable;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
     Badge, ConfirmDialog, EmptyState, ErrorAlert, LoadError, Pager, SkeletonRows, described_by,
@@ -22,77 +23,27 @@ use crate::pages::entities::EntityTable;
 /// A filterable, paged table of the caller's organizations.
 #[component]
 pub fn OrgTable() -> impl IntoView {
-    let filter = RwSignal::new(String::new());
-    let page = RwSignal::new(1u64);
-    let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
     let orgs = Resource::new(|| (), |_| list_orgs(None, None));
-    let matching = move || {
-        let needle = filter.get().trim().to_lowercase();
-        orgs.get()
-            .and_then(Result::ok)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|o| {
-                needle.is_empty()
-                    || o.name.to_lowercase().contains(&needle)
-                    || o.id.to_lowercase().contains(&needle)
-            })
-            .collect::<Vec<_>>()
-    };
-    let total = Signal::derive(move || matching().len() as u64);
     view! {
-        <div class="list-toolbar">
-            <input
-                class="input filter-input"
-                type="search"
-                placeholder="Filter organizations"
-                aria-label="Filter organizations"
-                prop:value=move || filter.get()
-                on:input=move |ev| {
-                    filter.set(event_target_value(&ev));
-                    page.set(1);
-                }
-            />
-        </div>
-        <Transition fallback=|| view! { <SkeletonRows /> }>
-            {move || Suspend::new(async move {
-                match orgs.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(all) if all.is_empty() => view! {
-                        <EmptyState message="You are not a member of any organization yet.">
-                            <a href="/create/organization">"Click here to create a new organization"</a>
-                        </EmptyState>
-                    }.into_any(),
-                    Ok(_) => view! {
-                        <div class="table-wrap">
-                            <table class="table">
-                                <thead>
-                                    <tr><th>"Name"</th><th>"Description"</th><th>"Your role"</th><th>"Created"</th></tr>
-                                </thead>
-                                <tbody>
-                                    {move || {
-                                        let (p, n) = (page.get(), per_page.get());
-                                        let rows: Vec<_> = matching().into_iter().skip(((p - 1) * n) as usize).take(n as usize).collect();
-                                        if rows.is_empty() {
-                                            return view! { <tr><td colspan="4" class="muted">"No organization matches the filter."</td></tr> }.into_any();
-                                        }
-                                        rows.into_iter().map(|o| view! {
-                                            <tr>
-                                                <td><a href=format!("/orgs/{}", o.id)>{o.name.clone()}</a></td>
-                                                <td class="muted">{o.description.clone()}</td>
-                                                <td>{o.role.map(|r| r.label()).unwrap_or("Administrator")}</td>
-                                                <td>{format_date(&o.created_on)}</td>
-                                            </tr>
-                                        }).collect_view().into_any()
-                                    }}
-                                </tbody>
-                            </table>
-                        </div>
-                        <Pager page per_page total />
-                    }.into_any(),
-                }
-            })}
-        </Transition>
+        <FilteredTable
+            items=orgs
+            noun="organizations"
+            matches=|o: &OrgSummary, needle| o.name.to_lowercase().contains(needle) || o.id.to_lowercase().contains(needle)
+            columns=vec!["Name", "Description", "Your role", "Created"]
+            row=Callback::new(|o: OrgSummary| view! {
+                <tr>
+                    <td><a href=format!("/orgs/{}", o.id)>{o.name}</a></td>
+                    <td class="muted">{o.description}</td>
+                    <td>{o.role.map(|r| r.label()).unwrap_or("Administrator")}</td>
+                    <td>{format_date(&o.created_on)}</td>
+                </tr>
+            }.into_any())
+            empty=ViewFn::from(|| view! {
+                <EmptyState message="You are not a member of any organization yet.">
+                    <a href="/create/organization">"Click here to create a new organization"</a>
+                </EmptyState>
+            })
+        />
     }
 }
 
@@ -222,6 +173,9 @@ fn OrgHeader(org: OrgDetail, reload: RwSignal<u32>) -> impl IntoView {
 fn OrgTabs(org_id: Memo<String>, tab: Memo<String>) -> impl IntoView {
     let tabs = [
         ("", "Overview"),
+        ("apis", "APIs"),
+        ("clients", "Clients"),
+        ("plans", "Plans"),
         ("members", "Members"),
         ("changelog", "Change Log"),
     ];
