@@ -24,13 +24,27 @@ pub enum AppError {
     Unexpected,
     #[error("Could not reach the server ({0}). Check your connection and try again.")]
     Transport(String),
+    #[error("The request was not understood ({0}).")]
+    BadRequest(String),
 }
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        match value {
+            // Arguments that do not decode: the caller's fault, not the network's (HTTP 400).
+            ServerFnErrorErr::Args(m)
+            | ServerFnErrorErr::MissingArg(m)
+            | ServerFnErrorErr::Deserialization(m) => {
+                #[cfg(feature = "ssr")]
+                if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+                    res.set_status(http::StatusCode::BAD_REQUEST);
+                }
+                AppError::BadRequest(m)
+            }
+            other => AppError::Transport(other.to_string()),
+        }
     }
 }
 
@@ -71,6 +85,7 @@ mod server {
                 AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
                 AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+                AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
                 AppError::Unexpected | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
             }
         }

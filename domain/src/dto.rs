@@ -145,7 +145,8 @@ pub struct ClientVersionDetail {
     pub status: crate::ClientStatus,
     /// Registered and changed since registration.
     pub unpublished_changes: bool,
-    pub api_key: String,
+    /// The version's API key: a credential, sent only to callers who may edit the client.
+    pub api_key: Option<String>,
     pub pending_approvals: u64,
     pub active_contracts: u64,
     pub policy_count: u64,

@@ -28,7 +28,8 @@ impl Version {
         if version.chars().count() > MAX_VERSION_LEN {
             return Err(error("Version must be at most 64 characters."));
         }
-        if !version.chars().all(is_id_char) {
+        // At least one letter or digit: "." and ".." would be unusable in URLs.
+        if !version.chars().all(is_id_char) || !version.chars().any(|c| c.is_ascii_alphanumeric()) {
             return Err(error(
                 "Use only letters, digits, '.', '_' or '-' (for example 1.0, 2.1.0-beta or v2).",
             ));
@@ -84,7 +85,7 @@ mod tests {
             ("2024_01", "2024_01"),
             ("  3.0  ", "3.0"),
             ("\t1\n", "1"),
-            ("-", "-"),
+            ("-1", "-1"),
         ];
         for (input, expected) in cases {
             let v = Version::parse(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
@@ -132,5 +133,20 @@ mod tests {
     fn default_version_is_valid_and_used_by_default() {
         assert_eq!(Version::parse(DEFAULT_VERSION).unwrap(), Version::default());
         assert_eq!(Version::default().into_inner(), "1.0");
+    }
+}
+
+#[cfg(test)]
+mod dot_tests {
+    use super::Version;
+
+    #[test]
+    fn versions_need_a_letter_or_digit() {
+        for bad in [".", "..", "-", "_._"] {
+            assert!(Version::parse(bad).is_err(), "{bad}");
+        }
+        for ok in ["1", ".1", "v-", "2024_01"] {
+            assert!(Version::parse(ok).is_ok(), "{ok}");
+        }
     }
 }

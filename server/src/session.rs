@@ -20,14 +20,17 @@ fn session_token(req: &Request) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-/// Pages (not server functions, assets or the health check) need a signed-in user.
+/// Pages need a signed-in user; server functions (which check for themselves), the bundle in
+/// `/pkg/`, the files of `public/` and the health check do not.
 pub fn is_protected_page(path: &str) -> bool {
-    let public = ["/signin", "/signup", "/healthz"];
-    let last = path.rsplit('/').next().unwrap_or_default();
-    !(public.contains(&path)
-        || path.starts_with("/api/")
-        || path.starts_with("/pkg/")
-        || last.contains('.'))
+    let public = [
+        "/signin",
+        "/signup",
+        "/healthz",
+        "/favicon.svg",
+        "/favicon.ico",
+    ];
+    !(public.contains(&path) || path.starts_with("/api/") || path.starts_with("/pkg/"))
 }
 
 pub async fn session_layer(
@@ -92,6 +95,8 @@ mod tests {
             ("/api/sign_in", false),
             ("/pkg/tollgate.wasm", false),
             ("/favicon.svg", false),
+            ("/orgs/ACME/clients/App/1.0", true),
+            ("/orgs/Acme.Inc", true),
         ] {
             assert_eq!(super::is_protected_page(path), expected, "{path}");
         }

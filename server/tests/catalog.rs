@@ -58,7 +58,8 @@ on_both!(
         assert_eq!(d.header.org_name, "ACME Support");
         assert_eq!(d.header.description, "Janes first test client");
         assert_eq!(d.status, ClientStatus::Created);
-        let key = uuid::Uuid::parse_str(&d.api_key).expect("the API key is a UUID");
+        let key =
+            uuid::Uuid::parse_str(d.api_key.as_deref().unwrap()).expect("the API key is a UUID");
         assert_eq!(key.get_version_num(), 4);
         assert_eq!((d.pending_approvals, d.active_contracts), (0, 0));
 
@@ -146,6 +147,19 @@ on_both!(create_client_refusals_write_nothing, |app| {
         let r = create_client(&mut app, "Viewer Client", "1.0").await;
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{email}");
         assert!(r.error().general().unwrap().contains("clientEdit"));
+        if role == Role::Viewer {
+            // A Viewer sees the client but not its API key (a credential).
+            let d: ClientVersionDetail = app
+                .call::<GetClientVersion>(&[
+                    ("org", "ACMESupport"),
+                    ("client", "JanesTestClient"),
+                    ("version", "1.0"),
+                ])
+                .await
+                .json();
+            assert_eq!(d.header.name, "Janes Test Client");
+            assert_eq!(d.api_key, None);
+        }
         app.sign_out().await;
     }
     let after = (
@@ -235,4 +249,64 @@ on_both!(create_api_and_plan, |app| {
         .await
         .json();
     assert_eq!(apis.len(), 1);
+});
+
+on_both!(
+    organization_change_log_shows_only_what_the_caller_may_view,
+    |app| {
+        owner_with_org(&mut app).await;
+        let r = app
+            .call::<CreateEntity>(&[
+                ("kind", "Api"),
+                ("org", "ACMESupport"),
+                ("name", "Payments"),
+                ("version", "1.0"),
+                ("description", ""),
+                ("endpoint", ""),
+            ])
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        create_client(&mut app, "Janes Test Client", "1.0").await;
+        app.sign_out().await;
+        app.sign_up("dev@example.com", "Dev").await;
+        app.sign_out().await;
+        app.sign_in("jane@example.com", common::PASSWORD).await;
+        app.call::<AddMember>(&[
+            ("org", "ACMESupport"),
+            ("email", "dev@example.com"),
+            ("role", Role::ClientAppDeveloper.as_str()),
+        ])
+        .await;
+        app.sign_out().await;
+
+        app.sign_in("dev@example.com", common::PASSWORD).await;
+        let log: Page<AuditEntryDto> = app
+            .call::<app::api::orgs::OrgChangeLog>(&[
+                ("org", "ACMESupport"),
+                ("page", "1"),
+                ("per_page", "100"),
+            ])
+            .await
+            .json();
+        let types: std::collections::BTreeSet<&str> =
+            log.items.iter().map(|e| e.entity_type.as_str()).collect();
+        assert_eq!(
+            types,
+            ["client", "organization"].into_iter().collect(),
+            "no API rows for a client developer"
+        );
+        assert_eq!(log.total, log.items.len() as u64);
+    }
+);
+
+on_both!(malformed_arguments_are_a_bad_request, |app| {
+    owner_with_org(&mut app).await;
+    let r = app
+        .call::<AddMember>(&[
+            ("org", "ACMESupport"),
+            ("email", "x@example.com"),
+            ("role", "emperor"),
+        ])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
 });

@@ -19,8 +19,18 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, argon2::Version::V0x13, params)
 }
 
+/// At most one argon2 computation (19 MiB each) per core at a time: a burst of sign-ins waits
+/// instead of exhausting memory and the blocking pool.
+async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
+    static PERMITS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    PERMITS.acquire().await.map_err(Error::unexpected)
+}
+
 pub async fn hash_password(password: &Password) -> Result<String> {
     let password = password.expose().to_owned();
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         argon2()
@@ -47,6 +57,7 @@ fn dummy_hash() -> &'static str {
 /// Verifies `password` against `hash`, or against [`dummy_hash`] (always false) when `None`.
 async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool> {
     let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
+    let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_owned());

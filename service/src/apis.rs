@@ -3,9 +3,7 @@
 
 use domain::dto::{ApiVersionDetail, EntitySummary};
 use domain::{ApiStatus, EndpointUrl, Permission};
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::catalog::{self, EntityRef};
 use crate::entities::{api, api_version};
@@ -29,7 +27,7 @@ pub async fn create(
 ) -> Result<EntityRef> {
     let endpoint = (!input.endpoint.trim().is_empty()).then(|| EndpointUrl::parse(&input.endpoint));
     let endpoint_error = endpoint.as_ref().and_then(|e| e.as_ref().err().cloned());
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let new = catalog::prepare_create::<api::Entity>(
         &txn,
         ctx,

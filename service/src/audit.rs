@@ -24,6 +24,13 @@ pub enum EntityType {
 }
 
 impl EntityType {
+    pub const ALL: [EntityType; 4] = [
+        EntityType::Organization,
+        EntityType::Client,
+        EntityType::Api,
+        EntityType::Plan,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             EntityType::Organization => "organization",
@@ -106,14 +113,24 @@ pub async fn list(
     per_page: u64,
 ) -> Result<Page<AuditEntryDto>> {
     let permission = entity.map_or(Permission::OrgView, |(t, _)| t.view_permission());
-    authz::require(db, ctx, org_id, permission).await?;
+    let access = authz::require(db, ctx, org_id, permission).await?;
     let per_page = per_page.clamp(1, 100);
     let page = page.max(1);
     let mut q = audit_entry::Entity::find().filter(audit_entry::Column::OrgId.eq(org_id));
-    if let Some((t, id)) = entity {
-        q = q
-            .filter(audit_entry::Column::EntityType.eq(t.as_str()))
-            .filter(audit_entry::Column::EntityId.eq(id));
+    match entity {
+        Some((t, id)) => {
+            q = q
+                .filter(audit_entry::Column::EntityType.eq(t.as_str()))
+                .filter(audit_entry::Column::EntityId.eq(id));
+        }
+        // The organization's whole log: only the kinds of entity the caller may view.
+        None => {
+            let visible = EntityType::ALL
+                .into_iter()
+                .filter(|t| access.can(t.view_permission()))
+                .map(EntityType::as_str);
+            q = q.filter(audit_entry::Column::EntityType.is_in(visible));
+        }
     }
     let paginator = q
         .order_by_desc(audit_entry::Column::CreatedOn)

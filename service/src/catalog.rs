@@ -8,9 +8,7 @@ use std::collections::HashMap;
 use domain::dto::{EntityHeader, EntitySummary, VersionSummary};
 use domain::{Description, EntityName, Permission, Role, Version};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::audit::{self, EntityType, Entry};
 use crate::authz::Access;
@@ -347,7 +345,7 @@ pub(crate) async fn update_description<E: Catalogued>(
     description: &str,
 ) -> Result<()> {
     let description = Description::parse(description)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, E::EDIT).await?;
     let before = E::parent(&find::<E>(&txn, org_id, id).await?).description;
     if let Some(change) = audit::change("description", &before, description.as_str()) {

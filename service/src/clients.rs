@@ -5,7 +5,7 @@ use domain::dto::{ClientVersionDetail, ContractDto, EntitySummary, Page, PolicyD
 use domain::{ClientStatus, ContractStatus, EntityName, Permission};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use crate::catalog::{self, EntityRef};
@@ -29,7 +29,7 @@ pub async fn create(
     org_id: &str,
     input: NewClient,
 ) -> Result<EntityRef> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let new = catalog::prepare_create::<client::Entity>(
         &txn,
         ctx,
@@ -139,11 +139,12 @@ pub async fn get_version(
         .count(db)
         .await?;
     let status = ClientStatus::parse(&v.status).unwrap_or(ClientStatus::Created);
+    let api_key = header.can(Permission::ClientEdit).then_some(v.api_key);
     Ok(ClientVersionDetail {
         header,
         status,
         unpublished_changes: status == ClientStatus::Registered && v.changed_since_registration,
-        api_key: v.api_key,
+        api_key,
         pending_approvals,
         active_contracts,
         policy_count,

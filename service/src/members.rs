@@ -5,11 +5,11 @@ use domain::dto::MemberDto;
 use domain::{Email, Permission, Role};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::audit::{self, EntityType, Entry};
-use crate::entities::{membership, user};
+use crate::entities::{membership, organization, user};
 use crate::{Ctx, Error, Result, accounts, authz, now};
 
 pub async fn list(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Vec<MemberDto>> {
@@ -68,7 +68,7 @@ pub async fn add(
     role: Role,
 ) -> Result<()> {
     let email = Email::parse(email)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
     let Some(u) = accounts::find_by_email(&txn, email.as_str()).await? else {
         return Err(Error::invalid(
@@ -93,7 +93,14 @@ pub async fn add(
         created_on: Set(now()),
     })
     .exec_without_returning(&txn)
-    .await?;
+    .await
+    .map_err(|e| match e.sql_err() {
+        // Added by someone else meanwhile.
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            Error::conflict("email", format!("{} is already a member.", u.email))
+        }
+        _ => e.into(),
+    })?;
     audit::record(
         &txn,
         ctx,
@@ -108,7 +115,14 @@ pub async fn add(
     Ok(())
 }
 
+/// The number of owners, counted under a lock on the organization row (PostgreSQL; SQLite's
+/// write transactions are serialised anyway), so that two owners demoting each other at the
+/// same moment cannot leave the organization without one.
 async fn owner_count(db: &impl ConnectionTrait, org_id: &str) -> Result<u64> {
+    organization::Entity::find_by_id(org_id.to_owned())
+        .lock_exclusive()
+        .one(db)
+        .await?;
     Ok(membership::Entity::find()
         .filter(membership::Column::OrgId.eq(org_id))
         .filter(membership::Column::Role.eq(Role::Owner.as_str()))
@@ -140,7 +154,7 @@ pub async fn change_role(
     user_id: &str,
     role: Role,
 ) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
     let (m, u) = find_member(&txn, org_id, user_id).await?;
     let old = Role::parse(&m.role);
@@ -180,7 +194,7 @@ pub async fn change_role(
 }
 
 pub async fn remove(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, user_id: &str) -> Result<()> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
     let (m, u) = find_member(&txn, org_id, user_id).await?;
     let old = Role::parse(&m.role);

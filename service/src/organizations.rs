@@ -5,7 +5,7 @@ use domain::dto::{OrgDetail, OrgSummary};
 use domain::{Description, EntityName, Permission, Role};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, TransactionTrait,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
 use crate::audit::{self, EntityType, Entry};
@@ -36,7 +36,7 @@ pub async fn create(
     let (name, description) = (name?, description?);
     let id = name.id();
 
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     if organization::Entity::find_by_id(id.clone())
         .one(&txn)
         .await?
@@ -189,7 +189,7 @@ pub async fn update_description(
     description: &str,
 ) -> Result<OrgDetail> {
     let description = Description::parse(description)?;
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let access = authz::require(&txn, ctx, org_id, Permission::OrgEdit).await?;
     let before = access.org.description.clone();
     if let Some(change) = audit::change("description", &before, description.as_str()) {

@@ -3,9 +3,7 @@
 
 use domain::dto::{EntitySummary, PlanVersionDetail};
 use domain::{Permission, PlanStatus};
-use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
 
 use crate::catalog::{self, EntityRef};
 use crate::entities::{plan, plan_version};
@@ -25,7 +23,7 @@ pub async fn create(
     org_id: &str,
     input: NewPlan,
 ) -> Result<EntityRef> {
-    let txn = db.begin().await?;
+    let txn = crate::db::write(db).await?;
     let new = catalog::prepare_create::<plan::Entity>(
         &txn,
         ctx,

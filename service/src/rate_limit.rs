@@ -30,49 +30,58 @@ impl SignInLimiter {
         }
     }
 
-    fn keys(email: &str, ip: &str) -> [(String, bool); 2] {
-        [
-            (format!("account:{}", email.trim().to_lowercase()), true),
-            (format!("ip:{ip}"), false),
-        ]
+    fn account_key(email: &str) -> String {
+        format!("account:{}", email.trim().to_lowercase())
     }
 
-    /// Whether another attempt is allowed now.
-    pub fn allowed(&self, email: &str, ip: &str) -> bool {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        Self::keys(email, ip).iter().all(|(key, is_account)| {
-            let limit = if *is_account {
-                self.per_account
-            } else {
-                self.per_ip
-            };
-            match map.get_mut(key) {
-                Some(times) => {
-                    times.retain(|t| now.duration_since(*t) < self.window);
-                    times.len() < limit
-                }
-                None => true,
-            }
-        })
+    fn address_key(ip: &str) -> String {
+        format!("ip:{ip}")
     }
 
-    pub fn record_failure(&self, email: &str, ip: &str) {
+    /// Admits one attempt under every key (each with its limit) or none.
+    fn admit(&self, keys: &[(String, usize)]) -> bool {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() > 100_000 {
             // Bound memory under a spray of random keys: forget stale entries.
             map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < self.window));
         }
-        for (key, _) in Self::keys(email, ip) {
-            map.entry(key).or_default().push(now);
+        let allowed = keys.iter().all(|(key, limit)| {
+            map.get_mut(key).is_none_or(|times| {
+                times.retain(|t| now.duration_since(*t) < self.window);
+                times.len() < *limit
+            })
+        });
+        if allowed {
+            for (key, _) in keys {
+                map.entry(key.clone()).or_default().push(now);
+            }
         }
+        allowed
     }
 
-    /// A successful sign-in clears the account's failures (not the IP's).
+    /// Admits one sign-in attempt, or refuses it when the account or the address has used up
+    /// its window. An admitted attempt counts as a failure until [`SignInLimiter::record_success`]
+    /// takes it back, so that concurrent guesses cannot all pass the check before any is counted.
+    pub fn try_begin(&self, email: &str, ip: &str) -> bool {
+        self.admit(&[
+            (Self::account_key(email), self.per_account),
+            (Self::address_key(ip), self.per_ip),
+        ])
+    }
+
+    /// Admits one attempt from an address (sign-up), counted like a sign-in attempt.
+    pub fn try_begin_address(&self, ip: &str) -> bool {
+        self.admit(&[(Self::address_key(ip), self.per_ip)])
+    }
+
+    /// A success clears the account's attempts and takes this attempt back from the address.
     pub fn record_success(&self, email: &str, ip: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&Self::keys(email, ip)[0].0);
+        map.remove(&Self::account_key(email));
+        if let Some(times) = map.get_mut(&Self::address_key(ip)) {
+            times.pop();
+        }
     }
 }
 
@@ -83,22 +92,41 @@ mod tests {
     #[test]
     fn blocks_after_limit_per_account_and_per_ip() {
         let l = SignInLimiter::new(Duration::from_secs(60), 2, 3);
-        assert!(l.allowed("a@x.io", "1.1.1.1"));
-        l.record_failure("a@x.io", "1.1.1.1");
-        l.record_failure("A@x.io ", "1.1.1.1");
-        assert!(!l.allowed("a@x.io", "2.2.2.2"), "account limit");
-        assert!(l.allowed("b@x.io", "2.2.2.2"));
-        l.record_failure("b@x.io", "1.1.1.1");
-        assert!(!l.allowed("c@x.io", "1.1.1.1"), "ip limit");
+        assert!(l.try_begin("a@x.io", "1.1.1.1"));
+        assert!(l.try_begin("A@x.io ", "1.1.1.1"));
+        assert!(!l.try_begin("a@x.io", "2.2.2.2"), "account limit");
+        assert!(l.try_begin("b@x.io", "2.2.2.2"));
+        assert!(l.try_begin("b@x.io", "1.1.1.1"));
+        assert!(!l.try_begin("c@x.io", "1.1.1.1"), "ip limit");
         l.record_success("a@x.io", "3.3.3.3");
-        assert!(l.allowed("a@x.io", "3.3.3.3"));
+        assert!(l.try_begin("a@x.io", "3.3.3.3"));
+    }
+
+    #[test]
+    fn a_success_gives_the_attempt_back() {
+        let l = SignInLimiter::new(Duration::from_secs(60), 1, 1);
+        assert!(l.try_begin("a@x.io", "1.1.1.1"));
+        l.record_success("a@x.io", "1.1.1.1");
+        assert!(l.try_begin("a@x.io", "1.1.1.1"));
+        assert!(!l.try_begin("a@x.io", "1.1.1.1"));
+    }
+
+    #[test]
+    fn sign_ups_count_per_address_only() {
+        let l = SignInLimiter::new(Duration::from_secs(60), 1, 2);
+        assert!(l.try_begin_address("1.1.1.1"));
+        assert!(l.try_begin_address("1.1.1.1"));
+        assert!(!l.try_begin_address("1.1.1.1"));
+        l.record_success("", "1.1.1.1");
+        assert!(l.try_begin_address("1.1.1.1"));
+        assert!(l.try_begin("a@x.io", "2.2.2.2"), "accounts are not touched");
     }
 
     #[test]
     fn window_expires() {
         let l = SignInLimiter::new(Duration::from_millis(1), 1, 1);
-        l.record_failure("a@x.io", "1.1.1.1");
+        assert!(l.try_begin("a@x.io", "1.1.1.1"));
         std::thread::sleep(Duration::from_millis(5));
-        assert!(l.allowed("a@x.io", "1.1.1.1"));
+        assert!(l.try_begin("a@x.io", "1.1.1.1"));
     }
 }

@@ -11,7 +11,11 @@ pub async fn current_user() -> Result<Option<UserDto>, AppError> {
 
 /// Only same-site relative paths are followed after sign-in (no open redirects).
 pub fn safe_next(next: &str) -> String {
-    let ok = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    // Browsers drop tabs and newlines from URLs ("/\t/evil" becomes "//evil"): refuse them all.
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c.is_whitespace());
     if ok && !next.starts_with("/signin") && !next.starts_with("/signup") {
         next.to_owned()
     } else {
@@ -42,25 +46,19 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<St
     use crate::ssr::{client_ip, state};
     let state = state()?;
     let ip = client_ip();
-    if !state.limiter.allowed(&email, &ip) {
-        return Err(service::Error::RateLimited(
-            "Too many failed sign-in attempts. Please wait 15 minutes and try again.".into(),
-        )
-        .into());
+    if !state.limiter.try_begin(&email, &ip) {
+        return Err(too_many());
     }
-    match service::accounts::verify_credentials(&state.db, &email, &password).await {
-        Ok(user) => {
-            state.limiter.record_success(&email, &ip);
-            start_session(&user.id).await?;
-            Ok(safe_next(&next))
-        }
-        Err(e) => {
-            if matches!(e, service::Error::Conflict(_)) {
-                state.limiter.record_failure(&email, &ip);
-            }
-            Err(e.into())
-        }
-    }
+    let user = service::accounts::verify_credentials(&state.db, &email, &password).await?;
+    state.limiter.record_success(&email, &ip);
+    start_session(&user.id).await?;
+    Ok(safe_next(&next))
+}
+
+#[cfg(feature = "ssr")]
+fn too_many() -> AppError {
+    service::Error::RateLimited("Too many attempts. Please wait 15 minutes and try again.".into())
+        .into()
 }
 
 /// Creates an account and signs it in. Returns where to go next.
@@ -72,6 +70,11 @@ pub async fn sign_up(
     next: String,
 ) -> Result<String, AppError> {
     let state = crate::ssr::state()?;
+    // Sign-ups count against the address like sign-in attempts (no account enumeration at speed).
+    let ip = crate::ssr::client_ip();
+    if !state.limiter.try_begin_address(&ip) {
+        return Err(too_many());
+    }
     let user = service::accounts::sign_up(
         &state.db,
         service::accounts::SignUp {
@@ -82,6 +85,7 @@ pub async fn sign_up(
         false,
     )
     .await?;
+    state.limiter.record_success("", &ip);
     start_session(&user.id).await?;
     Ok(safe_next(&next))
 }
@@ -111,6 +115,9 @@ mod tests {
             ("/\\evil.example", "/"),
             ("", "/"),
             ("/signin", "/"),
+            ("/\t/evil.example", "/"),
+            ("/\n/evil.example", "/"),
+            ("/ /evil.example", "/"),
         ] {
             assert_eq!(safe_next(input), expected, "{input}");
         }

@@ -336,11 +336,17 @@ fn attached_policies(d: ClientVersionDetail) -> AnyView {
 }
 
 fn api_key(d: ClientVersionDetail) -> AnyView {
-    view! {
-        <CopyField value=d.api_key label="API key" />
-        <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
+    match d.api_key {
+        Some(key) => view! {
+            <CopyField value=key label="API key" />
+            <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
+        }
+        .into_any(),
+        None => view! {
+            <p class="muted">"Only members who may edit this client can see its API key."</p>
+        }
+        .into_any(),
     }
-    .into_any()
 }
 
 fn useful_information(d: ClientVersionDetail) -> AnyView {
@@ -388,7 +394,6 @@ fn ContractsCard(p: RouteParams, full: bool) -> impl IntoView {
         },
         move |(o, c, v, pg, n)| client_contracts(o, c, v, pg, n),
     );
-    let total = Signal::derive(move || contracts.get().and_then(Result::ok).map_or(0, |p| p.total));
     let contracts_tab = Signal::derive(move || format!("{}/contracts", p.base(Kind::Client).get()));
     view! {
         <section class="card">
@@ -398,7 +403,9 @@ fn ContractsCard(p: RouteParams, full: bool) -> impl IntoView {
                     {move || Suspend::new(async move {
                         match contracts.await {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(page) => view! {
+                            Ok(result) => {
+                                let total = result.total;
+                                view! {
                                 <div class="table-wrap">
                                     <table class="table">
                                         <thead><tr>
@@ -408,7 +415,7 @@ fn ContractsCard(p: RouteParams, full: bool) -> impl IntoView {
                                             {full.then(|| view! { <th>"Created"</th> })}
                                         </tr></thead>
                                         <tbody>
-                                            {page.items.into_iter().map(|c| view! {
+                                            {result.items.into_iter().map(|c| view! {
                                                 <tr>
                                                     <td><a href=format!("/orgs/{}", c.api_org_id)>{c.api_org_name.clone()}</a></td>
                                                     <td><a href=Kind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
@@ -421,19 +428,20 @@ fn ContractsCard(p: RouteParams, full: bool) -> impl IntoView {
                                         </tbody>
                                     </table>
                                 </div>
-                                {(page.total == 0).then(|| view! {
+                                {(total == 0).then(|| view! {
                                     <EmptyState message="No contracts available">
                                         <p>"Click here to "<a href=contracts_tab.get()>"learn more about contracts"</a>" in the API Developer Portal"</p>
                                     </EmptyState>
                                 })}
-                            }.into_any(),
+                            <Pager page per_page total />
+                            }.into_any()
+                            }
                         }
                     })}
                 </Transition>
                 {full.then(|| view! {
                     <p class="card__note muted">"A contract connects this client version to an API through one of the API's plans. Contracts are created by signing up for a plan in the API Developer Portal; the plan's policies then apply to every call made with this version's API key."</p>
                 })}
-                <Pager page per_page total />
             </div>
         </section>
     }

@@ -433,7 +433,6 @@ pub fn ChangeLogTable(
     page: RwSignal<u64>,
     per_page: RwSignal<u64>,
 ) -> impl IntoView {
-    let total = Signal::derive(move || entries.get().and_then(Result::ok).map_or(0, |p| p.total));
     view! {
         <section class="card">
             <div class="card__header"><h2 class="card__title">"Change Log"</h2></div>
@@ -443,7 +442,9 @@ pub fn ChangeLogTable(
                         match entries.await {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
                             Ok(p) if p.items.is_empty() => view! { <EmptyState message="No changes recorded yet." /> }.into_any(),
-                            Ok(p) => view! {
+                            Ok(p) => {
+                                let total = p.total;
+                                view! {
                                 <div class="table-wrap">
                                     <table class="table">
                                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Details"</th></tr></thead>
@@ -464,11 +465,12 @@ pub fn ChangeLogTable(
                                         </tbody>
                                     </table>
                                 </div>
-                            }.into_any(),
+                                <Pager page per_page total />
+                            }.into_any()
+                            }
                         }
                     })}
                 </Transition>
-                <Pager page per_page total />
             </div>
         </section>
     }
