@@ -1,21 +1,8 @@
-import type { Page } from '@playwright/test';
-import { ADMIN, escapeRegExp, expect, field, gotoHydrated, signIn, test, unique, waitHydrated } from './fixtures';
-
-async function createOrg(page: Page): Promise<{ name: string; id: string }> {
-  const name = unique('Echo Org ');
-  await gotoHydrated(page, '/create/organization');
-  await field(page, 'Name').fill(name);
-  await page.getByRole('button', { name: 'Next', exact: true }).click();
-  await page.getByRole('button', { name: 'Create Organization', exact: true }).click();
-  const id = name.replace(/\s+/g, '');
-  await page.waitForURL(new RegExp(`/orgs/${escapeRegExp(id)}$`));
-  await waitHydrated(page);
-  return { name, id };
-}
+import { ADMIN, createOrg, escapeRegExp, expect, field, gotoHydrated, signIn, test, waitHydrated } from './fixtures';
 
 test('Create API and Create Plan wizards, the organization tabs and the dashboard list them', async ({ page }) => {
   await signIn(page, ADMIN.email, ADMIN.password);
-  const org = await createOrg(page);
+  const org = await createOrg(page, 'Echo Org ');
   const next = page.getByRole('button', { name: 'Next', exact: true });
 
   // Create API: organization, details, implementation (endpoint optional but validated), summary.

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import {
   ADMIN,
+  createOrg,
   escapeRegExp,
   expect,
   field,
@@ -11,19 +12,6 @@ import {
   unique,
   waitHydrated,
 } from './fixtures';
-
-/** Creates an organization through its wizard and returns its name and id. */
-async function createOrg(page: Page, prefix = 'ACME Support '): Promise<{ name: string; id: string }> {
-  const name = unique(prefix);
-  await gotoHydrated(page, '/create/organization');
-  await field(page, 'Name').fill(name);
-  await page.getByRole('button', { name: 'Next', exact: true }).click();
-  await page.getByRole('button', { name: 'Create Organization', exact: true }).click();
-  const id = name.replace(/\s+/g, '');
-  await page.waitForURL(new RegExp(`/orgs/${escapeRegExp(id)}$`));
-  await waitHydrated(page);
-  return { name, id };
-}
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });

@@ -113,6 +113,19 @@ export async function signUp(page: Page, user: NewUser): Promise<void> {
   await waitHydrated(page);
 }
 
+/** Creates an organization through its wizard (as the signed-in user); returns its name and id. */
+export async function createOrg(page: Page, prefix = 'ACME Support '): Promise<{ name: string; id: string }> {
+  const name = unique(prefix);
+  await gotoHydrated(page, '/create/organization');
+  await field(page, 'Name').fill(name);
+  await page.getByRole('button', { name: 'Next', exact: true }).click();
+  await page.getByRole('button', { name: 'Create Organization', exact: true }).click();
+  const id = name.replace(/\s+/g, '');
+  await page.waitForURL(new RegExp(`/orgs/${escapeRegExp(id)}$`));
+  await waitHydrated(page);
+  return { name, id };
+}
+
 /** `prefix` + a short alphanumeric suffix, unique per call. */
 let counter = 0;
 export function unique(prefix: string): string {
