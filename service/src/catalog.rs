@@ -6,15 +6,14 @@
 use std::collections::HashMap;
 
 use domain::dto::{EntityHeader, EntitySummary, VersionSummary};
-use domain::{Description, EntityName, Permission, Role, Version};
+use domain::{Description, EntityName, Permission, Version};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::audit::{self, EntityType, Entry};
 use crate::authz::Access;
 use crate::entities::{
-    Timestamp, api, api_version, client, client_version, membership, organization, plan,
-    plan_version, user,
+    Timestamp, api, api_version, client, client_version, plan, plan_version, user,
 };
 use crate::error::collect_fields;
 use crate::{Ctx, Error, Result, authz, now};
@@ -234,32 +233,6 @@ where
     })
 }
 
-/// The organizations (id → name) where the caller holds `permission`; all for an administrator.
-async fn orgs_with(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    permission: Permission,
-) -> Result<HashMap<String, String>> {
-    authz::require_management(ctx)?;
-    let mut q = organization::Entity::find();
-    if !ctx.is_admin {
-        let ids: Vec<String> = membership::Entity::find()
-            .filter(membership::Column::UserId.eq(ctx.user_id.clone()))
-            .all(db)
-            .await?
-            .into_iter()
-            .filter(|m| Role::parse(&m.role).is_some_and(|r| r.grants(permission)))
-            .map(|m| m.org_id)
-            .collect();
-        q = q.filter(organization::Column::Id.is_in(ids));
-    }
-    Ok(q.all(db)
-        .await?
-        .into_iter()
-        .map(|o| (o.id, o.name))
-        .collect())
-}
-
 /// Everything of kind `E` the caller may view: in one organization, or (`org_id` = None) in
 /// every organization where the caller holds the view permission.
 pub(crate) async fn list<E: Catalogued>(
@@ -272,7 +245,11 @@ pub(crate) async fn list<E: Catalogued>(
             let access = authz::require(db, ctx, org_id, E::VIEW).await?;
             HashMap::from([(access.org.id, access.org.name)])
         }
-        None => orgs_with(db, ctx, E::VIEW).await?,
+        None => crate::organizations::list_mine(db, ctx, Some(E::VIEW))
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o.name))
+            .collect(),
     };
     let ids: Vec<String> = org_names.keys().cloned().collect();
     let parents = E::find()

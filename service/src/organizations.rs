@@ -135,13 +135,11 @@ pub async fn get(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<O
 }
 
 /// The caller's organizations sorted by name (a platform administrator sees all of them),
-/// optionally only those where the caller holds `permission`, optionally filtered by a text
-/// that the name or id contains.
+/// optionally only those where the caller holds `permission`.
 pub async fn list_mine(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     permission: Option<Permission>,
-    filter: Option<&str>,
 ) -> Result<Vec<OrgSummary>> {
     authz::require_management(ctx)?;
     let memberships: std::collections::HashMap<String, Role> = membership::Entity::find()
@@ -155,17 +153,9 @@ pub async fn list_mine(
     if !ctx.is_admin {
         q = q.filter(organization::Column::Id.is_in(memberships.keys().cloned()));
     }
-    let needle = filter
-        .map(|f| f.trim().to_lowercase())
-        .filter(|f| !f.is_empty());
     Ok(q.all(db)
         .await?
         .into_iter()
-        .filter(|o| {
-            needle.as_ref().is_none_or(|n| {
-                o.name.to_lowercase().contains(n) || o.id.to_lowercase().contains(n)
-            })
-        })
         .filter_map(|o| {
             let role = memberships.get(&o.id).copied();
             let allowed =

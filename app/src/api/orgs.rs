@@ -6,12 +6,9 @@ use crate::error::AppError;
 
 /// The caller's organizations, optionally only where they hold `permission`.
 #[server]
-pub async fn list_orgs(
-    permission: Option<Permission>,
-    filter: Option<String>,
-) -> Result<Vec<OrgSummary>, AppError> {
+pub async fn list_orgs(permission: Option<Permission>) -> Result<Vec<OrgSummary>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::organizations::list_mine(&state.db, &ctx, permission, filter.as_deref()).await?)
+    Ok(service::organizations::list_mine(&state.db, &ctx, permission).await?)
 }
 
 #[server]

@@ -69,7 +69,7 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
     let touched = RwSignal::new(false);
     let summary_step = steps(kind).len() - 1;
 
-    let orgs = Resource::new(|| (), move |_| list_orgs(Some(permission(kind)), None));
+    let orgs = Resource::new(|| (), move |_| list_orgs(Some(permission(kind))));
 
     // Validation, as the user types (after the first edit or the first Next).
     let name_error = Signal::derive(move || {

@@ -23,7 +23,7 @@ use crate::pages::entities::EntityTable;
 /// A filterable, paged table of the caller's organizations.
 #[component]
 pub fn OrgTable() -> impl IntoView {
-    let orgs = Resource::new(|| (), |_| list_orgs(None, None));
+    let orgs = Resource::new(|| (), |_| list_orgs(None));
     view! {
         <FilteredTable
             items=orgs
