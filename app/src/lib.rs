@@ -18,13 +18,17 @@ use leptos_router::path;
 use crate::api::catalog::Kind;
 use crate::components::shell::{CurrentUser, ManagementShell};
 use crate::components::toast::provide_toasts;
+use crate::pages::api::ApiPage;
+use crate::pages::approvals::ApprovalsPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
+use crate::pages::client::ClientPage;
 use crate::pages::create_entity::{CreateApiWizard, CreateClientWizard, CreatePlanWizard};
 use crate::pages::create_org::CreateOrgWizard;
 use crate::pages::dashboard::Dashboard;
-use crate::pages::entities::{ApiPage, ClientPage, EntityListPage, PlanPage};
+use crate::pages::entities::EntityListPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::orgs::{OrgListPage, OrgPage};
+use crate::pages::plan::PlanPage;
 
 /// The HTML document around the app (server side). Sends the Content-Security-Policy with this
 /// response's nonce, which Leptos also puts on its hydration scripts.
@@ -98,6 +102,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/clients") view=|| view! { <EntityListPage kind=Kind::Client /> } />
                     <Route path=path!("/apis") view=|| view! { <EntityListPage kind=Kind::Api /> } />
                     <Route path=path!("/plans") view=|| view! { <EntityListPage kind=Kind::Plan /> } />
+                    <Route path=path!("/approvals") view=ApprovalsPage />
                     <Route path=path!("/orgs/:org/clients/:id/:version") view=ClientPage />
                     <Route path=path!("/orgs/:org/clients/:id/:version/:tab") view=ClientPage />
                     <Route path=path!("/orgs/:org/apis/:id/:version") view=ApiPage />

@@ -150,6 +150,38 @@ pub struct ClientVersionDetail {
     pub pending_approvals: u64,
     pub active_contracts: u64,
     pub policy_count: u64,
+    pub registered_on: Option<DateTime<Utc>>,
+    pub retired_on: Option<DateTime<Utc>>,
+    /// Why Register (or Re-register) is refused now; `None` when it is allowed.
+    pub register_refusal: Option<String>,
+}
+
+/// A plan offered by an API version, with its settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiPlanDto {
+    pub plan_id: String,
+    pub plan_name: String,
+    pub plan_version: String,
+    pub requires_approval: bool,
+    pub discoverability: crate::Discoverability,
+}
+
+/// One plan an API version is to offer, as the Plans tab sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanOffer {
+    pub plan_id: String,
+    pub plan_version: String,
+    pub requires_approval: bool,
+    pub discoverability: crate::Discoverability,
+}
+
+/// What is known about an API version's OpenAPI definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefinitionInfo {
+    pub format: crate::DefinitionFormat,
+    pub title: String,
+    pub operations: usize,
+    pub bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,7 +189,24 @@ pub struct ApiVersionDetail {
     pub header: EntityHeader,
     pub status: crate::ApiStatus,
     pub endpoint_url: Option<String>,
+    pub endpoint_type: String,
+    pub content_type: crate::ContentType,
     pub public_api: bool,
+    pub definition: Option<DefinitionInfo>,
+    /// Markdown source.
+    pub extended_description: String,
+    /// The Markdown rendered to HTML on the server, with raw HTML escaped and unsafe links
+    /// removed.
+    pub extended_description_html: String,
+    /// In their order.
+    pub plans: Vec<ApiPlanDto>,
+    /// "Why can't I publish?": what is missing; empty when nothing is.
+    pub publish_checklist: Vec<String>,
+    /// The gateway URL of this version: `{gateway}/{org}/{api}/{version}`.
+    pub gateway_url: String,
+    pub published_on: Option<DateTime<Utc>>,
+    pub retired_on: Option<DateTime<Utc>>,
+    pub contract_count: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,21 +214,73 @@ pub struct PlanVersionDetail {
     pub header: EntityHeader,
     pub status: crate::PlanStatus,
     pub locked_on: Option<DateTime<Utc>>,
+    pub policy_count: u64,
+    /// How many API versions offer this plan version.
+    pub offered_by: u64,
+}
+
+/// A plan with its locked versions: what an API's Plans tab can offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockedPlan {
+    pub plan_id: String,
+    pub plan_name: String,
+    /// Newest first.
+    pub versions: Vec<String>,
+}
+
+/// A published API version a user may sign a contract with, and the plans visible to them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiOffer {
+    pub org_id: String,
+    pub org_name: String,
+    pub api_id: String,
+    pub api_name: String,
+    pub version: String,
+    pub plans: Vec<ApiPlanDto>,
 }
 
 /// A contract of a client version with an API version through a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContractDto {
     pub id: i64,
+    pub client_org_id: String,
+    pub client_org_name: String,
+    pub client_id: String,
+    pub client_name: String,
+    pub client_version: String,
     pub api_org_id: String,
     pub api_org_name: String,
     pub api_id: String,
     pub api_name: String,
     pub api_version: String,
     pub plan_id: String,
+    pub plan_name: String,
     pub plan_version: String,
     pub status: crate::ContractStatus,
+    /// The gateway URL of the API version.
+    pub gateway_url: String,
+    pub requested_by: String,
     pub created_on: DateTime<Utc>,
+}
+
+/// One notification of the signed-in user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationDto {
+    pub id: i64,
+    /// "approval_requested", "contract_approved", "contract_rejected", "client_status".
+    pub reason: String,
+    pub message: String,
+    /// Where it leads, if anywhere.
+    pub link: Option<String>,
+    pub read: bool,
+    pub created_on: DateTime<Utc>,
+}
+
+/// What the header bell and the approvals link count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxCounts {
+    pub unread_notifications: u64,
+    pub pending_approvals: u64,
 }
 
 /// A policy attached to a client, plan or API version.

@@ -6,6 +6,7 @@
 //! I/O, has no async code, and does not read clocks or randomness.
 
 pub mod accounts;
+pub mod api_config;
 pub mod dto;
 pub mod endpoint;
 pub mod error;
@@ -17,6 +18,7 @@ pub mod status;
 pub mod version;
 
 pub use accounts::{DisplayName, Email, Password};
+pub use api_config::{ContentType, DefinitionFormat, Discoverability};
 pub use endpoint::EndpointUrl;
 pub use error::FieldError;
 pub use ids::id_from_name;

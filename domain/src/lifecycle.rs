@@ -2,7 +2,7 @@
 //! (spec §2). Each action is one pure function: it takes the facts and answers the new status or
 //! the reason for refusing, in words the user sees.
 
-use crate::{ApiStatus, ClientStatus, PlanStatus};
+use crate::{ApiStatus, ClientStatus, ContractStatus, PlanStatus};
 
 /// Why an action is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,6 +156,107 @@ pub fn new_contract(f: ContractFacts) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// The status of a new contract: Awaiting Approval when the plan requires approval and the
+/// requester may not approve it themselves, in effect ("Created") otherwise.
+pub fn contract_status(requires_approval: bool, requester_may_approve: bool) -> ContractStatus {
+    if requires_approval && !requester_may_approve {
+        ContractStatus::AwaitingApproval
+    } else {
+        ContractStatus::Created
+    }
+}
+
+/// Approve or reject a contract: only one that awaits approval.
+pub fn decide_contract(status: ContractStatus) -> Result<(), Refusal> {
+    match status {
+        ContractStatus::AwaitingApproval => Ok(()),
+        ContractStatus::Created => refuse("This contract was already approved."),
+    }
+}
+
+/// What happens to a client version when contracts are removed (break, reject):
+/// a Registered version that loses its last contract is retired; otherwise the status is
+/// recomputed (a Registered version stays Registered: the gateway is updated at once).
+pub fn after_contract_removed(
+    status: ClientStatus,
+    remaining: usize,
+    awaiting_approval: usize,
+) -> ClientStatus {
+    if status == ClientStatus::Registered && remaining == 0 {
+        ClientStatus::Retired
+    } else {
+        ClientStatus::determine(status, remaining, awaiting_approval)
+    }
+}
+
+/// A part of an API version's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiPart {
+    /// Endpoint URL, endpoint type and content type.
+    Endpoint,
+    PublicFlag,
+    Definition,
+    ExtendedDescription,
+    /// Which plans are offered, and their order.
+    PlanSet,
+    /// The approval and discoverability flags of plans already offered.
+    PlanFlags,
+    Policies,
+}
+
+impl ApiPart {
+    fn noun(self) -> &'static str {
+        match self {
+            ApiPart::Endpoint => "endpoint",
+            ApiPart::PublicFlag => "public flag",
+            ApiPart::Definition => "definition",
+            ApiPart::ExtendedDescription => "extended description",
+            ApiPart::PlanSet => "plans",
+            ApiPart::PlanFlags => "plan settings",
+            ApiPart::Policies => "policies",
+        }
+    }
+}
+
+/// Whether a part of an API version may still change. A published version is frozen except
+/// its extended description, endpoint properties and per-plan flags; a retired one is final.
+pub fn change_api(status: ApiStatus, part: ApiPart) -> Result<(), Refusal> {
+    match status {
+        ApiStatus::Created | ApiStatus::Ready => Ok(()),
+        ApiStatus::Published
+            if matches!(
+                part,
+                ApiPart::Endpoint | ApiPart::ExtendedDescription | ApiPart::PlanFlags
+            ) =>
+        {
+            Ok(())
+        }
+        ApiStatus::Published => refuse(format!(
+            "A published API version cannot change its {}; create a new version instead.",
+            part.noun()
+        )),
+        ApiStatus::Retired => refuse("A retired API version cannot be changed."),
+    }
+}
+
+/// A locked plan version takes no policy changes.
+pub fn change_plan_policies(status: PlanStatus) -> Result<(), Refusal> {
+    match status {
+        PlanStatus::Created => Ok(()),
+        PlanStatus::Locked => {
+            refuse("A locked plan version takes no policy changes; create a new version instead.")
+        }
+    }
+}
+
+/// Only locked plan versions can be offered by an API.
+pub fn offer_plan(status: PlanStatus) -> Result<(), Refusal> {
+    match status {
+        PlanStatus::Locked => Ok(()),
+        PlanStatus::Created => refuse("Lock the plan version before an API offers it."),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +389,66 @@ mod tests {
             let r = new_contract(f).unwrap_err();
             assert!(r.0.contains(msg), "{f:?}: {r}");
         }
+    }
+
+    #[test]
+    fn contract_approval_and_removal() {
+        use ContractStatus as K;
+        assert_eq!(contract_status(true, false), K::AwaitingApproval);
+        assert_eq!(contract_status(true, true), K::Created);
+        assert_eq!(contract_status(false, false), K::Created);
+        assert!(decide_contract(K::AwaitingApproval).is_ok());
+        assert!(decide_contract(K::Created).is_err());
+        // (status, remaining, awaiting, expected)
+        let cases = [
+            (C::Registered, 0, 0, C::Retired),
+            (C::Registered, 1, 0, C::Registered),
+            (C::Ready, 0, 0, C::Created),
+            (C::AwaitingApproval, 1, 0, C::Ready),
+            (C::AwaitingApproval, 0, 0, C::Created),
+            (C::Retired, 0, 0, C::Retired),
+        ];
+        for (s, remaining, awaiting, expected) in cases {
+            assert_eq!(
+                after_contract_removed(s, remaining, awaiting),
+                expected,
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn api_parts_by_status() {
+        use ApiPart::*;
+        let parts = [
+            Endpoint,
+            PublicFlag,
+            Definition,
+            ExtendedDescription,
+            PlanSet,
+            PlanFlags,
+            Policies,
+        ];
+        for part in parts {
+            assert!(change_api(ApiStatus::Created, part).is_ok());
+            assert!(change_api(ApiStatus::Ready, part).is_ok());
+            assert!(change_api(ApiStatus::Retired, part).is_err());
+            let allowed = matches!(part, Endpoint | ExtendedDescription | PlanFlags);
+            assert_eq!(
+                change_api(ApiStatus::Published, part).is_ok(),
+                allowed,
+                "{part:?}"
+            );
+        }
+        let r = change_api(ApiStatus::Published, Definition).unwrap_err();
+        assert!(r.0.contains("cannot change its definition"), "{r}");
+    }
+
+    #[test]
+    fn plan_policies_and_offers() {
+        assert!(change_plan_policies(PlanStatus::Created).is_ok());
+        assert!(change_plan_policies(PlanStatus::Locked).is_err());
+        assert!(offer_plan(PlanStatus::Locked).is_ok());
+        assert!(offer_plan(PlanStatus::Created).is_err());
     }
 }

@@ -14,6 +14,8 @@ pub struct Config {
     pub admin_name: String,
     /// `TOLLGATE_COOKIE_SECURE=true` when Tollgate is served over TLS (behind a proxy).
     pub secure_cookies: bool,
+    /// `TOLLGATE_GATEWAY_URL`: the gateway's public base URL, shown as each API's endpoint.
+    pub gateway_url: String,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -31,6 +33,7 @@ impl Config {
             admin_password: env_or("TOLLGATE_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
             admin_name: env_or("TOLLGATE_ADMIN_NAME", "Administrator"),
             secure_cookies: env_or("TOLLGATE_COOKIE_SECURE", "false") == "true",
+            gateway_url: env_or("TOLLGATE_GATEWAY_URL", service::gateway::DEFAULT_PUBLIC_URL),
         }
     }
 

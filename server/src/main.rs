@@ -19,6 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let config = Config::from_env();
     let leptos_options = config::leptos_options()?;
+    service::gateway::set_public_url(&config.gateway_url);
     let addr = leptos_options.site_addr;
 
     let db = service::db::connect(&config.database_url)

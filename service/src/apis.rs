@@ -1,13 +1,24 @@
 //! APIs and API versions: create (API + first version, one transaction), view, edit the
-//! description, list.
+//! description, list; the Implementation, Definition and Plans tabs; publish, retire, delete,
+//! new version.
 
-use domain::dto::{ApiVersionDetail, EntitySummary};
-use domain::{ApiStatus, EndpointUrl, Permission};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use domain::dto::{
+    ApiVersionDetail, ContractDto, DefinitionInfo, EntitySummary, FieldChange, LockedPlan, Page,
+    PlanOffer,
+};
+use domain::lifecycle::{self, ApiPart};
+use domain::{
+    ApiStatus, ContentType, DefinitionFormat, Discoverability, EndpointUrl, Permission, PlanStatus,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+};
 
 use crate::catalog::{self, EntityRef};
-use crate::entities::{api, api_version};
-use crate::{Ctx, Result, now};
+use crate::entities::{api, api_plan, api_version, contract, plan, plan_version};
+use crate::policies::{self, Owner};
+use crate::{Ctx, Result, audit, authz, now};
 
 #[derive(Debug, Clone)]
 pub struct NewApi {
@@ -94,11 +105,48 @@ pub async fn get_version(
         catalog::load_version::<api::Entity>(db, ctx, org_id, api_id, version, Permission::ApiView)
             .await?;
     let v = loaded.version;
+    let plans = crate::contracts::offered_plans(db, vec![v.id])
+        .await?
+        .remove(&v.id)
+        .unwrap_or_default();
+    let definition = v.definition.as_deref().and_then(|text| {
+        let (format, doc) = parse_definition(text).ok()?;
+        Some(DefinitionInfo {
+            format,
+            title: doc["info"]["title"].as_str().unwrap_or_default().to_owned(),
+            operations: domain::api_config::count_operations(&doc),
+            bytes: text.len(),
+        })
+    });
+    let contract_count = contract::Entity::find()
+        .filter(contract::Column::ApiVersionId.eq(v.id))
+        .count(db)
+        .await?;
+    let status = status_of(&v);
+    let publish_checklist = if matches!(status, ApiStatus::Created | ApiStatus::Ready) {
+        lifecycle::api_publish_checklist(v.endpoint_url.is_some(), v.public_api, plans.len())
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(ApiVersionDetail {
         header: loaded.header,
-        status: ApiStatus::parse(&v.status).unwrap_or(ApiStatus::Created),
+        status,
+        gateway_url: crate::gateway::api_url(org_id, api_id, version),
         endpoint_url: v.endpoint_url,
+        endpoint_type: v.endpoint_type,
+        content_type: ContentType::parse(&v.content_type).unwrap_or(ContentType::Json),
         public_api: v.public_api,
+        definition,
+        extended_description_html: render_markdown(&v.extended_description),
+        extended_description: v.extended_description,
+        plans,
+        publish_checklist,
+        published_on: v.published_on,
+        retired_on: v.retired_on,
+        contract_count,
     })
 }
 
@@ -120,4 +168,665 @@ pub async fn update_description(
     description: &str,
 ) -> Result<()> {
     catalog::update_description::<api::Entity>(db, ctx, org_id, api_id, description).await
+}
+
+/// An API version for a change that needs `permission`, inside `txn`.
+async fn for_change(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    permission: Permission,
+) -> Result<api_version::Model> {
+    authz::require(txn, ctx, &at.org_id, permission).await?;
+    catalog::find_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await
+}
+
+fn status_of(v: &api_version::Model) -> ApiStatus {
+    ApiStatus::parse(&v.status).unwrap_or(ApiStatus::Created)
+}
+
+async fn plan_count(db: &impl ConnectionTrait, api_version_id: i32) -> Result<usize> {
+    Ok(api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.eq(api_version_id))
+        .count(db)
+        .await? as usize)
+}
+
+/// Stores `m` with the status recomputed from its endpoint, public flag and plans.
+async fn save(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    mut m: api_version::ActiveModel,
+    id: i32,
+) -> Result<api_version::Model> {
+    let plans = plan_count(txn, id).await?;
+    let current = ApiStatus::parse(m.status.as_ref()).unwrap_or(ApiStatus::Created);
+    let status = ApiStatus::determine(
+        current,
+        m.endpoint_url.as_ref().is_some(),
+        *m.public_api.as_ref(),
+        plans,
+    );
+    m.status = Set(status.as_str().to_owned());
+    m.modified_by = Set(ctx.user_id.clone());
+    m.modified_on = Set(now());
+    Ok(m.update(txn).await?)
+}
+
+async fn record_update(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    summary: &str,
+    changes: Vec<Option<FieldChange>>,
+) -> Result<()> {
+    let changes: Vec<FieldChange> = changes.into_iter().flatten().collect();
+    if changes.is_empty() {
+        return Ok(());
+    }
+    audit::record(
+        txn,
+        ctx,
+        audit::Entry {
+            org_id: &at.org_id,
+            entity_type: audit::EntityType::Api,
+            entity_id: &at.id,
+            entity_version: Some(&at.version),
+            what: "Update",
+            summary: summary.to_owned(),
+            changes,
+        },
+    )
+    .await
+}
+
+/// The Implementation tab's fields.
+#[derive(Debug, Clone)]
+pub struct Implementation {
+    pub endpoint: String,
+    pub content_type: String,
+    pub public_api: bool,
+}
+
+/// Changes the endpoint, content type and public flag. Needs apiEdit; a published version
+/// keeps its public flag.
+pub async fn update_implementation(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    at: &EntityRef,
+    input: Implementation,
+) -> Result<()> {
+    let endpoint = EndpointUrl::parse(&input.endpoint);
+    let content_type = ContentType::parse(&input.content_type);
+    crate::error::collect_fields([
+        endpoint.as_ref().err().cloned(),
+        content_type.as_ref().err().cloned(),
+    ])?;
+    let (endpoint, content_type) = (endpoint?, content_type?);
+    let txn = crate::db::write(db).await?;
+    let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
+    lifecycle::change_api(status_of(&v), ApiPart::Endpoint)?;
+    if v.public_api != input.public_api {
+        lifecycle::change_api(status_of(&v), ApiPart::PublicFlag)?;
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let changes = vec![
+        audit::change(
+            "endpoint",
+            v.endpoint_url.as_deref().unwrap_or(""),
+            endpoint.as_str(),
+        ),
+        audit::change("content type", &v.content_type, content_type.as_str()),
+        audit::change("public", yes_no(v.public_api), yes_no(input.public_api)),
+    ];
+    let id = v.id;
+    let mut m = v.into_active_model();
+    m.endpoint_url = Set(Some(endpoint.as_str().to_owned()));
+    m.endpoint_type = Set(domain::api_config::ENDPOINT_TYPE_REST.to_owned());
+    m.content_type = Set(content_type.as_str().to_owned());
+    m.public_api = Set(input.public_api);
+    save(&txn, ctx, m, id).await?;
+    record_update(&txn, ctx, at, "Updated the implementation", changes).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Parses a definition (JSON or YAML) and checks that it is OpenAPI 3.
+pub fn parse_definition(text: &str) -> Result<(DefinitionFormat, serde_json::Value)> {
+    domain::api_config::check_definition_size(text)?;
+    let format = DefinitionFormat::sniff(text);
+    let doc: serde_json::Value = match format {
+        DefinitionFormat::Json => serde_json::from_str(text).map_err(|e| {
+            crate::Error::invalid("definition", format!("This is not valid JSON: {e}."))
+        })?,
+        DefinitionFormat::Yaml => serde_yaml::from_str(text).map_err(|e| {
+            crate::Error::invalid("definition", format!("This is not valid YAML: {e}."))
+        })?,
+    };
+    domain::api_config::check_openapi(&doc)?;
+    Ok((format, doc))
+}
+
+/// Sets (or, with empty `text`, removes) the OpenAPI definition. Needs apiEdit; refused once
+/// published.
+pub async fn update_definition(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    at: &EntityRef,
+    text: &str,
+) -> Result<()> {
+    let parsed = if text.trim().is_empty() {
+        None
+    } else {
+        Some(parse_definition(text)?.0)
+    };
+    let txn = crate::db::write(db).await?;
+    let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
+    lifecycle::change_api(status_of(&v), ApiPart::Definition)?;
+    let had = v.definition.is_some();
+    let id = v.id;
+    let mut m = v.into_active_model();
+    m.definition = Set(parsed.map(|_| text.to_owned()));
+    m.definition_type = Set(parsed.map(|f| f.as_str().to_owned()));
+    save(&txn, ctx, m, id).await?;
+    let summary = match (had, parsed.is_some()) {
+        (_, false) => "Removed the definition",
+        (false, true) => "Added a definition",
+        (true, true) => "Replaced the definition",
+    };
+    catalog::record_action::<api::Entity>(&txn, ctx, at, "Update", summary.to_owned()).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The definition's text and format, for download and documentation. Needs apiView.
+pub async fn definition(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+) -> Result<Option<(DefinitionFormat, String)>> {
+    let v = for_change(db, ctx, at, Permission::ApiView).await?;
+    Ok(v.definition.map(|text| {
+        let format = v
+            .definition_type
+            .as_deref()
+            .and_then(DefinitionFormat::parse)
+            .unwrap_or_else(|| DefinitionFormat::sniff(&text));
+        (format, text)
+    }))
+}
+
+/// The most characters an extended description may have.
+pub const MAX_EXTENDED_DESCRIPTION: usize = 20_000;
+
+/// Changes the extended description (Markdown). Needs apiEdit; allowed while published.
+pub async fn update_extended_description(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    at: &EntityRef,
+    markdown: &str,
+) -> Result<()> {
+    if markdown.chars().count() > MAX_EXTENDED_DESCRIPTION {
+        return Err(crate::Error::invalid(
+            "extended_description",
+            "The extended description must be at most 20,000 characters.",
+        ));
+    }
+    let txn = crate::db::write(db).await?;
+    let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
+    lifecycle::change_api(status_of(&v), ApiPart::ExtendedDescription)?;
+    let change = audit::change("extended description", &v.extended_description, markdown);
+    let id = v.id;
+    let mut m = v.into_active_model();
+    m.extended_description = Set(markdown.to_owned());
+    save(&txn, ctx, m, id).await?;
+    record_update(
+        &txn,
+        ctx,
+        at,
+        "Updated the extended description",
+        vec![change],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+fn describe_offers(offers: &[(String, String, bool, String)]) -> String {
+    offers
+        .iter()
+        .map(|(id, v, approval, d)| {
+            let d = Discoverability::parse(d).map_or_else(|| d.clone(), |x| x.label().to_owned());
+            format!(
+                "{id} {v} ({d}{})",
+                if *approval { ", approval" } else { "" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Sets the plans an API version offers, in order: locked versions of plans of the same
+/// organization. Needs apiEdit. Once published only the approval and discoverability flags
+/// may change.
+pub async fn set_plans(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    at: &EntityRef,
+    offers: Vec<PlanOffer>,
+) -> Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = offers.iter().find(|o| !seen.insert(o.plan_id.clone())) {
+        return Err(crate::Error::invalid(
+            "plans",
+            format!(
+                "Plan '{}' is offered twice; offer one version of each plan.",
+                dup.plan_id
+            ),
+        ));
+    }
+    let txn = crate::db::write(db).await?;
+    let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
+    let existing = api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.eq(v.id))
+        .order_by_asc(api_plan::Column::OrderIndex)
+        .all(&txn)
+        .await?;
+    let mut rows = Vec::new();
+    for (i, o) in offers.iter().enumerate() {
+        let pv =
+            catalog::find_version::<plan::Entity>(&txn, &at.org_id, &o.plan_id, &o.plan_version)
+                .await?;
+        lifecycle::offer_plan(PlanStatus::parse(&pv.status).unwrap_or(PlanStatus::Created))?;
+        rows.push(api_plan::ActiveModel {
+            api_version_id: Set(v.id),
+            plan_id: Set(o.plan_id.clone()),
+            plan_version_id: Set(pv.id),
+            requires_approval: Set(o.requires_approval),
+            discoverability: Set(o.discoverability.as_str().to_owned()),
+            order_index: Set(i as i32),
+        });
+    }
+    let key = |pairs: Vec<(String, i32)>| pairs;
+    let same_set = key(existing
+        .iter()
+        .map(|e| (e.plan_id.clone(), e.plan_version_id))
+        .collect())
+        == key(rows
+            .iter()
+            .map(|r| (r.plan_id.as_ref().clone(), *r.plan_version_id.as_ref()))
+            .collect());
+    lifecycle::change_api(
+        status_of(&v),
+        if same_set {
+            ApiPart::PlanFlags
+        } else {
+            ApiPart::PlanSet
+        },
+    )?;
+    let before = describe_offers(
+        &existing
+            .iter()
+            .map(|e| {
+                (
+                    e.plan_id.clone(),
+                    e.plan_version_id.to_string(),
+                    e.requires_approval,
+                    e.discoverability.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    api_plan::Entity::delete_many()
+        .filter(api_plan::Column::ApiVersionId.eq(v.id))
+        .exec(&txn)
+        .await?;
+    if !rows.is_empty() {
+        api_plan::Entity::insert_many(rows).exec(&txn).await?;
+    }
+    let id = v.id;
+    save(&txn, ctx, v.into_active_model(), id).await?;
+    let after_rows = api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.eq(id))
+        .order_by_asc(api_plan::Column::OrderIndex)
+        .all(&txn)
+        .await?;
+    let after = describe_offers(
+        &after_rows
+            .iter()
+            .map(|e| {
+                (
+                    e.plan_id.clone(),
+                    e.plan_version_id.to_string(),
+                    e.requires_approval,
+                    e.discoverability.clone(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    record_update(
+        &txn,
+        ctx,
+        at,
+        "Changed the offered plans",
+        vec![audit::change("plans", &before, &after)],
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Publishes an API version to the gateway. Needs apiAdmin.
+pub async fn publish(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let v = for_change(&txn, ctx, at, Permission::ApiAdmin).await?;
+    let plans = plan_count(&txn, v.id).await?;
+    let missing = lifecycle::api_publish_checklist(v.endpoint_url.is_some(), v.public_api, plans);
+    if !missing.is_empty() {
+        return Err(crate::Error::conflict("", missing.join(" ")));
+    }
+    let status = lifecycle::publish_api(status_of(&v))?;
+    let mut m = v.into_active_model();
+    m.status = Set(status.as_str().to_owned());
+    m.published_on = Set(Some(now()));
+    m.update(&txn).await?;
+    catalog::record_action::<api::Entity>(
+        &txn,
+        ctx,
+        at,
+        "Publish",
+        format!("Published version {}", at.version),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Retires a published API version: the gateway answers 410 for it. Needs apiAdmin.
+pub async fn retire(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let v = for_change(&txn, ctx, at, Permission::ApiAdmin).await?;
+    let status = lifecycle::retire_api(status_of(&v))?;
+    let mut m = v.into_active_model();
+    m.status = Set(status.as_str().to_owned());
+    m.retired_on = Set(Some(now()));
+    m.update(&txn).await?;
+    catalog::record_action::<api::Entity>(
+        &txn,
+        ctx,
+        at,
+        "Retire",
+        format!("Retired version {}", at.version),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes an API with all its versions, plans offered and policies; refused while a version
+/// is Published or has contracts. Needs apiAdmin.
+pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &str) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, org_id, Permission::ApiAdmin).await?;
+    let parent = catalog::find::<api::Entity>(&txn, org_id, api_id).await?;
+    let versions = catalog::versions::<api::Entity>(&txn, org_id, api_id).await?;
+    let statuses: Vec<ApiStatus> = versions.iter().map(status_of).collect();
+    lifecycle::delete_api(&statuses)?;
+    let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
+    let contracts = contract::Entity::find()
+        .filter(contract::Column::ApiVersionId.is_in(ids.clone()))
+        .count(&txn)
+        .await?;
+    if contracts > 0 {
+        return Err(crate::Error::conflict(
+            "",
+            format!(
+                "{} still has {contracts} contract(s) with clients; they must be broken before the API is deleted.",
+                parent.name
+            ),
+        ));
+    }
+    policies::delete_for(&txn, Owner::Api, ids).await?;
+    api::Entity::delete_by_id((org_id.to_owned(), api_id.to_owned()))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        audit::Entry {
+            org_id,
+            entity_type: audit::EntityType::Api,
+            entity_id: api_id,
+            entity_version: None,
+            what: "Delete",
+            summary: format!(
+                "Deleted API {} with {} version(s)",
+                parent.name,
+                versions.len()
+            ),
+            changes: vec![],
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Creates a new version of an API: empty, or cloned from `clone_from` (endpoint, content
+/// type, public flag, definition, extended description, offered plans and policies).
+pub async fn new_version(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    api_id: &str,
+    version: &str,
+    clone_from: Option<&str>,
+) -> Result<EntityRef> {
+    let txn = crate::db::write(db).await?;
+    let (version, source) =
+        catalog::prepare_new_version::<api::Entity>(&txn, ctx, org_id, api_id, version, clone_from)
+            .await?;
+    let at = now();
+    let s = source.clone();
+    let v = api_version::ActiveModel {
+        org_id: Set(org_id.to_owned()),
+        api_id: Set(api_id.to_owned()),
+        version: Set(version.as_str().to_owned()),
+        status: Set(ApiStatus::Created.as_str().to_owned()),
+        created_by: Set(ctx.user_id.clone()),
+        created_on: Set(at),
+        modified_by: Set(ctx.user_id.clone()),
+        modified_on: Set(at),
+        endpoint_url: Set(s.as_ref().and_then(|s| s.endpoint_url.clone())),
+        endpoint_type: Set(domain::api_config::ENDPOINT_TYPE_REST.to_owned()),
+        content_type: Set(s
+            .as_ref()
+            .map_or_else(|| "JSON".to_owned(), |s| s.content_type.clone())),
+        public_api: Set(s.as_ref().is_some_and(|s| s.public_api)),
+        definition: Set(s.as_ref().and_then(|s| s.definition.clone())),
+        definition_type: Set(s.as_ref().and_then(|s| s.definition_type.clone())),
+        extended_description: Set(s
+            .as_ref()
+            .map(|s| s.extended_description.clone())
+            .unwrap_or_default()),
+        published_on: Set(None),
+        retired_on: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if let Some(source) = &source {
+        let offers: Vec<api_plan::ActiveModel> = api_plan::Entity::find()
+            .filter(api_plan::Column::ApiVersionId.eq(source.id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|o| api_plan::ActiveModel {
+                api_version_id: Set(v.id),
+                plan_id: Set(o.plan_id),
+                plan_version_id: Set(o.plan_version_id),
+                requires_approval: Set(o.requires_approval),
+                discoverability: Set(o.discoverability),
+                order_index: Set(o.order_index),
+            })
+            .collect();
+        if !offers.is_empty() {
+            api_plan::Entity::insert_many(offers).exec(&txn).await?;
+        }
+        policies::copy(&txn, ctx, Owner::Api, source.id, v.id).await?;
+    }
+    let id = v.id;
+    save(&txn, ctx, v.into_active_model(), id).await?;
+    let r = EntityRef {
+        org_id: org_id.to_owned(),
+        id: api_id.to_owned(),
+        version: version.into_inner(),
+    };
+    catalog::record_new_version::<api::Entity>(
+        &txn,
+        ctx,
+        &r,
+        source.as_ref().map(|s| s.version.as_str()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// The plans of an organization with their locked versions (what an API may offer). Needs
+/// apiView.
+pub async fn locked_plans(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+) -> Result<Vec<LockedPlan>> {
+    authz::require(db, ctx, org_id, Permission::ApiView).await?;
+    let plans = plan::Entity::find()
+        .filter(plan::Column::OrgId.eq(org_id))
+        .order_by_asc(plan::Column::Name)
+        .all(db)
+        .await?;
+    let versions = plan_version::Entity::find()
+        .filter(plan_version::Column::OrgId.eq(org_id))
+        .filter(plan_version::Column::Status.eq(PlanStatus::Locked.as_str()))
+        .order_by_desc(plan_version::Column::LockedOn)
+        .all(db)
+        .await?;
+    Ok(plans
+        .into_iter()
+        .filter_map(|p| {
+            let versions: Vec<String> = versions
+                .iter()
+                .filter(|v| v.plan_id == p.id)
+                .map(|v| v.version.clone())
+                .collect();
+            (!versions.is_empty()).then_some(LockedPlan {
+                plan_id: p.id,
+                plan_name: p.name,
+                versions,
+            })
+        })
+        .collect())
+}
+
+/// The contracts with an API version, paged. Needs apiView.
+pub async fn contracts(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<ContractDto>> {
+    crate::contracts::of_api(db, ctx, at, page, per_page).await
+}
+
+/// The policies of an API version, in order. Needs apiView.
+pub async fn policies(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+) -> Result<Vec<domain::dto::PolicyDto>> {
+    let v = for_change(db, ctx, at, Permission::ApiView).await?;
+    policies::list(db, Owner::Api, v.id).await
+}
+
+/// Renders Markdown to HTML for display: raw HTML is shown as text, and links or images whose
+/// address is not http(s), mailto or relative lose their address.
+pub fn render_markdown(markdown: &str) -> String {
+    use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
+    fn safe(url: &CowStr) -> bool {
+        let lower = url.trim().to_ascii_lowercase();
+        match lower.split_once(':') {
+            Some((scheme, _)) if !scheme.contains('/') && !scheme.contains('?') => {
+                matches!(scheme, "http" | "https" | "mailto")
+            }
+            _ => true,
+        }
+    }
+    let parser = Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    )
+    .map(|event| match event {
+        Event::Html(html) | Event::InlineHtml(html) => Event::Text(html),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe(&dest_url) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: CowStr::Borrowed("#"),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !safe(&dest_url) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: CowStr::Borrowed(""),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, parser);
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_is_rendered_without_raw_html_or_script_links() {
+        let html = render_markdown(
+            "# Title\n\n<script>alert(1)</script>\n\n[x](javascript:alert(1)) [y](https://e.com) **b** <b>i</b>",
+        );
+        assert!(html.contains("<h1>Title</h1>"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(html.contains("href=\"https://e.com\""), "{html}");
+        assert!(html.contains("<strong>b</strong>"), "{html}");
+        assert!(!html.contains("<b>"), "{html}");
+    }
+
+    #[test]
+    fn definitions_in_json_and_yaml() {
+        let yaml =
+            "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: '1'\npaths:\n  /pets:\n    get: {}\n";
+        let (f, doc) = parse_definition(yaml).unwrap();
+        assert_eq!(f, DefinitionFormat::Yaml);
+        assert_eq!(domain::api_config::count_operations(&doc), 1);
+        let json = r#"{"openapi":"3.1.0","info":{"title":"P","version":"1"},"paths":{}}"#;
+        assert_eq!(parse_definition(json).unwrap().0, DefinitionFormat::Json);
+        assert!(parse_definition("{not json").is_err());
+        assert!(parse_definition("a: [").is_err());
+        assert!(parse_definition("swagger: '2.0'").is_err());
+    }
 }

@@ -61,6 +61,7 @@ pub(crate) trait Catalogued: EntityTrait {
     fn modified_on_col() -> Self::Column;
     fn version_org_col() -> <Self::Version as EntityTrait>::Column;
     fn version_parent_col() -> <Self::Version as EntityTrait>::Column;
+    fn version_col() -> <Self::Version as EntityTrait>::Column;
     fn parent(m: &Self::Model) -> Parent;
     fn row(v: &<Self::Version as EntityTrait>::Model) -> VersionRow;
 }
@@ -93,6 +94,9 @@ macro_rules! catalogued {
             }
             fn version_parent_col() -> $version::Column {
                 $version::Column::$parent_col
+            }
+            fn version_col() -> $version::Column {
+                $version::Column::Version
             }
             fn parent(m: &$parent::Model) -> Parent {
                 Parent {
@@ -178,6 +182,105 @@ pub(crate) async fn versions<E: Catalogued>(
         .filter(E::version_parent_col().eq(id))
         .all(db)
         .await?)
+}
+
+/// The version `version` of the parent `id`.
+pub(crate) async fn find_version<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+    version: &str,
+) -> Result<<E::Version as EntityTrait>::Model> {
+    E::Version::find()
+        .filter(E::version_org_col().eq(org_id))
+        .filter(E::version_parent_col().eq(id))
+        .filter(E::version_col().eq(version))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(format!(
+                "The {} '{id}' has no version '{version}'.",
+                E::NOUN
+            ))
+        })
+}
+
+/// Writes a Change Log row for an action on one version (Publish, Lock, Register, ...).
+pub(crate) async fn record_action<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    what: &str,
+    summary: String,
+) -> Result<()> {
+    audit::record(
+        db,
+        ctx,
+        Entry {
+            org_id: &at.org_id,
+            entity_type: E::TYPE,
+            entity_id: &at.id,
+            entity_version: Some(&at.version),
+            what,
+            summary,
+            changes: vec![],
+        },
+    )
+    .await
+}
+
+/// The checks before a new version of an existing client, API or plan: the edit permission,
+/// the version's syntax, not taken yet; and the version to clone, if one is named.
+pub(crate) async fn prepare_new_version<E: Catalogued>(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    version: &str,
+    clone_from: Option<&str>,
+) -> Result<(Version, Option<<E::Version as EntityTrait>::Model>)> {
+    authz::require(txn, ctx, org_id, E::EDIT).await?;
+    let parent = find::<E>(txn, org_id, id).await?;
+    let version = Version::parse(version)?;
+    let taken = E::Version::find()
+        .filter(E::version_org_col().eq(org_id))
+        .filter(E::version_parent_col().eq(id))
+        .filter(E::version_col().eq(version.as_str()))
+        .one(txn)
+        .await?
+        .is_some();
+    if taken {
+        return Err(Error::conflict(
+            "version",
+            format!(
+                "{} already has a version '{}'.",
+                E::parent(&parent).name,
+                version.as_str()
+            ),
+        ));
+    }
+    let source = match clone_from.filter(|v| !v.is_empty()) {
+        Some(v) => Some(find_version::<E>(txn, org_id, id, v).await?),
+        None => None,
+    };
+    Ok((version, source))
+}
+
+/// The Change Log row of a new version ("Create", or "Clone" when copied from another).
+pub(crate) async fn record_new_version<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    cloned_from: Option<&str>,
+) -> Result<()> {
+    let (what, summary) = match cloned_from {
+        Some(from) => (
+            "Clone",
+            format!("Created version {} as a copy of {from}", at.version),
+        ),
+        None => ("Create", format!("Created version {}", at.version)),
+    };
+    record_action::<E>(db, ctx, at, what, summary).await
 }
 
 /// One version the caller may see with `permission`, with the page header.

@@ -1,17 +1,20 @@
 //! Clients and client versions: create (client + first version + API key, one transaction),
-//! view, edit the description, list; the contracts and policies of a version.
+//! view, edit the description, list; the lifecycle actions (register, re-register, unregister,
+//! delete, new version, new API key); the contracts and policies of a version.
 
 use domain::dto::{ClientVersionDetail, ContractDto, EntitySummary, Page, PolicyDto};
-use domain::{ClientStatus, ContractStatus, EntityName, Permission};
+use domain::lifecycle::{self, ClientFacts};
+use domain::{ClientStatus, EntityName, Permission};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 use crate::catalog::{self, EntityRef};
-use crate::entities::{
-    api, api_version, client, client_version, contract, organization, plan_version, policy,
-};
+use crate::contracts::{self, contract_counts};
+use crate::entities::{api_plan, api_version, client, client_version, contract};
+use crate::notifications::{self, Reason};
+use crate::policies::{self, Owner};
 use crate::{Ctx, Result, authz, now};
 
 #[derive(Debug, Clone)]
@@ -54,25 +57,7 @@ pub async fn create(
     .exec_without_returning(&txn)
     .await
     .map_err(|e| new.on_insert::<client::Entity>(e))?;
-    let (api_key, api_key_hash) = catalog::new_api_key();
-    client_version::Entity::insert(client_version::ActiveModel {
-        org_id: Set(org_id.to_owned()),
-        client_id: Set(new.id.clone()),
-        version: Set(new.version.as_str().to_owned()),
-        status: Set(ClientStatus::Created.as_str().to_owned()),
-        created_by: Set(ctx.user_id.clone()),
-        created_on: Set(at),
-        modified_by: Set(ctx.user_id.clone()),
-        modified_on: Set(at),
-        api_key: Set(api_key),
-        api_key_hash: Set(api_key_hash),
-        registered_on: Set(None),
-        retired_on: Set(None),
-        changed_since_registration: Set(false),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    insert_version(&txn, ctx, org_id, &new.id, new.version.as_str()).await?;
     let created = new.finish::<client::Entity>(&txn, ctx).await?;
     txn.commit().await?;
     Ok(created)
@@ -125,29 +110,29 @@ pub async fn get_version(
     let catalog::Loaded {
         header, version: v, ..
     } = load(db, ctx, org_id, client_id, version).await?;
-    let count = |status: ContractStatus| {
-        contract::Entity::find()
-            .filter(contract::Column::ClientVersionId.eq(v.id))
-            .filter(contract::Column::Status.eq(status.as_str()))
-            .count(db)
-    };
-    let pending_approvals = count(ContractStatus::AwaitingApproval).await?;
-    let active_contracts = count(ContractStatus::Created).await?;
-    let policy_count = policy::Entity::find()
-        .filter(policy::Column::Kind.eq("client"))
-        .filter(policy::Column::OwnerVersionId.eq(v.id))
-        .count(db)
-        .await?;
+    let (contracts, awaiting) = contract_counts(db, v.id).await?;
+    let policy_count = policies::count(db, Owner::Client, v.id).await?;
     let status = ClientStatus::parse(&v.status).unwrap_or(ClientStatus::Created);
+    let register_refusal = lifecycle::register(ClientFacts {
+        status,
+        contracts,
+        awaiting_approval: awaiting,
+        changed_since_registration: v.changed_since_registration,
+    })
+    .err()
+    .map(|r| r.0);
     let api_key = header.can(Permission::ClientEdit).then_some(v.api_key);
     Ok(ClientVersionDetail {
         header,
         status,
         unpublished_changes: status == ClientStatus::Registered && v.changed_since_registration,
         api_key,
-        pending_approvals,
-        active_contracts,
+        pending_approvals: awaiting as u64,
+        active_contracts: (contracts - awaiting) as u64,
         policy_count,
+        registered_on: v.registered_on,
+        retired_on: v.retired_on,
+        register_refusal,
     })
 }
 
@@ -175,81 +160,283 @@ pub async fn update_description(
 pub async fn contracts(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    org_id: &str,
-    client_id: &str,
-    version: &str,
+    client: &EntityRef,
     page: u64,
     per_page: u64,
 ) -> Result<Page<ContractDto>> {
-    let v = load(db, ctx, org_id, client_id, version).await?.version;
-    let (page, per_page) = (page.max(1), per_page.clamp(1, 100));
-    let paginator = contract::Entity::find()
-        .filter(contract::Column::ClientVersionId.eq(v.id))
-        .order_by_desc(contract::Column::CreatedOn)
-        .paginate(db, per_page);
-    let total = paginator.num_items().await?;
-    let mut items = Vec::new();
-    for c in paginator.fetch_page(page - 1).await? {
-        let (Some(av), Some(pv)) = (
-            api_version::Entity::find_by_id(c.api_version_id)
-                .one(db)
-                .await?,
-            plan_version::Entity::find_by_id(c.plan_version_id)
-                .one(db)
-                .await?,
-        ) else {
-            continue;
-        };
-        let api_name = api::Entity::find_by_id((av.org_id.clone(), av.api_id.clone()))
-            .one(db)
-            .await?
-            .map_or_else(|| av.api_id.clone(), |a| a.name);
-        let api_org_name = organization::Entity::find_by_id(av.org_id.clone())
-            .one(db)
-            .await?
-            .map_or_else(|| av.org_id.clone(), |o| o.name);
-        items.push(ContractDto {
-            id: i64::from(c.id),
-            api_org_id: av.org_id,
-            api_org_name,
-            api_id: av.api_id,
-            api_name,
-            api_version: av.version,
-            plan_id: pv.plan_id,
-            plan_version: pv.version,
-            status: ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
-            created_on: c.created_on,
-        });
-    }
-    Ok(Page {
-        items,
-        total,
-        page,
-        per_page,
-    })
+    contracts::of_client(db, ctx, client, page, per_page).await
 }
 
 /// The policies attached to a client version, in order.
 pub async fn policies(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
+    client: &EntityRef,
+) -> Result<Vec<PolicyDto>> {
+    let v = load(db, ctx, &client.org_id, &client.id, &client.version)
+        .await?
+        .version;
+    policies::list(db, Owner::Client, v.id).await
+}
+
+/// Inserts a client version (status Created) with a fresh API key.
+async fn insert_version(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
     org_id: &str,
     client_id: &str,
     version: &str,
-) -> Result<Vec<PolicyDto>> {
-    let v = load(db, ctx, org_id, client_id, version).await?.version;
-    Ok(policy::Entity::find()
-        .filter(policy::Column::Kind.eq("client"))
-        .filter(policy::Column::OwnerVersionId.eq(v.id))
-        .order_by_asc(policy::Column::OrderIndex)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| PolicyDto {
-            id: i64::from(p.id),
-            definition_id: p.definition_id,
-            order: p.order_index,
-            configuration: p.configuration,
-        })
-        .collect())
+) -> Result<client_version::Model> {
+    let at = now();
+    let (api_key, api_key_hash) = catalog::new_api_key();
+    Ok(client_version::ActiveModel {
+        org_id: Set(org_id.to_owned()),
+        client_id: Set(client_id.to_owned()),
+        version: Set(version.to_owned()),
+        status: Set(ClientStatus::Created.as_str().to_owned()),
+        created_by: Set(ctx.user_id.clone()),
+        created_on: Set(at),
+        modified_by: Set(ctx.user_id.clone()),
+        modified_on: Set(at),
+        api_key: Set(api_key),
+        api_key_hash: Set(api_key_hash),
+        registered_on: Set(None),
+        retired_on: Set(None),
+        changed_since_registration: Set(false),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// A client version for an action that needs `permission`, inside `txn`.
+async fn for_action(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    permission: Permission,
+) -> Result<client_version::Model> {
+    authz::require(txn, ctx, &at.org_id, permission).await?;
+    catalog::find_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version).await
+}
+
+/// Tells the client's creator about a status change someone else made.
+async fn notify_owner(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+    status: ClientStatus,
+) -> Result<()> {
+    let owner = catalog::find::<client::Entity>(txn, &at.org_id, &at.id).await?;
+    notifications::notify(
+        txn,
+        ctx,
+        &owner.created_by,
+        Reason::ClientStatus,
+        format!(
+            "{} changed {} {} to {}.",
+            ctx.display_name,
+            owner.name,
+            at.version,
+            status.label()
+        ),
+        Some(format!(
+            "/orgs/{}/clients/{}/{}",
+            at.org_id, at.id, at.version
+        )),
+    )
+    .await
+}
+
+/// Registers (or re-registers) a client version with the gateway. Needs clientAdmin.
+pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let cv = for_action(&txn, ctx, at, Permission::ClientAdmin).await?;
+    let (contracts, awaiting) = contract_counts(&txn, cv.id).await?;
+    let before = ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created);
+    let status = lifecycle::register(ClientFacts {
+        status: before,
+        contracts,
+        awaiting_approval: awaiting,
+        changed_since_registration: cv.changed_since_registration,
+    })?;
+    let mut m = cv.into_active_model();
+    let t = now();
+    m.status = Set(status.as_str().to_owned());
+    m.registered_on = Set(Some(t));
+    m.retired_on = Set(None);
+    m.changed_since_registration = Set(false);
+    m.modified_by = Set(ctx.user_id.clone());
+    m.modified_on = Set(t);
+    m.update(&txn).await?;
+    let (what, summary) = if before == ClientStatus::Registered {
+        ("Register", format!("Re-registered version {}", at.version))
+    } else {
+        ("Register", format!("Registered version {}", at.version))
+    };
+    catalog::record_action::<client::Entity>(&txn, ctx, at, what, summary).await?;
+    notify_owner(&txn, ctx, at, status).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Unregisters (retires) a client version: the gateway refuses its key at once. Needs
+/// clientAdmin.
+pub async fn unregister(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let cv = for_action(&txn, ctx, at, Permission::ClientAdmin).await?;
+    let status =
+        lifecycle::unregister(ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created))?;
+    contracts::set_client_status(&txn, ctx, cv, status, false).await?;
+    catalog::record_action::<client::Entity>(
+        &txn,
+        ctx,
+        at,
+        "Unregister",
+        format!("Unregistered (retired) version {}", at.version),
+    )
+    .await?;
+    notify_owner(&txn, ctx, at, status).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Gives a client version a new API key; refused while it is Registered. Needs clientEdit.
+pub async fn regenerate_key(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let cv = for_action(&txn, ctx, at, Permission::ClientEdit).await?;
+    lifecycle::regenerate_key(ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created))?;
+    let (key, hash) = catalog::new_api_key();
+    let mut m = cv.into_active_model();
+    m.api_key = Set(key);
+    m.api_key_hash = Set(hash);
+    m.modified_by = Set(ctx.user_id.clone());
+    m.modified_on = Set(now());
+    m.update(&txn).await?;
+    catalog::record_action::<client::Entity>(
+        &txn,
+        ctx,
+        at,
+        "Update",
+        format!("Generated a new API key for version {}", at.version),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a client with all its versions, contracts and policies; refused while a version
+/// is Registered. Needs clientAdmin.
+pub async fn delete(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    client_id: &str,
+) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, org_id, Permission::ClientAdmin).await?;
+    let parent = catalog::find::<client::Entity>(&txn, org_id, client_id).await?;
+    let versions = catalog::versions::<client::Entity>(&txn, org_id, client_id).await?;
+    let statuses: Vec<ClientStatus> = versions
+        .iter()
+        .filter_map(|v| ClientStatus::parse(&v.status))
+        .collect();
+    lifecycle::delete_client(&statuses)?;
+    let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
+    contract::Entity::delete_many()
+        .filter(contract::Column::ClientVersionId.is_in(ids.clone()))
+        .exec(&txn)
+        .await?;
+    policies::delete_for(&txn, Owner::Client, ids).await?;
+    client::Entity::delete_by_id((org_id.to_owned(), client_id.to_owned()))
+        .exec(&txn)
+        .await?;
+    crate::audit::record(
+        &txn,
+        ctx,
+        crate::audit::Entry {
+            org_id,
+            entity_type: crate::audit::EntityType::Client,
+            entity_id: client_id,
+            entity_version: None,
+            what: "Delete",
+            summary: format!(
+                "Deleted client {} with {} version(s)",
+                parent.name,
+                versions.len()
+            ),
+            changes: vec![],
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Creates a new version of a client: empty, or cloned from `clone_from` (its policies are
+/// copied and its contracts re-created, which may need approval again; contracts whose API
+/// version or plan no longer qualifies are left out). The new version gets its own key.
+/// Returns where it lives and how many contracts could not be re-created.
+pub async fn new_version(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    client_id: &str,
+    version: &str,
+    clone_from: Option<&str>,
+) -> Result<(EntityRef, usize)> {
+    let txn = crate::db::write(db).await?;
+    let (version, source) = catalog::prepare_new_version::<client::Entity>(
+        &txn, ctx, org_id, client_id, version, clone_from,
+    )
+    .await?;
+    let mut cv = insert_version(&txn, ctx, org_id, client_id, version.as_str()).await?;
+    let at = EntityRef {
+        org_id: org_id.to_owned(),
+        id: client_id.to_owned(),
+        version: version.into_inner(),
+    };
+    catalog::record_new_version::<client::Entity>(
+        &txn,
+        ctx,
+        &at,
+        source.as_ref().map(|s| s.version.as_str()),
+    )
+    .await?;
+    let mut skipped = 0;
+    if let Some(source) = source {
+        policies::copy(&txn, ctx, Owner::Client, source.id, cv.id).await?;
+        let old = contract::Entity::find()
+            .filter(contract::Column::ClientVersionId.eq(source.id))
+            .all(&txn)
+            .await?;
+        for c in old {
+            let (Some(av), Some(offer)) = (
+                api_version::Entity::find_by_id(c.api_version_id)
+                    .one(&txn)
+                    .await?,
+                api_plan::Entity::find()
+                    .filter(api_plan::Column::ApiVersionId.eq(c.api_version_id))
+                    .filter(api_plan::Column::PlanVersionId.eq(c.plan_version_id))
+                    .one(&txn)
+                    .await?,
+            ) else {
+                skipped += 1;
+                continue;
+            };
+            let target = contracts::Target {
+                api_org_id: av.org_id,
+                api_id: av.api_id,
+                api_version: av.version,
+                plan_id: offer.plan_id,
+            };
+            match contracts::create_in(&txn, ctx, &cv, &target).await {
+                Ok((_, updated)) => cv = updated,
+                Err(crate::Error::Conflict(_) | crate::Error::NotFound(_)) => skipped += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok((at, skipped))
 }

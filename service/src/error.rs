@@ -51,6 +51,13 @@ impl From<FieldError> for Error {
     }
 }
 
+/// A lifecycle rule said no: the request is valid but the state does not allow it (409).
+impl From<domain::lifecycle::Refusal> for Error {
+    fn from(r: domain::lifecycle::Refusal) -> Self {
+        Error::conflict("", r.0)
+    }
+}
+
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
         Error::Unexpected(Box::new(e))

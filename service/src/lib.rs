@@ -9,14 +9,18 @@ pub mod audit;
 pub mod authz;
 mod catalog;
 pub mod clients;
+pub mod contracts;
 mod ctx;
 pub mod db;
 pub mod entities;
 mod error;
+pub mod gateway;
 pub mod members;
 pub mod migration;
+pub mod notifications;
 pub mod organizations;
 pub mod plans;
+pub mod policies;
 pub mod rate_limit;
 pub mod sessions;
 

@@ -1,13 +1,17 @@
 //! Plans and plan versions: create (plan + first version, one transaction), view, edit the
-//! description, list.
+//! description, list; lock, delete, new version.
 
-use domain::dto::{EntitySummary, PlanVersionDetail};
-use domain::{Permission, PlanStatus};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use domain::dto::{EntitySummary, PlanVersionDetail, PolicyDto};
+use domain::{Permission, PlanStatus, lifecycle};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+};
 
 use crate::catalog::{self, EntityRef};
-use crate::entities::{plan, plan_version};
-use crate::{Ctx, Result, now};
+use crate::entities::{api_plan, plan, plan_version};
+use crate::policies::{self, Owner};
+use crate::{Ctx, Result, audit, authz, now};
 
 #[derive(Debug, Clone)]
 pub struct NewPlan {
@@ -48,20 +52,7 @@ pub async fn create(
     .exec_without_returning(&txn)
     .await
     .map_err(|e| new.on_insert::<plan::Entity>(e))?;
-    plan_version::Entity::insert(plan_version::ActiveModel {
-        org_id: Set(org_id.to_owned()),
-        plan_id: Set(new.id.clone()),
-        version: Set(new.version.as_str().to_owned()),
-        status: Set(PlanStatus::Created.as_str().to_owned()),
-        created_by: Set(ctx.user_id.clone()),
-        created_on: Set(at),
-        modified_by: Set(ctx.user_id.clone()),
-        modified_on: Set(at),
-        locked_on: Set(None),
-        ..Default::default()
-    })
-    .exec_without_returning(&txn)
-    .await?;
+    insert_version(&txn, ctx, org_id, &new.id, new.version.as_str()).await?;
     let created = new.finish::<plan::Entity>(&txn, ctx).await?;
     txn.commit().await?;
     Ok(created)
@@ -84,10 +75,16 @@ pub async fn get_version(
     )
     .await?;
     let v = loaded.version;
+    let offered_by = api_plan::Entity::find()
+        .filter(api_plan::Column::PlanVersionId.eq(v.id))
+        .count(db)
+        .await?;
     Ok(PlanVersionDetail {
         header: loaded.header,
         status: PlanStatus::parse(&v.status).unwrap_or(PlanStatus::Created),
         locked_on: v.locked_on,
+        policy_count: policies::count(db, Owner::Plan, v.id).await?,
+        offered_by,
     })
 }
 
@@ -109,4 +106,138 @@ pub async fn update_description(
     description: &str,
 ) -> Result<()> {
     catalog::update_description::<plan::Entity>(db, ctx, org_id, plan_id, description).await
+}
+
+async fn insert_version(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    plan_id: &str,
+    version: &str,
+) -> Result<plan_version::Model> {
+    let at = now();
+    Ok(plan_version::ActiveModel {
+        org_id: Set(org_id.to_owned()),
+        plan_id: Set(plan_id.to_owned()),
+        version: Set(version.to_owned()),
+        status: Set(PlanStatus::Created.as_str().to_owned()),
+        created_by: Set(ctx.user_id.clone()),
+        created_on: Set(at),
+        modified_by: Set(ctx.user_id.clone()),
+        modified_on: Set(at),
+        locked_on: Set(None),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?)
+}
+
+/// Locks a plan version (irreversible): APIs may offer it from now on, and its policies are
+/// final. Needs planAdmin.
+pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, &at.org_id, Permission::PlanAdmin).await?;
+    let v = catalog::find_version::<plan::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
+    let status = lifecycle::lock_plan(PlanStatus::parse(&v.status).unwrap_or(PlanStatus::Created))?;
+    let mut m = v.into_active_model();
+    let t = now();
+    m.status = Set(status.as_str().to_owned());
+    m.locked_on = Set(Some(t));
+    m.modified_by = Set(ctx.user_id.clone());
+    m.modified_on = Set(t);
+    m.update(&txn).await?;
+    catalog::record_action::<plan::Entity>(
+        &txn,
+        ctx,
+        at,
+        "Lock",
+        format!("Locked version {}", at.version),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Deletes a plan with its versions and policies; refused once a version was locked. Needs
+/// planAdmin.
+pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, plan_id: &str) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, org_id, Permission::PlanAdmin).await?;
+    let parent = catalog::find::<plan::Entity>(&txn, org_id, plan_id).await?;
+    let versions = catalog::versions::<plan::Entity>(&txn, org_id, plan_id).await?;
+    let statuses: Vec<PlanStatus> = versions
+        .iter()
+        .filter_map(|v| PlanStatus::parse(&v.status))
+        .collect();
+    lifecycle::delete_plan(&statuses)?;
+    policies::delete_for(&txn, Owner::Plan, versions.iter().map(|v| v.id).collect()).await?;
+    plan::Entity::delete_by_id((org_id.to_owned(), plan_id.to_owned()))
+        .exec(&txn)
+        .await?;
+    audit::record(
+        &txn,
+        ctx,
+        audit::Entry {
+            org_id,
+            entity_type: audit::EntityType::Plan,
+            entity_id: plan_id,
+            entity_version: None,
+            what: "Delete",
+            summary: format!(
+                "Deleted plan {} with {} version(s)",
+                parent.name,
+                versions.len()
+            ),
+            changes: vec![],
+        },
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Creates a new plan version: empty, or cloned from `clone_from` (its policies). Needs
+/// planEdit.
+pub async fn new_version(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    plan_id: &str,
+    version: &str,
+    clone_from: Option<&str>,
+) -> Result<EntityRef> {
+    let txn = crate::db::write(db).await?;
+    let (version, source) = catalog::prepare_new_version::<plan::Entity>(
+        &txn, ctx, org_id, plan_id, version, clone_from,
+    )
+    .await?;
+    let v = insert_version(&txn, ctx, org_id, plan_id, version.as_str()).await?;
+    if let Some(source) = &source {
+        policies::copy(&txn, ctx, Owner::Plan, source.id, v.id).await?;
+    }
+    let r = EntityRef {
+        org_id: org_id.to_owned(),
+        id: plan_id.to_owned(),
+        version: version.into_inner(),
+    };
+    catalog::record_new_version::<plan::Entity>(
+        &txn,
+        ctx,
+        &r,
+        source.as_ref().map(|s| s.version.as_str()),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// The policies of a plan version, in order. Needs planView.
+pub async fn policies(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+) -> Result<Vec<PolicyDto>> {
+    authz::require(db, ctx, &at.org_id, Permission::PlanView).await?;
+    let v = catalog::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version).await?;
+    policies::list(db, Owner::Plan, v.id).await
 }

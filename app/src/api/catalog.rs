@@ -1,8 +1,7 @@
 //! Server functions for clients, APIs and plans.
 
 use domain::dto::{
-    ApiVersionDetail, AuditEntryDto, ClientVersionDetail, ContractDto, EntitySummary, Page,
-    PlanVersionDetail, PolicyDto,
+    ApiVersionDetail, AuditEntryDto, ClientVersionDetail, EntitySummary, Page, PlanVersionDetail,
 };
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -172,31 +171,6 @@ pub async fn update_entity_description(
         Kind::Plan => service::plans::update_description(db, &ctx, &org, &id, &description).await?,
     }
     Ok(())
-}
-
-#[server]
-pub async fn client_contracts(
-    org: String,
-    client: String,
-    version: String,
-    page: u64,
-    per_page: u64,
-) -> Result<Page<ContractDto>, AppError> {
-    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(
-        service::clients::contracts(&state.db, &ctx, &org, &client, &version, page, per_page)
-            .await?,
-    )
-}
-
-#[server]
-pub async fn client_policies(
-    org: String,
-    client: String,
-    version: String,
-) -> Result<Vec<PolicyDto>, AppError> {
-    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::clients::policies(&state.db, &ctx, &org, &client, &version).await?)
 }
 
 /// The Change Log of one client, API or plan, newest first.

@@ -3,4 +3,6 @@
 
 pub mod auth;
 pub mod catalog;
+pub mod contracts;
+pub mod lifecycle;
 pub mod orgs;

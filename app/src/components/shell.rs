@@ -7,6 +7,7 @@ use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 use crate::api::auth::SignOut;
+use crate::api::contracts::{GetInboxCounts, ListNotifications, MarkNotificationsRead};
 use crate::components::toast::ToastRegion;
 use crate::components::ui::{SkeletonRows, urlencode};
 
@@ -38,6 +39,7 @@ pub fn ManagementShell() -> impl IntoView {
                     match user.await {
                         Ok(Some(u)) => {
                             provide_context(u.clone());
+                            provide_context(InboxRefresh(RwSignal::new(0)));
                             view! {
                                 <TopBar user=u />
                                 <main class="page" id="main">
@@ -77,9 +79,104 @@ fn TopBar(user: UserDto) -> impl IntoView {
                 <A href="/plans">"Plans"</A>
             </nav>
             <div class="topbar__right">
+                <Inbox />
                 <UserMenu user />
             </div>
         </header>
+    }
+}
+
+/// Bumped by pages whose actions change the header's counts (approvals).
+#[derive(Clone, Copy)]
+struct InboxRefresh(RwSignal<u32>);
+
+/// The signal that refreshes the header's approval and notification counts.
+pub fn use_inbox_refresh() -> RwSignal<u32> {
+    expect_context::<InboxRefresh>().0
+}
+
+/// The header's inbox: a link to Pending Approvals with its count, and the notifications bell.
+/// Loaded in the browser only (after hydration), again on every navigation.
+#[component]
+fn Inbox() -> impl IntoView {
+    let refresh = use_inbox_refresh();
+    let location = use_location();
+    let counts = ServerAction::<GetInboxCounts>::new();
+    let list = ServerAction::<ListNotifications>::new();
+    let mark = ServerAction::<MarkNotificationsRead>::new();
+    let open = RwSignal::new(false);
+    Effect::new(move |_| {
+        location.pathname.track();
+        refresh.track();
+        counts.dispatch(GetInboxCounts {});
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = mark.value().get() {
+            counts.dispatch(GetInboxCounts {});
+            list.dispatch(ListNotifications {});
+        }
+    });
+    let current = move || {
+        counts
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="inbox">
+            {move || {
+                let n = current().pending_approvals;
+                (n > 0).then(|| view! {
+                    <a class="inbox__link" href="/approvals" aria-label=format!("Pending approvals: {n}")>
+                        "Approvals" <span class="count">{n.to_string()}</span>
+                    </a>
+                })
+            }}
+            <div class="notifications">
+                <button class="inbox__bell" aria-haspopup="true" aria-expanded=move || open.get().to_string()
+                    aria-label=move || format!("Notifications: {} unread", current().unread_notifications)
+                    on:click=move |_| {
+                        open.update(|o| *o = !*o);
+                        if open.get_untracked() {
+                            list.dispatch(ListNotifications {});
+                        }
+                    }>
+                    <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" aria-hidden="true">
+                        <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" /><path d="M13.73 21a2 2 0 0 1-3.46 0" />
+                    </svg>
+                    {move || {
+                        let n = current().unread_notifications;
+                        (n > 0).then(|| view! { <span class="count">{n.to_string()}</span> })
+                    }}
+                </button>
+                <Show when=move || open.get()>
+                    <div class="menu-backdrop" on:click=move |_| open.set(false)></div>
+                    <div class="notifications__panel" role="region" aria-label="Notifications">
+                        <div class="notifications__head">
+                            <strong>"Notifications"</strong>
+                            <button class="btn btn--ghost btn--sm" on:click=move |_| { mark.dispatch(MarkNotificationsRead { id: None }); }>"Mark all read"</button>
+                        </div>
+                        {move || match list.value().get() {
+                            None => view! { <div class="card__body"><SkeletonRows rows=2 /></div> }.into_any(),
+                            Some(Err(e)) => view! { <div class="card__body"><p class="muted">{e.message()}</p></div> }.into_any(),
+                            Some(Ok(items)) if items.is_empty() => view! { <div class="card__body"><p class="muted">"No notifications yet."</p></div> }.into_any(),
+                            Some(Ok(items)) => items.into_iter().map(|n| {
+                                let class = if n.read { "notification" } else { "notification notification--unread" };
+                                let id = n.id;
+                                let href = n.link.clone().unwrap_or_else(|| "#".to_owned());
+                                view! {
+                                    <a class=class href=href on:click=move |_| { open.set(false); mark.dispatch(MarkNotificationsRead { id: Some(id) }); }>
+                                        {n.message.clone()}
+                                        <time>{crate::components::ui::format_time(&n.created_on)}</time>
+                                    </a>
+                                }
+                            }).collect_view().into_any(),
+                        }}
+                    </div>
+                </Show>
+            </div>
+        </div>
     }
 }
 

@@ -221,25 +221,22 @@ pub fn Pager(
 }
 
 /// A confirmation dialog that names what happens. `on_confirm` runs when confirmed.
+/// A modal dialog: a title, its content, closed by Escape or a click beside it.
 #[component]
-pub fn ConfirmDialog(
+pub fn Dialog(
     open: RwSignal<bool>,
-    #[prop(into)] title: String,
-    #[prop(into)] message: Signal<String>,
-    #[prop(into)] confirm_label: String,
-    #[prop(into)] pending: Signal<bool>,
-    on_confirm: impl Fn() + Send + Sync + 'static + Clone,
+    #[prop(into)] title: Signal<String>,
+    #[prop(default = "dialog")] role: &'static str,
+    children: ChildrenFn,
 ) -> impl IntoView {
-    let title = StoredValue::new(title);
-    let confirm_label = StoredValue::new(confirm_label);
-    let on_confirm = StoredValue::new(on_confirm);
+    let children = StoredValue::new(children);
     move || {
         open.get().then(|| {
             view! {
                 <div class="dialog-backdrop" on:click=move |_| open.set(false)>
                     <div
                         class="dialog"
-                        role="alertdialog"
+                        role=role
                         aria-modal="true"
                         aria-labelledby="dialog-title"
                         on:click=|ev| ev.stop_propagation()
@@ -249,25 +246,76 @@ pub fn ConfirmDialog(
                             }
                         }
                     >
-                        <h2 class="dialog__title" id="dialog-title">{title.get_value()}</h2>
-                        <p>{move || message.get()}</p>
-                        <div class="dialog__actions">
-                            <button class="btn btn--secondary" on:click=move |_| open.set(false)>
-                                "Cancel"
-                            </button>
-                            <button
-                                class="btn btn--danger"
-                                autofocus
-                                disabled=move || pending.get()
-                                on:click=move |_| on_confirm.with_value(|f| f())
-                            >
-                                {confirm_label.get_value()}
-                            </button>
-                        </div>
+                        <h2 class="dialog__title" id="dialog-title">{move || title.get()}</h2>
+                        {children.with_value(|c| c())}
                     </div>
                 </div>
             }
         })
+    }
+}
+
+/// A dialog that asks to confirm a destructive or irreversible action.
+#[component]
+pub fn ConfirmDialog(
+    open: RwSignal<bool>,
+    #[prop(into)] title: Signal<String>,
+    #[prop(into)] message: Signal<String>,
+    #[prop(into)] confirm_label: Signal<String>,
+    #[prop(into)] pending: Signal<bool>,
+    on_confirm: impl Fn() + Send + Sync + 'static + Clone,
+    #[prop(optional, into)] error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let on_confirm = StoredValue::new(on_confirm);
+    view! {
+        <Dialog open title role="alertdialog">
+            <p>{move || message.get()}</p>
+            <ErrorAlert error />
+            <div class="dialog__actions">
+                <button class="btn btn--secondary" on:click=move |_| open.set(false)>
+                    "Cancel"
+                </button>
+                <button
+                    class="btn btn--danger"
+                    autofocus
+                    disabled=move || pending.get()
+                    on:click=move |_| on_confirm.with_value(|f| f())
+                >
+                    {move || confirm_label.get()}
+                </button>
+            </div>
+        </Dialog>
+    }
+}
+
+/// A button that opens a menu of actions below it.
+#[component]
+pub fn Menu(
+    #[prop(into)] label: String,
+    #[prop(default = "btn btn--secondary")] class: &'static str,
+    children: ChildrenFn,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let children = StoredValue::new(children);
+    view! {
+        <div class="menu">
+            <button
+                class=class
+                aria-haspopup="menu"
+                aria-expanded=move || open.get().to_string()
+                on:click=move |_| open.update(|o| *o = !*o)
+                on:keydown=move |ev| if ev.key() == "Escape" { open.set(false) }
+            >
+                {label}
+                <span aria-hidden="true">" ▾"</span>
+            </button>
+            <Show when=move || open.get()>
+                <div class="menu-backdrop" on:click=move |_| open.set(false)></div>
+                <div class="menu__panel" role="menu" on:click=move |_| open.set(false)>
+                    {children.with_value(|c| c())}
+                </div>
+            </Show>
+        </div>
     }
 }
 

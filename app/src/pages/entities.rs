@@ -1,26 +1,22 @@
 //! Clients, APIs and plans: the list tables (dashboard, top navigation, organization tabs) and the
 //! pages of one version (`/orgs/{org}/{clients|apis|plans}/{id}/{version}[/{tab}]`).
 
-use domain::dto::{
-    ApiVersionDetail, ClientVersionDetail, DEFAULT_PAGE_SIZE, EntityHeader, EntitySummary,
-    PlanVersionDetail,
-};
+use domain::dto::{DEFAULT_PAGE_SIZE, EntityHeader, EntitySummary};
 use domain::{Description, Permission};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::catalog::{
-    Kind, UpdateEntityDescription, client_contracts, client_policies, entity_change_log,
-    get_api_version, get_client_version, get_plan_version, list_entities,
+use crate::api::catalog::{Kind, UpdateEntityDescription, entity_change_log, list_entities};
+use crate::api::lifecycle::{
+    DeleteEntity, NewVersion, RunVersionAction, VersionAction, version_policies,
 };
 use crate::components::list::FilteredTable;
 use crate::components::status::StatusBadge;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
-    CopyField, EmptyState, ErrorAlert, LoadError, Pager, SkeletonRows, described_by, format_date,
+    ConfirmDialog, Dialog, EmptyState, ErrorAlert, LoadError, Menu, SkeletonRows, described_by,
 };
-use crate::error::AppError;
 use crate::pages::orgs::ChangeLogTable;
 
 /// A filterable, paged table of clients, APIs or plans (all the caller may view, or one
@@ -109,20 +105,18 @@ pub fn EntityListPage(kind: Kind) -> impl IntoView {
 }
 
 /// The header of a client, API or plan page: "Organization / Name", description (editable in
-/// place with the edit permission), version switcher and status.
+/// place with the edit permission), version switcher (with "New version…"), status, and the
+/// page's `actions` on the right.
 #[component]
-fn EntityHeaderView(
+pub(crate) fn EntityHeaderView(
     kind: Kind,
     header: EntityHeader,
     status: String,
     reload: RwSignal<u32>,
     #[prop(default = None)] extra_badge: Option<(&'static str, &'static str)>,
+    #[prop(optional, into)] actions: ViewFn,
 ) -> impl IntoView {
-    let edit_permission = match kind {
-        Kind::Client => Permission::ClientEdit,
-        Kind::Api => Permission::ApiEdit,
-        Kind::Plan => Permission::PlanEdit,
-    };
+    let edit_permission = edit_permission(kind);
     let can_edit = header.can(edit_permission);
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(header.description.clone());
@@ -139,15 +133,19 @@ fn EntityHeaderView(
         Signal::derive(move || Description::parse(&draft.get()).err().map(|e| e.message));
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
     let navigate = use_navigate();
+    let new_version_open = RwSignal::new(false);
     let h = StoredValue::new(header.clone());
     let description = header.description.clone();
     view! {
         <div class="page-header">
-            <h1 class="page-title">
-                <a href=format!("/orgs/{}", header.org_id)>{header.org_name.clone()}</a>
-                " / "
-                {header.name.clone()}
-            </h1>
+            <div class="page-header__top">
+                <h1 class="page-title">
+                    <a href=format!("/orgs/{}", header.org_id)>{header.org_name.clone()}</a>
+                    " / "
+                    {header.name.clone()}
+                </h1>
+                <div class="page-actions">{actions.run()}</div>
+            </div>
             <Show when=move || editing.get() fallback=move || {
                 let description = description.clone();
                 view! {
@@ -181,23 +179,229 @@ fn EntityHeaderView(
                 <span class="mono version-current" title="Version">{header.version.clone()}</span>
                     <select class="version-switcher" aria-label="Change version" on:change=move |ev| {
                         let v = event_target_value(&ev);
-                        navigate(&h.with_value(|h| kind.page_url(&h.org_id, &h.id, &v)), Default::default());
+                        if v == NEW_VERSION {
+                            new_version_open.set(true);
+                        } else {
+                            navigate(&h.with_value(|h| kind.page_url(&h.org_id, &h.id, &v)), Default::default());
+                        }
                     }>
                         <option value="" selected=true disabled=true>"Change v…"</option>
                         {header.versions.iter().map(|v| {
                             let label = if v.version == header.version { format!("{} (current)", v.version) } else { v.version.clone() };
                             view! { <option value=v.version.clone()>{label}</option> }
                         }).collect_view()}
+                        {can_edit.then(|| view! { <option value=NEW_VERSION>"New version…"</option> })}
                     </select>
                 <StatusBadge status />
                 {extra_badge.map(|(label, modifier)| view! { <crate::components::ui::Badge label modifier /> })}
             </div>
+            <NewVersionDialog kind header open=new_version_open />
         </div>
     }
 }
 
+const NEW_VERSION: &str = "__new__";
+
+fn edit_permission(kind: Kind) -> Permission {
+    match kind {
+        Kind::Client => Permission::ClientEdit,
+        Kind::Api => Permission::ApiEdit,
+        Kind::Plan => Permission::PlanEdit,
+    }
+}
+
+/// "New version": a version name, and the version to copy (or none).
 #[component]
-fn EntityTabs(
+fn NewVersionDialog(kind: Kind, header: EntityHeader, open: RwSignal<bool>) -> impl IntoView {
+    let version = RwSignal::new(String::new());
+    let clone_from = RwSignal::new(header.version.clone());
+    let create = ServerAction::<NewVersion>::new();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok((url, skipped))) = create.value().get() {
+            open.set(false);
+            toasts.success(if skipped > 0 {
+                format!("Version created. {skipped} contract(s) could not be copied: their API version or plan no longer qualifies.")
+            } else {
+                "Version created.".to_owned()
+            });
+            navigate(&url, Default::default());
+        }
+    });
+    let local_error = Signal::derive(move || {
+        let v = version.get();
+        (!v.is_empty())
+            .then(|| domain::Version::parse(&v).err().map(|e| e.message))
+            .flatten()
+    });
+    let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let h = StoredValue::new(header);
+    let what_is_copied = match kind {
+        Kind::Client => {
+            "policies and contracts (contracts may need approval again); the new version gets its own API key"
+        }
+        Kind::Api => "endpoint, content type, public flag, definition, plans and policies",
+        Kind::Plan => "policies",
+    };
+    view! {
+        <Dialog open title=format!("New {} version", kind.noun())>
+            <form class="form-grid" on:submit=move |ev| {
+                ev.prevent_default();
+                let (org, id) = h.with_value(|h| (h.org_id.clone(), h.id.clone()));
+                create.dispatch(NewVersion { kind, org, id, version: version.get(), clone_from: clone_from.get() });
+            }>
+                <div class="field">
+                    <label class="field__label" for="new-version">"Version"</label>
+                    <input class="input" id="new-version" autocomplete="off" placeholder="e.g. 2.0" required
+                        aria-describedby=described_by("new-version")
+                        prop:value=move || version.get() on:input=move |ev| version.set(event_target_value(&ev)) />
+                    <p class="field__hint" id="new-version-hint">"Letters, digits, dots, dashes and underscores."</p>
+                    <p class="field__error" id="new-version-error" role="alert">
+                        {move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("version")))}
+                    </p>
+                </div>
+                <div class="field">
+                    <label class="field__label" for="clone-from">"Copy from"</label>
+                    <select class="select" id="clone-from" on:change=move |ev| clone_from.set(event_target_value(&ev))>
+                        <option value="">"Nothing: start empty"</option>
+                        {h.with_value(|h| h.versions.iter().map(|v| {
+                            let selected = v.version == h.version;
+                            view! { <option value=v.version.clone() selected=selected>{format!("Version {}", v.version)}</option> }
+                        }).collect_view())}
+                    </select>
+                    <p class="field__hint">{format!("A copy takes over the {what_is_copied}.")}</p>
+                </div>
+                <ErrorAlert error=server_error />
+                <div class="dialog__actions">
+                    <button type="button" class="btn btn--secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" class="btn btn--primary" disabled=move || create.pending().get() || local_error.get().is_some()>
+                        "Create version"
+                    </button>
+                </div>
+            </form>
+        </Dialog>
+    }
+}
+
+/// A version action (register, publish, lock, …) as the page offers it.
+#[derive(Clone)]
+pub struct ActionSpec {
+    pub action: VersionAction,
+    pub label: &'static str,
+    /// (title, message, confirm button) when it asks first.
+    pub confirm: Option<(String, String, &'static str)>,
+}
+
+/// The actions of a version page: `primary` as a button, the rest in an "Actions" menu,
+/// `delete` (its confirmation message) last. Each success shows a toast and reloads the page's
+/// data; a deleted entity leads back to its organization.
+#[component]
+pub(crate) fn VersionActions(
+    kind: Kind,
+    header: EntityHeader,
+    reload: RwSignal<u32>,
+    #[prop(default = vec![])] primary: Vec<ActionSpec>,
+    #[prop(default = vec![])] menu: Vec<ActionSpec>,
+    #[prop(default = None)] delete: Option<String>,
+) -> impl IntoView {
+    let run = ServerAction::<RunVersionAction>::new();
+    let remove = ServerAction::<DeleteEntity>::new();
+    let toasts = use_toasts();
+    let navigate = use_navigate();
+    let chosen: RwSignal<Option<ActionSpec>> = RwSignal::new(None);
+    let confirm_open = RwSignal::new(false);
+    let delete_open = RwSignal::new(false);
+    let h = StoredValue::new(header);
+    Effect::new(move |_| match run.value().get() {
+        Some(Ok(())) => {
+            confirm_open.set(false);
+            if let Some(spec) = chosen.get_untracked() {
+                toasts.success(spec.action.done());
+            }
+            reload.update(|n| *n += 1);
+        }
+        Some(Err(e)) if !confirm_open.get_untracked() => toasts.error(e.message()),
+        _ => {}
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(url)) = remove.value().get() {
+            delete_open.set(false);
+            toasts.success(format!("The {} was deleted.", kind.noun()));
+            navigate(&url, Default::default());
+        }
+    });
+    let start = move |spec: ActionSpec| {
+        let action = spec.action;
+        let asks = spec.confirm.is_some();
+        chosen.set(Some(spec));
+        if asks {
+            confirm_open.set(true);
+        } else {
+            let (org, id, version) =
+                h.with_value(|h| (h.org_id.clone(), h.id.clone(), h.version.clone()));
+            run.dispatch(RunVersionAction {
+                kind,
+                org,
+                id,
+                version,
+                action,
+            });
+        }
+    };
+    let has_menu = !menu.is_empty() || delete.is_some();
+    let menu = StoredValue::new(menu);
+    let delete = StoredValue::new(delete);
+    view! {
+        {primary.into_iter().map(|spec| {
+            let label = spec.label;
+            view! { <button class="btn btn--primary" disabled=move || run.pending().get() on:click=move |_| start(spec.clone())>{label}</button> }
+        }).collect_view()}
+        {has_menu.then(|| view! {
+            <Menu label="Actions">
+                {menu.get_value().into_iter().map(|spec| {
+                    let label = spec.label;
+                    view! { <button class="menu-item" role="menuitem" on:click=move |_| start(spec.clone())>{label}</button> }
+                }).collect_view()}
+                {delete.get_value().map(|_| view! {
+                    <div class="menu-divider"></div>
+                    <button class="menu-item menu-item--danger" role="menuitem" on:click=move |_| delete_open.set(true)>
+                        {format!("Delete {}", kind.noun())}
+                    </button>
+                })}
+            </Menu>
+        })}
+        <ConfirmDialog
+            open=confirm_open
+            title=Signal::derive(move || chosen.get().and_then(|s| s.confirm).map(|c| c.0).unwrap_or_default())
+            message=Signal::derive(move || chosen.get().and_then(|s| s.confirm).map(|c| c.1).unwrap_or_default())
+            confirm_label=Signal::derive(move || chosen.get().and_then(|s| s.confirm).map(|c| c.2.to_owned()).unwrap_or_default())
+            pending=run.pending()
+            error=Signal::derive(move || run.value().get().and_then(Result::err))
+            on_confirm=move || {
+                if let Some(spec) = chosen.get_untracked() {
+                    let (org, id, version) = h.with_value(|h| (h.org_id.clone(), h.id.clone(), h.version.clone()));
+                    run.dispatch(RunVersionAction { kind, org, id, version, action: spec.action });
+                }
+            }
+        />
+        <ConfirmDialog
+            open=delete_open
+            title=format!("Delete {}", kind.noun())
+            message=Signal::derive(move || delete.get_value().unwrap_or_default())
+            confirm_label=format!("Delete {}", kind.noun())
+            pending=remove.pending()
+            error=Signal::derive(move || remove.value().get().and_then(Result::err))
+            on_confirm=move || {
+                let (org, id) = h.with_value(|h| (h.org_id.clone(), h.id.clone()));
+                remove.dispatch(DeleteEntity { kind, org, id });
+            }
+        />
+    }
+}
+
+#[component]
+pub(crate) fn EntityTabs(
     #[prop(into)] base: Signal<String>,
     tabs: &'static [(&'static str, &'static str)],
     #[prop(into)] tab: Signal<String>,
@@ -215,20 +419,20 @@ fn EntityTabs(
 
 /// The route parameters of a version page.
 #[derive(Clone, Copy)]
-struct RouteParams {
-    org: Memo<String>,
-    id: Memo<String>,
-    version: Memo<String>,
-    tab: Memo<String>,
+pub struct RouteParams {
+    pub org: Memo<String>,
+    pub id: Memo<String>,
+    pub version: Memo<String>,
+    pub tab: Memo<String>,
 }
 
 impl RouteParams {
-    fn base(self, kind: Kind) -> Signal<String> {
+    pub fn base(self, kind: Kind) -> Signal<String> {
         Signal::derive(move || kind.page_url(&self.org.get(), &self.id.get(), &self.version.get()))
     }
 }
 
-fn route_params() -> RouteParams {
+pub(crate) fn route_params() -> RouteParams {
     let params = use_params_map();
     let get = move |k: &'static str| Memo::new(move |_| params.read().get(k).unwrap_or_default());
     RouteParams {
@@ -239,220 +443,19 @@ fn route_params() -> RouteParams {
     }
 }
 
-type ClientResource = Resource<Result<ClientVersionDetail, AppError>>;
-
-const CLIENT_TABS: &[(&str, &str)] = &[
-    ("", "Overview"),
-    ("contracts", "Contracts"),
-    ("policies", "Policies"),
-    ("metrics", "Metrics"),
-    ("changelog", "Change Log"),
-];
-
-/// `/orgs/{org}/clients/{id}/{version}[/{tab}]`. The header and every card wait for their data
-/// in their own `Transition`, side by side (nested Suspense does not hydrate reliably).
+/// The policies of a client, plan or API version, in order (read-only until the policy editor
+/// arrives with the gateway).
 #[component]
-pub fn ClientPage() -> impl IntoView {
-    let p = route_params();
-    let reload = RwSignal::new(0u32);
-    let detail: ClientResource = Resource::new(
-        move || (p.org.get(), p.id.get(), p.version.get(), reload.get()),
-        |(o, c, v, _)| get_client_version(o, c, v),
-    );
-    view! {
-        <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => {
-                        let h = d.header.clone();
-                        let unpublished = d.unpublished_changes.then_some(("Unpublished Changes", "unpublished"));
-                        view! {
-                            <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Client header=h status=d.status.as_str().to_owned() reload extra_badge=unpublished />
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <EntityTabs base=p.base(Kind::Client) tabs=CLIENT_TABS tab=p.tab />
-        {move || match p.tab.get().as_str() {
-            "" => view! { <ClientOverview p detail /> }.into_any(),
-            "contracts" => view! { <ContractsCard p full=true /> }.into_any(),
-            "policies" => view! { <PoliciesCard p /> }.into_any(),
-            "metrics" => view! {
-                <section class="card"><div class="card__body">
-                    <EmptyState message="No traffic yet.">
-                        <p class="muted">"Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key."</p>
-                    </EmptyState>
-                </div></section>
-            }.into_any(),
-            "changelog" => view! { <ChangeLogCard kind=Kind::Client org=p.org.get() id=p.id.get() /> }.into_any(),
-            _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
-        }}
-    }
-}
-
-/// A card whose body waits for the client version's details.
-#[component]
-fn DetailCard(
-    title: &'static str,
-    detail: ClientResource,
-    body: fn(ClientVersionDetail) -> AnyView,
+pub(crate) fn PoliciesCard(
+    kind: Kind,
+    p: RouteParams,
+    #[prop(into)] note: String,
 ) -> impl IntoView {
-    view! {
-        <section class="card">
-            <div class="card__header"><h2 class="card__title">{title}</h2></div>
-            <div class="card__body">
-                <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
-                    {move || Suspend::new(async move {
-                        match detail.await {
-                            Ok(d) => body(d),
-                            Err(_) => ().into_any(),
-                        }
-                    })}
-                </Transition>
-            </div>
-        </section>
-    }
-}
-
-fn attached_policies(d: ClientVersionDetail) -> AnyView {
-    let href = format!(
-        "{}/policies",
-        Kind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
-    );
-    if d.policy_count == 0 {
-        view! {
-            <EmptyState message="No policies attached">
-                <p>"Click here to "<a href=href>"attach a new policy"</a></p>
-            </EmptyState>
-        }
-        .into_any()
-    } else {
-        view! { <p><a href=href>{format!("{} policies attached", d.policy_count)}</a></p> }
-            .into_any()
-    }
-}
-
-fn api_key(d: ClientVersionDetail) -> AnyView {
-    match d.api_key {
-        Some(key) => view! {
-            <CopyField value=key label="API key" />
-            <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
-        }
-        .into_any(),
-        None => view! {
-            <p class="muted">"Only members who may edit this client can see its API key."</p>
-        }
-        .into_any(),
-    }
-}
-
-fn useful_information(d: ClientVersionDetail) -> AnyView {
-    view! {
-        <dl class="info-list">
-            <dt>"Pending Approvals"</dt><dd>{d.pending_approvals.to_string()}</dd>
-            <dt>"Active Contracts"</dt><dd>{d.active_contracts.to_string()}</dd>
-            <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&d.header.created_on), d.header.created_by)}</dd>
-        </dl>
-    }
-    .into_any()
-}
-
-#[component]
-fn ClientOverview(p: RouteParams, detail: ClientResource) -> impl IntoView {
-    view! {
-        <div class="grid-main">
-            <div class="stack">
-                <ContractsCard p full=false />
-                <DetailCard title="Attached Policies" detail body=attached_policies />
-            </div>
-            <div class="stack">
-                <DetailCard title="API Key" detail body=api_key />
-                <DetailCard title="Useful Information" detail body=useful_information />
-            </div>
-        </div>
-    }
-}
-
-/// The contracts of a client version: on the Overview (`full = false`: the four columns of the
-/// seed) and on the Contracts tab (more columns).
-#[component]
-fn ContractsCard(p: RouteParams, full: bool) -> impl IntoView {
-    let page = RwSignal::new(1u64);
-    let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
-    let contracts = Resource::new(
-        move || {
-            (
-                p.org.get(),
-                p.id.get(),
-                p.version.get(),
-                page.get(),
-                per_page.get(),
-            )
-        },
-        move |(o, c, v, pg, n)| client_contracts(o, c, v, pg, n),
-    );
-    let contracts_tab = Signal::derive(move || format!("{}/contracts", p.base(Kind::Client).get()));
-    view! {
-        <section class="card">
-            <div class="card__header"><h2 class="card__title">"Contracts"</h2></div>
-            <div class="card__body card--flush">
-                <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
-                    {move || Suspend::new(async move {
-                        match contracts.await {
-                            Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(result) => {
-                                let total = result.total;
-                                view! {
-                                <div class="table-wrap">
-                                    <table class="table">
-                                        <thead><tr>
-                                            <th>"API Organisation"</th><th>"API Name"</th>
-                                            {full.then(|| view! { <th>"Version"</th><th>"Plan"</th> })}
-                                            <th>"URL"</th><th>"State"</th>
-                                            {full.then(|| view! { <th>"Created"</th> })}
-                                        </tr></thead>
-                                        <tbody>
-                                            {result.items.into_iter().map(|c| view! {
-                                                <tr>
-                                                    <td><a href=format!("/orgs/{}", c.api_org_id)>{c.api_org_name.clone()}</a></td>
-                                                    <td><a href=Kind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
-                                                    {full.then(|| view! { <td class="mono">{c.api_version.clone()}</td><td>{format!("{} {}", c.plan_id, c.plan_version)}</td> })}
-                                                    <td class="mono">{format!("/{}/{}/{}", c.api_org_id, c.api_id, c.api_version)}</td>
-                                                    <td><StatusBadge status=c.status.as_str().to_owned() /></td>
-                                                    {full.then(|| view! { <td>{format_date(&c.created_on)}</td> })}
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                {(total == 0).then(|| view! {
-                                    <EmptyState message="No contracts available">
-                                        <p>"Click here to "<a href=contracts_tab.get()>"learn more about contracts"</a>" in the API Developer Portal"</p>
-                                    </EmptyState>
-                                })}
-                            <Pager page per_page total />
-                            }.into_any()
-                            }
-                        }
-                    })}
-                </Transition>
-                {full.then(|| view! {
-                    <p class="card__note muted">"A contract connects this client version to an API through one of the API's plans. Contracts are created by signing up for a plan in the API Developer Portal; the plan's policies then apply to every call made with this version's API key."</p>
-                })}
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn PoliciesCard(p: RouteParams) -> impl IntoView {
     let policies = Resource::new(
         move || (p.org.get(), p.id.get(), p.version.get()),
-        |(o, c, v)| client_policies(o, c, v),
+        move |(o, c, v)| version_policies(kind, o, c, v),
     );
+    let note = StoredValue::new(note);
     view! {
         <section class="card">
             <div class="card__header"><h2 class="card__title">"Policies"</h2></div>
@@ -463,12 +466,12 @@ fn PoliciesCard(p: RouteParams) -> impl IntoView {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
                             Ok(list) if list.is_empty() => view! {
                                 <EmptyState message="No policies attached">
-                                    <p class="muted">"Client policies run first on every request made with this version's API key, before the plan's and the API's policies."</p>
+                                    <p class="muted">{note.get_value()}</p>
                                 </EmptyState>
                             }.into_any(),
                             Ok(list) => view! {
                                 <ol class="stack">
-                                    {list.into_iter().map(|p| view! { <li><strong>{p.definition_id}</strong>" "<code class="mono">{p.configuration}</code></li> }).collect_view()}
+                                    {list.into_iter().map(|p| view! { <li><strong>{p.definition_id}</strong></li> }).collect_view()}
                                 </ol>
                             }.into_any(),
                         }
@@ -480,7 +483,7 @@ fn PoliciesCard(p: RouteParams) -> impl IntoView {
 }
 
 #[component]
-fn ChangeLogCard(kind: Kind, org: String, id: String) -> impl IntoView {
+pub(crate) fn ChangeLogCard(kind: Kind, org: String, id: String) -> impl IntoView {
     let page = RwSignal::new(1u64);
     let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
     let key = StoredValue::new((org, id));
@@ -492,124 +495,4 @@ fn ChangeLogCard(kind: Kind, org: String, id: String) -> impl IntoView {
         },
     );
     view! { <ChangeLogTable entries page per_page /> }
-}
-
-const SIMPLE_TABS: &[(&str, &str)] = &[("", "Overview"), ("changelog", "Change Log")];
-
-/// The page of an API or plan version: header, tabs Overview and Change Log. `overview` renders
-/// the Overview card from the loaded details.
-#[component]
-fn SimpleVersionPage<T>(
-    kind: Kind,
-    detail: Resource<Result<T, AppError>>,
-    header: fn(&T) -> (EntityHeader, String),
-    overview: fn(T) -> AnyView,
-) -> impl IntoView
-where
-    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
-{
-    let p = route_params();
-    let reload = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if reload.get() > 0 {
-            detail.refetch();
-        }
-    });
-    view! {
-        <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Err(e) => view! { <LoadError error=e /> }.into_any(),
-                    Ok(d) => {
-                        let (h, status) = header(&d);
-                        view! {
-                            <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind header=h status reload />
-                        }.into_any()
-                    }
-                }
-            })}
-        </Transition>
-        <EntityTabs base=p.base(kind) tabs=SIMPLE_TABS tab=p.tab />
-        {move || if p.tab.get() == "changelog" {
-            view! { <ChangeLogCard kind org=p.org.get() id=p.id.get() /> }.into_any()
-        } else {
-            view! {
-                <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
-                    {move || Suspend::new(async move {
-                        match detail.await {
-                            Ok(d) => overview(d),
-                            Err(_) => ().into_any(),
-                        }
-                    })}
-                </Transition>
-            }.into_any()
-        }}
-    }
-}
-
-fn api_overview(d: ApiVersionDetail) -> AnyView {
-    let h = d.header;
-    view! {
-        <section class="card">
-            <div class="card__header"><h2 class="card__title">"Implementation"</h2></div>
-            <div class="card__body">
-                <dl class="info-list">
-                    <dt>"Endpoint"</dt>
-                    <dd class="mono">{d.endpoint_url.unwrap_or_else(|| "Not set yet".to_owned())}</dd>
-                    <dt>"Endpoint type"</dt><dd>"REST"</dd>
-                    <dt>"Public API"</dt><dd>{if d.public_api { "Yes" } else { "No" }}</dd>
-                    <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
-                </dl>
-            </div>
-        </section>
-    }
-    .into_any()
-}
-
-fn plan_overview(d: PlanVersionDetail) -> AnyView {
-    let h = d.header;
-    view! {
-        <section class="card">
-            <div class="card__header"><h2 class="card__title">"About this plan"</h2></div>
-            <div class="card__body">
-                <dl class="info-list">
-                    <dt>"Status"</dt><dd><StatusBadge status=d.status.as_str().to_owned() /></dd>
-                    <dt>"Locked"</dt><dd>{d.locked_on.map_or_else(|| "Not yet: a plan version can be offered by APIs once it is locked.".to_owned(), |t| format_date(&t))}</dd>
-                    <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
-                </dl>
-            </div>
-        </section>
-    }
-    .into_any()
-}
-
-/// `/orgs/{org}/apis/{id}/{version}[/{tab}]`.
-#[component]
-pub fn ApiPage() -> impl IntoView {
-    let p = route_params();
-    let detail = Resource::new(
-        move || (p.org.get(), p.id.get(), p.version.get()),
-        |(o, a, v)| get_api_version(o, a, v),
-    );
-    view! {
-        <SimpleVersionPage kind=Kind::Api detail
-            header=|d: &ApiVersionDetail| (d.header.clone(), d.status.as_str().to_owned())
-            overview=api_overview />
-    }
-}
-
-/// `/orgs/{org}/plans/{id}/{version}[/{tab}]`.
-#[component]
-pub fn PlanPage() -> impl IntoView {
-    let p = route_params();
-    let detail = Resource::new(
-        move || (p.org.get(), p.id.get(), p.version.get()),
-        |(o, pl, v)| get_plan_version(o, pl, v),
-    );
-    view! {
-        <SimpleVersionPage kind=Kind::Plan detail
-            header=|d: &PlanVersionDetail| (d.header.clone(), d.status.as_str().to_owned())
-            overview=plan_overview />
-    }
 }

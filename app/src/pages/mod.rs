@@ -1,9 +1,13 @@
 //! One module per page (or group of pages) of the management UI.
 
+pub mod api;
+pub mod approvals;
 pub mod auth;
+pub mod client;
 pub mod create_entity;
 pub mod create_org;
 pub mod dashboard;
 pub mod entities;
 pub mod not_found;
 pub mod orgs;
+pub mod plan;

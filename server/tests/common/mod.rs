@@ -189,6 +189,18 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// Calls the server function `F` (declared with `input = Json`) with a JSON body.
+    pub async fn call_json<F: ServerFn>(&mut self, body: serde_json::Value) -> Reply {
+        let req = self
+            .request("POST", F::PATH)
+            .header(header::ORIGIN, ORIGIN)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(req).await
+    }
+
     /// Calls the server function `F` with form fields.
     pub async fn call<F: ServerFn>(&mut self, form: &[(&str, &str)]) -> Reply {
         self.post_form(F::PATH, form).await

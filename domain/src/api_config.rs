@@ -1,0 +1,279 @@
+//! What an API version is configured with besides its endpoint: content type, how each offered
+//! plan may be discovered, and the OpenAPI definition's checks.
+
+use crate::FieldError;
+
+/// The content type an API speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ContentType {
+    Json,
+    Xml,
+}
+
+impl ContentType {
+    pub const ALL: [ContentType; 2] = [ContentType::Json, ContentType::Xml];
+
+    /// The stored and displayed form: "JSON", "XML".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContentType::Json => "JSON",
+            ContentType::Xml => "XML",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| FieldError::new("content_type", "Choose JSON or XML."))
+    }
+}
+
+/// The only endpoint type Tollgate proxies.
+pub const ENDPOINT_TYPE_REST: &str = "REST";
+
+/// Who may discover a plan offered by an API version (spec §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Discoverability {
+    /// Members of the API's organization only.
+    OrgMembers,
+    /// Every signed-in user of API Management and the portal.
+    AllUsers,
+    /// Listed in the Developer Portal for signed-in users.
+    Portal,
+    /// Listed in the Developer Portal, also for anonymous visitors.
+    Anonymous,
+}
+
+impl Discoverability {
+    pub const ALL: [Discoverability; 4] = [
+        Discoverability::OrgMembers,
+        Discoverability::AllUsers,
+        Discoverability::Portal,
+        Discoverability::Anonymous,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Discoverability::OrgMembers => "org_members",
+            Discoverability::AllUsers => "all_users",
+            Discoverability::Portal => "portal",
+            Discoverability::Anonymous => "anonymous",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Discoverability::OrgMembers => "Org members",
+            Discoverability::AllUsers => "All users",
+            Discoverability::Portal => "Portal",
+            Discoverability::Anonymous => "Anonymous",
+        }
+    }
+
+    /// Whether a visitor sees a plan with this discoverability: members of the API's
+    /// organization always; other signed-in users unless it is for org members only; anonymous
+    /// visitors only when it says so.
+    pub fn visible_to(self, signed_in: bool, member_of_api_org: bool) -> bool {
+        match self {
+            _ if member_of_api_org => true,
+            Discoverability::OrgMembers => false,
+            Discoverability::AllUsers | Discoverability::Portal => signed_in,
+            Discoverability::Anonymous => true,
+        }
+    }
+}
+
+/// The largest OpenAPI definition accepted, in bytes.
+pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
+
+/// The format a definition was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DefinitionFormat {
+    Json,
+    Yaml,
+}
+
+impl DefinitionFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DefinitionFormat::Json => "json",
+            DefinitionFormat::Yaml => "yaml",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "json" => Some(DefinitionFormat::Json),
+            "yaml" => Some(DefinitionFormat::Yaml),
+            _ => None,
+        }
+    }
+
+    /// JSON when the text starts with `{`, YAML otherwise.
+    pub fn sniff(text: &str) -> Self {
+        if text.trim_start().starts_with('{') {
+            DefinitionFormat::Json
+        } else {
+            DefinitionFormat::Yaml
+        }
+    }
+}
+
+fn definition_error(message: impl Into<String>) -> FieldError {
+    FieldError::new("definition", message)
+}
+
+/// Checks the size of a definition before it is parsed.
+pub fn check_definition_size(text: &str) -> Result<(), FieldError> {
+    if text.trim().is_empty() {
+        return Err(definition_error("Paste or upload an OpenAPI 3 document."));
+    }
+    if text.len() > MAX_DEFINITION_BYTES {
+        return Err(definition_error(
+            "The definition is larger than 1 MiB; split it or remove examples.",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a parsed document (JSON or YAML, as a JSON value) for what makes it OpenAPI 3:
+/// an `openapi` field "3.x", an `info` object with a title and a version, and `paths` (or
+/// `webhooks`/`components`) as an object.
+pub fn check_openapi(doc: &serde_json::Value) -> Result<(), FieldError> {
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| definition_error("The document must be an object at the top level."))?;
+    match obj.get("openapi").and_then(|v| v.as_str()) {
+        Some(v) if v.starts_with("3.") => {}
+        Some(v) => {
+            return Err(definition_error(format!(
+                "Only OpenAPI 3 is supported; this document says openapi: {v}."
+            )));
+        }
+        None if obj.contains_key("swagger") => {
+            return Err(definition_error(
+                "This is a Swagger 2 document; convert it to OpenAPI 3 first.",
+            ));
+        }
+        None => {
+            return Err(definition_error(
+                "The document has no 'openapi' field (for example openapi: 3.0.3).",
+            ));
+        }
+    }
+    let info = obj
+        .get("info")
+        .and_then(|v| v.as_object())
+        .ok_or_else(|| definition_error("The document needs an 'info' object."))?;
+    for key in ["title", "version"] {
+        if !info.get(key).is_some_and(|v| v.is_string()) {
+            return Err(definition_error(format!("'info' needs a '{key}'.")));
+        }
+    }
+    let has_object = |k: &str| obj.get(k).is_some_and(|v| v.is_object());
+    if !(has_object("paths") || has_object("webhooks") || has_object("components")) {
+        return Err(definition_error(
+            "The document needs 'paths' (or 'webhooks' or 'components').",
+        ));
+    }
+    Ok(())
+}
+
+/// The one-line summary of an OpenAPI document: its title and how many operations it has.
+pub fn count_operations(doc: &serde_json::Value) -> usize {
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    doc.get("paths")
+        .and_then(|p| p.as_object())
+        .map_or(0, |paths| {
+            paths
+                .values()
+                .filter_map(|item| item.as_object())
+                .map(|item| METHODS.iter().filter(|m| item.contains_key(**m)).count())
+                .sum()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn content_types() {
+        assert_eq!(ContentType::parse("JSON"), Ok(ContentType::Json));
+        assert_eq!(ContentType::parse("XML"), Ok(ContentType::Xml));
+        assert!(ContentType::parse("json").is_err());
+    }
+
+    #[test]
+    fn discoverability_by_visitor() {
+        use Discoverability::*;
+        // (level, signed in, member, visible)
+        let cases = [
+            (OrgMembers, true, true, true),
+            (OrgMembers, true, false, false),
+            (OrgMembers, false, false, false),
+            (AllUsers, true, false, true),
+            (AllUsers, false, false, false),
+            (Portal, true, false, true),
+            (Portal, false, false, false),
+            (Anonymous, false, false, true),
+            (Anonymous, true, false, true),
+        ];
+        for (d, signed_in, member, visible) in cases {
+            assert_eq!(d.visible_to(signed_in, member), visible, "{d:?}");
+            assert_eq!(Discoverability::parse(d.as_str()), Some(d));
+        }
+    }
+
+    #[test]
+    fn openapi_checks() {
+        let ok = json!({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {
+            "/a": {"get": {}, "post": {}, "parameters": []}, "/b": {"delete": {}}}});
+        assert!(check_openapi(&ok).is_ok());
+        assert_eq!(count_operations(&ok), 3);
+        let bad = [
+            (json!([1]), "object at the top"),
+            (json!({"swagger": "2.0"}), "Swagger 2"),
+            (json!({"openapi": "2.0"}), "Only OpenAPI 3"),
+            (json!({"info": {}}), "no 'openapi'"),
+            (json!({"openapi": "3.1.0", "paths": {}}), "'info' object"),
+            (
+                json!({"openapi": "3.1.0", "info": {"title": "T"}, "paths": {}}),
+                "'version'",
+            ),
+            (
+                json!({"openapi": "3.1.0", "info": {"title": "T", "version": "1"}}),
+                "'paths'",
+            ),
+        ];
+        for (doc, msg) in bad {
+            let e = check_openapi(&doc).unwrap_err();
+            assert!(e.message.contains(msg), "{doc}: {}", e.message);
+            assert_eq!(e.field, "definition");
+        }
+    }
+
+    #[test]
+    fn definition_size_and_format() {
+        assert!(check_definition_size("  ").is_err());
+        assert!(check_definition_size(&"a".repeat(MAX_DEFINITION_BYTES + 1)).is_err());
+        assert!(check_definition_size("openapi: 3.0.0").is_ok());
+        assert_eq!(
+            DefinitionFormat::sniff("  {\"a\":1}"),
+            DefinitionFormat::Json
+        );
+        assert_eq!(
+            DefinitionFormat::sniff("openapi: 3"),
+            DefinitionFormat::Yaml
+        );
+    }
+}

@@ -1,0 +1,836 @@
+//! Contracts between client versions and API versions through plans: create (with approval
+//! when the plan asks for it), break, approve, reject; the approvals inbox; the APIs a user may
+//! sign a contract with. Every change recomputes the client version's status, writes its Change
+//! Log rows and notifications, in one transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use domain::dto::{ApiOffer, ApiPlanDto, ContractDto, Page};
+use domain::lifecycle::{self, ContractFacts};
+use domain::{
+    ApiStatus, ClientStatus, ContractStatus, Discoverability, Permission, PlanStatus, Role,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Select,
+};
+
+use crate::catalog::{self, EntityRef};
+use crate::entities::{
+    api, api_plan, api_version, client, client_version, contract, membership, organization, plan,
+    plan_version, user,
+};
+use crate::notifications::{self, Reason};
+use crate::{Ctx, Error, Result, authz, now};
+
+/// The API version and plan a new contract is for.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub api_org_id: String,
+    pub api_id: String,
+    pub api_version: String,
+    pub plan_id: String,
+}
+
+async fn role_in(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Option<Role>> {
+    Ok(
+        membership::Entity::find_by_id((org_id.to_owned(), ctx.user_id.clone()))
+            .one(db)
+            .await?
+            .and_then(|m| Role::parse(&m.role)),
+    )
+}
+
+fn client_ref(cv: &client_version::Model) -> EntityRef {
+    EntityRef {
+        org_id: cv.org_id.clone(),
+        id: cv.client_id.clone(),
+        version: cv.version.clone(),
+    }
+}
+
+fn api_ref(av: &api_version::Model) -> EntityRef {
+    EntityRef {
+        org_id: av.org_id.clone(),
+        id: av.api_id.clone(),
+        version: av.version.clone(),
+    }
+}
+
+fn client_status(cv: &client_version::Model) -> ClientStatus {
+    ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created)
+}
+
+/// The number of contracts of a client version, and how many of them await approval.
+pub(crate) async fn contract_counts(
+    db: &impl ConnectionTrait,
+    client_version_id: i32,
+) -> Result<(usize, usize)> {
+    let all = contract::Entity::find()
+        .filter(contract::Column::ClientVersionId.eq(client_version_id))
+        .all(db)
+        .await?;
+    let awaiting = all
+        .iter()
+        .filter(|c| c.status == ContractStatus::AwaitingApproval.as_str())
+        .count();
+    Ok((all.len(), awaiting))
+}
+
+/// Stores a client version's new status. `changed` marks a Registered version as having
+/// unpublished changes. Returns the new status.
+pub(crate) async fn set_client_status(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    cv: client_version::Model,
+    status: ClientStatus,
+    changed: bool,
+) -> Result<client_version::Model> {
+    let before = client_status(&cv);
+    let mut m = cv.into_active_model();
+    let at = now();
+    if before != status {
+        m.status = Set(status.as_str().to_owned());
+        match status {
+            ClientStatus::Registered => {
+                m.registered_on = Set(Some(at));
+                m.changed_since_registration = Set(false);
+            }
+            ClientStatus::Retired => m.retired_on = Set(Some(at)),
+            _ => {}
+        }
+    }
+    if changed && status == ClientStatus::Registered && before == ClientStatus::Registered {
+        m.changed_since_registration = Set(true);
+    }
+    m.modified_by = Set(ctx.user_id.clone());
+    m.modified_on = Set(at);
+    Ok(m.update(db).await?)
+}
+
+/// Creates a contract for `cv` (whose clientEdit the caller holds) inside `txn`: the API
+/// version must be visible to the caller, and the rules of `lifecycle::new_contract` hold.
+/// Returns the contract's status.
+pub(crate) async fn create_in(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    cv: &client_version::Model,
+    target: &Target,
+) -> Result<(ContractStatus, client_version::Model)> {
+    let not_found = || {
+        Error::NotFound(format!(
+            "No API '{}' version '{}' was found.",
+            target.api_id, target.api_version
+        ))
+    };
+    let av = api_version::Entity::find()
+        .filter(api_version::Column::OrgId.eq(target.api_org_id.clone()))
+        .filter(api_version::Column::ApiId.eq(target.api_id.clone()))
+        .filter(api_version::Column::Version.eq(target.api_version.clone()))
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)?;
+    let role = role_in(txn, ctx, &av.org_id).await?;
+    let member = ctx.is_admin || role.is_some_and(|r| r.grants(Permission::ApiView));
+    let offered = api_plan::Entity::find_by_id((av.id, target.plan_id.clone()))
+        .one(txn)
+        .await?;
+    // The API version is visible when one of its plans is discoverable by the caller.
+    let visible = member
+        || api_plan::Entity::find()
+            .filter(api_plan::Column::ApiVersionId.eq(av.id))
+            .all(txn)
+            .await?
+            .iter()
+            .any(|o| {
+                Discoverability::parse(&o.discoverability)
+                    .is_some_and(|d| d.visible_to(true, false))
+            });
+    if !visible {
+        return Err(not_found());
+    }
+    let plan_status = match &offered {
+        Some(o) => plan_version::Entity::find_by_id(o.plan_version_id)
+            .one(txn)
+            .await?
+            .and_then(|p| PlanStatus::parse(&p.status))
+            .unwrap_or(PlanStatus::Created),
+        None => PlanStatus::Created,
+    };
+    let exists = contract::Entity::find()
+        .filter(contract::Column::ClientVersionId.eq(cv.id))
+        .filter(contract::Column::ApiVersionId.eq(av.id))
+        .one(txn)
+        .await?
+        .is_some();
+    lifecycle::new_contract(ContractFacts {
+        client_status: client_status(cv),
+        api_status: ApiStatus::parse(&av.status).unwrap_or(ApiStatus::Created),
+        plan_offered: offered.is_some(),
+        plan_status,
+        exists,
+    })?;
+    let offered = offered.expect("new_contract refuses a plan that is not offered");
+    let may_approve = ctx.is_admin || role.is_some_and(|r| r.grants(Permission::PlanAdmin));
+    let status = lifecycle::contract_status(offered.requires_approval, may_approve);
+    let inserted = contract::Entity::insert(contract::ActiveModel {
+        client_version_id: Set(cv.id),
+        api_version_id: Set(av.id),
+        plan_version_id: Set(offered.plan_version_id),
+        status: Set(status.as_str().to_owned()),
+        created_by: Set(ctx.user_id.clone()),
+        created_on: Set(now()),
+        ..Default::default()
+    })
+    .exec(txn)
+    .await;
+    if let Err(e) = inserted {
+        return Err(match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => Error::conflict(
+                "",
+                "This client version already has a contract with this API version.",
+            ),
+            _ => e.into(),
+        });
+    }
+    let (total, awaiting) = contract_counts(txn, cv.id).await?;
+    let new_status = ClientStatus::determine(client_status(cv), total, awaiting);
+    let cv = set_client_status(txn, ctx, cv.clone(), new_status, true).await?;
+
+    let api_name = catalog::find::<api::Entity>(txn, &av.org_id, &av.api_id)
+        .await?
+        .name;
+    let client_name = catalog::find::<client::Entity>(txn, &cv.org_id, &cv.client_id)
+        .await?
+        .name;
+    let summary = format!(
+        "Created a contract of {client_name} {} with {api_name} {} through plan {}{}",
+        cv.version,
+        av.version,
+        offered.plan_id,
+        if status == ContractStatus::AwaitingApproval {
+            " (awaiting approval)"
+        } else {
+            ""
+        }
+    );
+    catalog::record_action::<client::Entity>(
+        txn,
+        ctx,
+        &client_ref(&cv),
+        "CreateContract",
+        summary.clone(),
+    )
+    .await?;
+    if av.org_id != cv.org_id {
+        catalog::record_action::<api::Entity>(txn, ctx, &api_ref(&av), "CreateContract", summary)
+            .await?;
+    }
+    if status == ContractStatus::AwaitingApproval {
+        let message = format!(
+            "{} asks to use {api_name} {} through plan {} with client {client_name} {}.",
+            ctx.display_name, av.version, offered.plan_id, cv.version
+        );
+        for approver in notifications::members_with(txn, &av.org_id, Permission::PlanAdmin).await? {
+            notifications::notify(
+                txn,
+                ctx,
+                &approver,
+                Reason::ApprovalRequested,
+                message.clone(),
+                Some("/approvals".to_owned()),
+            )
+            .await?;
+        }
+    }
+    Ok((status, cv))
+}
+
+/// Creates a contract for a client version. Needs clientEdit in the client's organization.
+pub async fn create(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    client: &EntityRef,
+    target: Target,
+) -> Result<ContractStatus> {
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
+    let cv =
+        catalog::find_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
+            .await?;
+    let (status, _) = create_in(&txn, ctx, &cv, &target).await?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+/// Removes contracts of one client version (one, or all with `only` = None) and recomputes its
+/// status: a Registered version without contracts is retired. `what` is the Change Log action.
+async fn remove(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    cv: client_version::Model,
+    only: Option<&contract::Model>,
+    what: &str,
+    summary: String,
+) -> Result<client_version::Model> {
+    let mut q = contract::Entity::delete_many().filter(contract::Column::ClientVersionId.eq(cv.id));
+    if let Some(c) = only {
+        q = q.filter(contract::Column::Id.eq(c.id));
+    }
+    q.exec(txn).await?;
+    let (total, awaiting) = contract_counts(txn, cv.id).await?;
+    let status = lifecycle::after_contract_removed(client_status(&cv), total, awaiting);
+    let cv = set_client_status(txn, ctx, cv, status, false).await?;
+    catalog::record_action::<client::Entity>(txn, ctx, &client_ref(&cv), what, summary).await?;
+    Ok(cv)
+}
+
+async fn load(db: &impl ConnectionTrait, id: i64) -> Result<contract::Model> {
+    let id = i32::try_from(id).map_err(|_| Error::NotFound("No such contract.".into()))?;
+    contract::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("This contract no longer exists.".into()))
+}
+
+async fn versions_of(
+    db: &impl ConnectionTrait,
+    c: &contract::Model,
+) -> Result<(client_version::Model, api_version::Model)> {
+    let cv = client_version::Entity::find_by_id(c.client_version_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("This contract no longer exists.".into()))?;
+    let av = api_version::Entity::find_by_id(c.api_version_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::NotFound("This contract no longer exists.".into()))?;
+    Ok((cv, av))
+}
+
+/// Breaks one contract of a client version. Needs clientEdit in the client's organization.
+pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let c = load(&txn, contract_id).await?;
+    let (cv, av) = versions_of(&txn, &c).await?;
+    authz::require(&txn, ctx, &cv.org_id, Permission::ClientEdit).await?;
+    let summary = format!("Broke the contract with {} {}", av.api_id, av.version);
+    let client_org = cv.org_id.clone();
+    remove(&txn, ctx, cv, Some(&c), "BreakContract", summary.clone()).await?;
+    if av.org_id != client_org {
+        catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "BreakContract", summary)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Breaks every contract of a client version. Needs clientEdit.
+pub async fn break_all(db: &DatabaseConnection, ctx: &Ctx, client: &EntityRef) -> Result<u64> {
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
+    let cv =
+        catalog::find_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
+            .await?;
+    let (total, _) = contract_counts(&txn, cv.id).await?;
+    if total == 0 {
+        return Err(Error::conflict("", "This client version has no contracts."));
+    }
+    remove(
+        &txn,
+        ctx,
+        cv,
+        None,
+        "BreakContract",
+        format!("Broke all {total} contracts"),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(total as u64)
+}
+
+/// Loads a contract awaiting a decision by the caller: planAdmin in the API's organization.
+async fn for_decision(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    contract_id: i64,
+) -> Result<(contract::Model, client_version::Model, api_version::Model)> {
+    let c = load(txn, contract_id).await?;
+    let (cv, av) = versions_of(txn, &c).await?;
+    authz::require(txn, ctx, &av.org_id, Permission::PlanAdmin).await?;
+    lifecycle::decide_contract(
+        ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
+    )?;
+    Ok((c, cv, av))
+}
+
+fn client_link(cv: &client_version::Model) -> String {
+    format!(
+        "/orgs/{}/clients/{}/{}/contracts",
+        cv.org_id, cv.client_id, cv.version
+    )
+}
+
+/// Approves a contract; with `register`, also registers the client version when nothing else
+/// holds it back. The requester is notified.
+pub async fn approve(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    contract_id: i64,
+    register: bool,
+) -> Result<ClientStatus> {
+    let txn = crate::db::write(db).await?;
+    let (c, cv, av) = for_decision(&txn, ctx, contract_id).await?;
+    let requester = c.created_by.clone();
+    let mut m = c.into_active_model();
+    m.status = Set(ContractStatus::Created.as_str().to_owned());
+    m.update(&txn).await?;
+    let (total, awaiting) = contract_counts(&txn, cv.id).await?;
+    let mut status = ClientStatus::determine(client_status(&cv), total, awaiting);
+    let facts = lifecycle::ClientFacts {
+        status,
+        contracts: total,
+        awaiting_approval: awaiting,
+        changed_since_registration: true,
+    };
+    if register && status != ClientStatus::Retired {
+        if let Ok(s) = lifecycle::register(facts) {
+            status = s;
+        }
+    }
+    let was_registered = client_status(&cv) == ClientStatus::Registered;
+    let cv = set_client_status(&txn, ctx, cv, status, true).await?;
+    let summary = format!(
+        "Approved the contract of {} {} with {} {}",
+        cv.client_id, cv.version, av.api_id, av.version
+    );
+    catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "Approve", summary.clone())
+        .await?;
+    catalog::record_action::<client::Entity>(&txn, ctx, &client_ref(&cv), "Approve", summary)
+        .await?;
+    if status == ClientStatus::Registered && !was_registered {
+        catalog::record_action::<client::Entity>(
+            &txn,
+            ctx,
+            &client_ref(&cv),
+            "Register",
+            format!("Registered version {} on approval", cv.version),
+        )
+        .await?;
+    }
+    let registered = if status == ClientStatus::Registered {
+        " The client version is registered."
+    } else {
+        ""
+    };
+    notifications::notify(
+        &txn,
+        ctx,
+        &requester,
+        Reason::ContractApproved,
+        format!(
+            "{} approved the contract of {} {} with {} {}.{registered}",
+            ctx.display_name, cv.client_id, cv.version, av.api_id, av.version
+        ),
+        Some(client_link(&cv)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+/// Rejects a contract with a reason: the contract is removed and the requester notified.
+pub async fn reject(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    contract_id: i64,
+    reason: &str,
+) -> Result<()> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::invalid(
+            "reason",
+            "Say why, so that the requester knows what to change.",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(Error::invalid(
+            "reason",
+            "Keep the reason under 500 characters.",
+        ));
+    }
+    let txn = crate::db::write(db).await?;
+    let (c, cv, av) = for_decision(&txn, ctx, contract_id).await?;
+    let requester = c.created_by.clone();
+    let summary = format!(
+        "Rejected the contract of {} {} with {} {}: {reason}",
+        cv.client_id, cv.version, av.api_id, av.version
+    );
+    catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "Reject", summary.clone())
+        .await?;
+    let cv = remove(&txn, ctx, cv, Some(&c), "Reject", summary).await?;
+    notifications::notify(
+        &txn,
+        ctx,
+        &requester,
+        Reason::ContractRejected,
+        format!(
+            "{} rejected the contract of {} {} with {} {}: {reason}",
+            ctx.display_name, cv.client_id, cv.version, av.api_id, av.version
+        ),
+        Some(client_link(&cv)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Contracts awaiting approval in the organizations where the caller holds planAdmin.
+fn pending_query(api_version_ids: Vec<i32>) -> Select<contract::Entity> {
+    contract::Entity::find()
+        .filter(contract::Column::Status.eq(ContractStatus::AwaitingApproval.as_str()))
+        .filter(contract::Column::ApiVersionId.is_in(api_version_ids))
+}
+
+async fn approver_api_versions(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<i32>> {
+    let orgs: Vec<String> = crate::organizations::list_mine(db, ctx, Some(Permission::PlanAdmin))
+        .await?
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    if orgs.is_empty() {
+        return Ok(vec![]);
+    }
+    Ok(api_version::Entity::find()
+        .filter(api_version::Column::OrgId.is_in(orgs))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| v.id)
+        .collect())
+}
+
+pub(crate) async fn pending_count(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<u64> {
+    let ids = approver_api_versions(db, ctx).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(pending_query(ids).count(db).await?)
+}
+
+/// The approvals inbox: contracts waiting for the caller's decision, oldest first.
+pub async fn pending(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<ContractDto>> {
+    let ids = approver_api_versions(db, ctx).await?;
+    if ids.is_empty() {
+        return Ok(vec![]);
+    }
+    let rows = pending_query(ids)
+        .order_by_asc(contract::Column::CreatedOn)
+        .all(db)
+        .await?;
+    to_dtos(db, rows).await
+}
+
+/// One page of contracts, newest first.
+pub(crate) async fn page(
+    db: &impl ConnectionTrait,
+    q: Select<contract::Entity>,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<ContractDto>> {
+    let (page, per_page) = (page.max(1), per_page.clamp(1, 100));
+    let paginator = q
+        .order_by_desc(contract::Column::CreatedOn)
+        .order_by_desc(contract::Column::Id)
+        .paginate(db, per_page);
+    let total = paginator.num_items().await?;
+    let rows = paginator.fetch_page(page - 1).await?;
+    Ok(Page {
+        items: to_dtos(db, rows).await?,
+        total,
+        page,
+        per_page,
+    })
+}
+
+/// The contracts of a client version, paged. Needs clientView.
+pub async fn of_client(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    client: &EntityRef,
+    page_no: u64,
+    per_page: u64,
+) -> Result<Page<ContractDto>> {
+    authz::require(db, ctx, &client.org_id, Permission::ClientView).await?;
+    let cv =
+        catalog::find_version::<client::Entity>(db, &client.org_id, &client.id, &client.version)
+            .await?;
+    let q = contract::Entity::find().filter(contract::Column::ClientVersionId.eq(cv.id));
+    page(db, q, page_no, per_page).await
+}
+
+/// The contracts with an API version, paged. Needs apiView.
+pub async fn of_api(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    api_ref: &EntityRef,
+    page_no: u64,
+    per_page: u64,
+) -> Result<Page<ContractDto>> {
+    authz::require(db, ctx, &api_ref.org_id, Permission::ApiView).await?;
+    let av =
+        catalog::find_version::<api::Entity>(db, &api_ref.org_id, &api_ref.id, &api_ref.version)
+            .await?;
+    let q = contract::Entity::find().filter(contract::Column::ApiVersionId.eq(av.id));
+    page(db, q, page_no, per_page).await
+}
+
+/// Names by key, loaded in one query per table.
+async fn names<E, K>(
+    db: &impl ConnectionTrait,
+    col: E::Column,
+    keys: HashSet<String>,
+    key: impl Fn(&E::Model) -> K,
+    name: impl Fn(&E::Model) -> String,
+) -> Result<HashMap<K, String>>
+where
+    E: EntityTrait,
+    K: std::hash::Hash + Eq,
+{
+    Ok(E::find()
+        .filter(col.is_in(keys))
+        .all(db)
+        .await?
+        .iter()
+        .map(|m| (key(m), name(m)))
+        .collect())
+}
+
+/// Turns contract rows into DTOs with names, loading each table once.
+pub(crate) async fn to_dtos(
+    db: &impl ConnectionTrait,
+    rows: Vec<contract::Model>,
+) -> Result<Vec<ContractDto>> {
+    let ids = |f: fn(&contract::Model) -> i32| rows.iter().map(f).collect::<HashSet<i32>>();
+    let cvs: HashMap<i32, client_version::Model> = client_version::Entity::find()
+        .filter(client_version::Column::Id.is_in(ids(|c| c.client_version_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let avs: HashMap<i32, api_version::Model> = api_version::Entity::find()
+        .filter(api_version::Column::Id.is_in(ids(|c| c.api_version_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let pvs: HashMap<i32, plan_version::Model> = plan_version::Entity::find()
+        .filter(plan_version::Column::Id.is_in(ids(|c| c.plan_version_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let orgs: HashSet<String> = cvs
+        .values()
+        .map(|v| v.org_id.clone())
+        .chain(avs.values().map(|v| v.org_id.clone()))
+        .collect();
+    let org_names = names::<organization::Entity, _>(
+        db,
+        organization::Column::Id,
+        orgs.clone(),
+        |o| o.id.clone(),
+        |o| o.name.clone(),
+    )
+    .await?;
+    let client_names = names::<client::Entity, _>(
+        db,
+        client::Column::OrgId,
+        orgs.clone(),
+        |c| (c.org_id.clone(), c.id.clone()),
+        |c| c.name.clone(),
+    )
+    .await?;
+    let api_names = names::<api::Entity, _>(
+        db,
+        api::Column::OrgId,
+        orgs.clone(),
+        |a| (a.org_id.clone(), a.id.clone()),
+        |a| a.name.clone(),
+    )
+    .await?;
+    let plan_names = names::<plan::Entity, _>(
+        db,
+        plan::Column::OrgId,
+        orgs,
+        |p| (p.org_id.clone(), p.id.clone()),
+        |p| p.name.clone(),
+    )
+    .await?;
+    let user_names = names::<user::Entity, _>(
+        db,
+        user::Column::Id,
+        rows.iter().map(|c| c.created_by.clone()).collect(),
+        |u| u.id.clone(),
+        |u| u.display_name.clone(),
+    )
+    .await?;
+    let name = |m: &HashMap<(String, String), String>, org: &str, id: &str| {
+        m.get(&(org.to_owned(), id.to_owned()))
+            .cloned()
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let org_name = |id: &str| org_names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    Ok(rows
+        .into_iter()
+        .filter_map(|c| {
+            let (cv, av, pv) = (
+                cvs.get(&c.client_version_id)?,
+                avs.get(&c.api_version_id)?,
+                pvs.get(&c.plan_version_id)?,
+            );
+            Some(ContractDto {
+                id: i64::from(c.id),
+                client_org_id: cv.org_id.clone(),
+                client_org_name: org_name(&cv.org_id),
+                client_id: cv.client_id.clone(),
+                client_name: name(&client_names, &cv.org_id, &cv.client_id),
+                client_version: cv.version.clone(),
+                api_org_id: av.org_id.clone(),
+                api_org_name: org_name(&av.org_id),
+                api_id: av.api_id.clone(),
+                api_name: name(&api_names, &av.org_id, &av.api_id),
+                api_version: av.version.clone(),
+                plan_id: pv.plan_id.clone(),
+                plan_name: name(&plan_names, &pv.org_id, &pv.plan_id),
+                plan_version: pv.version.clone(),
+                status: ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
+                gateway_url: crate::gateway::api_url(&av.org_id, &av.api_id, &av.version),
+                requested_by: user_names
+                    .get(&c.created_by)
+                    .cloned()
+                    .unwrap_or_else(|| "Deleted user".to_owned()),
+                created_on: c.created_on,
+            })
+        })
+        .collect())
+}
+
+/// The plans an API version offers, in order, as DTOs (`visible` filters them).
+pub(crate) async fn offered_plans(
+    db: &impl ConnectionTrait,
+    api_version_ids: Vec<i32>,
+) -> Result<HashMap<i32, Vec<ApiPlanDto>>> {
+    let rows = api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.is_in(api_version_ids))
+        .order_by_asc(api_plan::Column::OrderIndex)
+        .all(db)
+        .await?;
+    let pvs: HashMap<i32, plan_version::Model> = plan_version::Entity::find()
+        .filter(plan_version::Column::Id.is_in(rows.iter().map(|r| r.plan_version_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let plan_names = names::<plan::Entity, _>(
+        db,
+        plan::Column::OrgId,
+        pvs.values().map(|v| v.org_id.clone()).collect(),
+        |p| (p.org_id.clone(), p.id.clone()),
+        |p| p.name.clone(),
+    )
+    .await?;
+    let mut out: HashMap<i32, Vec<ApiPlanDto>> = HashMap::new();
+    for r in rows {
+        let Some(pv) = pvs.get(&r.plan_version_id) else {
+            continue;
+        };
+        out.entry(r.api_version_id).or_default().push(ApiPlanDto {
+            plan_name: plan_names
+                .get(&(pv.org_id.clone(), pv.plan_id.clone()))
+                .cloned()
+                .unwrap_or_else(|| pv.plan_id.clone()),
+            plan_id: r.plan_id,
+            plan_version: pv.version.clone(),
+            requires_approval: r.requires_approval,
+            discoverability: Discoverability::parse(&r.discoverability)
+                .unwrap_or(Discoverability::OrgMembers),
+        });
+    }
+    Ok(out)
+}
+
+/// Published API versions the caller may sign a contract with, and the plans visible to them:
+/// every plan in organizations where the caller holds apiView, otherwise those discoverable by
+/// all users. Sorted by organization, API and version.
+pub async fn offers(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<ApiOffer>> {
+    authz::require_management(ctx)?;
+    let member_orgs: HashSet<String> =
+        crate::organizations::list_mine(db, ctx, Some(Permission::ApiView))
+            .await?
+            .into_iter()
+            .map(|o| o.id)
+            .collect();
+    let published = api_version::Entity::find()
+        .filter(api_version::Column::Status.eq(ApiStatus::Published.as_str()))
+        .all(db)
+        .await?;
+    let mut plans = offered_plans(db, published.iter().map(|v| v.id).collect()).await?;
+    let orgs: HashSet<String> = published.iter().map(|v| v.org_id.clone()).collect();
+    let org_names = names::<organization::Entity, _>(
+        db,
+        organization::Column::Id,
+        orgs.clone(),
+        |o| o.id.clone(),
+        |o| o.name.clone(),
+    )
+    .await?;
+    let api_names = names::<api::Entity, _>(
+        db,
+        api::Column::OrgId,
+        orgs,
+        |a| (a.org_id.clone(), a.id.clone()),
+        |a| a.name.clone(),
+    )
+    .await?;
+    let mut out: Vec<ApiOffer> = published
+        .into_iter()
+        .filter_map(|v| {
+            let member = member_orgs.contains(&v.org_id);
+            let visible: Vec<ApiPlanDto> = plans
+                .remove(&v.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| p.discoverability.visible_to(true, member))
+                .collect();
+            (!visible.is_empty()).then(|| ApiOffer {
+                org_name: org_names.get(&v.org_id).cloned().unwrap_or_default(),
+                api_name: api_names
+                    .get(&(v.org_id.clone(), v.api_id.clone()))
+                    .cloned()
+                    .unwrap_or_default(),
+                org_id: v.org_id,
+                api_id: v.api_id,
+                version: v.version,
+                plans: visible,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (
+            a.org_name.to_lowercase(),
+            a.api_name.to_lowercase(),
+            &a.version,
+        )
+            .cmp(&(
+                b.org_name.to_lowercase(),
+                b.api_name.to_lowercase(),
+                &b.version,
+            ))
+    });
+    Ok(out)
+}
