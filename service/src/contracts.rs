@@ -393,10 +393,11 @@ pub async fn approve(
         awaiting_approval: awaiting,
         changed_since_registration: true,
     };
-    if register && status != ClientStatus::Retired {
-        if let Ok(s) = lifecycle::register(facts) {
-            status = s;
-        }
+    if register
+        && status != ClientStatus::Retired
+        && let Ok(s) = lifecycle::register(facts)
+    {
+        status = s;
     }
     let was_registered = client_status(&cv) == ClientStatus::Registered;
     let cv = set_client_status(&txn, ctx, cv, status, true).await?;

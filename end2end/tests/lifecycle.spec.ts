@@ -1,0 +1,150 @@
+import type { Page } from '@playwright/test';
+import { createOrg, escapeRegExp, expect, field, gotoHydrated, signIn, signUp, test, unique, waitHydrated } from './fixtures';
+
+const PASSWORD = 'correct horse battery staple';
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
+/** A tab of the version page. */
+const tab = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+
+/** The status badge in the page header. */
+const headerStatus = (page: Page) => page.locator('.page-subtitle');
+
+async function switchUser(page: Page, email: string) {
+  await page.context().clearCookies();
+  await signIn(page, email, PASSWORD);
+}
+
+/** Creates a client, API or plan through its wizard, started with the organization preset. */
+async function createThroughWizard(page: Page, kind: 'client' | 'api' | 'plan', orgId: string, name: string, endpoint?: string) {
+  await gotoHydrated(page, `/create/${kind}?org=${orgId}`);
+  const next = page.getByRole('button', { name: 'Next', exact: true });
+  await next.click();
+  await field(page, 'Name').fill(name);
+  await next.click();
+  if (kind === 'api') {
+    await field(page, 'Endpoint URL').fill(endpoint ?? 'http://127.0.0.1:9000/');
+    await next.click();
+  }
+  const label = kind === 'api' ? 'Create API' : kind === 'client' ? 'Create Client' : 'Create Plan';
+  await page.getByRole('button', { name: label, exact: true }).click();
+  await page.waitForURL(new RegExp(`/orgs/${escapeRegExp(orgId)}/${kind}s/${escapeRegExp(name.replace(/\s+/g, ''))}/1\\.0$`));
+  await waitHydrated(page);
+}
+
+/** Offers the organization's (only) locked plan on the API page's Plans tab, and publishes. */
+async function offerAndPublish(page: Page, requiresApproval: boolean) {
+  await tab(page, 'Plans').click();
+  await page.getByRole('button', { name: 'Add plan' }).click();
+  const row = page.getByRole('group', { name: 'Plan Gold' });
+  await row.getByLabel('Discoverability').selectOption({ label: 'All users' });
+  if (requiresApproval) await row.getByLabel('Requires approval').check();
+  await page.getByRole('button', { name: 'Save plans' }).click();
+  await expect(page.getByText('Plans saved.')).toBeVisible();
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Publish' }).click();
+  await expect(headerStatus(page)).toContainText('Published');
+}
+
+test('provider publishes with an approval plan; consumer contracts, gets approved, registers, re-registers, unregisters', async ({ page }) => {
+  test.setTimeout(180_000);
+  const provider = { email: `${unique('pat')}@example.com`, displayName: 'Pat Provider', password: PASSWORD };
+  const consumer = { email: `${unique('cody')}@example.com`, displayName: 'Cody Consumer', password: PASSWORD };
+
+  // Provider: a plan, locked; an API that is not ready until it offers the plan.
+  await signUp(page, provider);
+  const providerOrg = await createOrg(page, 'Provider ');
+  await createThroughWizard(page, 'plan', providerOrg.id, 'Gold');
+  await page.getByRole('button', { name: 'Lock', exact: true }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('This cannot be undone.');
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Lock' }).click();
+  await expect(headerStatus(page)).toContainText('Locked');
+
+  await createThroughWizard(page, 'api', providerOrg.id, 'Weather');
+  await expect(page.getByText("Why can't I publish?")).toBeVisible();
+  await expect(page.getByText('Offer at least one locked plan, or make the API public.')).toBeVisible();
+  await offerAndPublish(page, true);
+  await tab(page, 'Overview').click();
+  await expect(page.getByText("Why can't I publish?")).toHaveCount(0);
+  await shot(page, 'api-published');
+  await createThroughWizard(page, 'api', providerOrg.id, 'Maps');
+  await offerAndPublish(page, false);
+
+  // Consumer: a client and a contract for the plan that requires approval.
+  await page.context().clearCookies();
+  await signUp(page, consumer);
+  const consumerOrg = await createOrg(page, 'Consumer ');
+  await createThroughWizard(page, 'client', consumerOrg.id, 'App');
+  await expect(headerStatus(page)).toContainText('Created');
+  await tab(page, 'Contracts').click();
+  await expect(page.getByText('No contracts available')).toBeVisible();
+  await page.getByRole('button', { name: 'New Contract' }).click();
+  const dialog = page.getByRole('dialog', { name: 'New Contract' });
+  await dialog.getByLabel('API').selectOption({ label: 'Weather 1.0' });
+  await expect(dialog.getByLabel('Plan')).toHaveValue('Gold');
+  await expect(dialog.getByText('This plan requires approval')).toBeVisible();
+  await shot(page, 'new-contract-dialog');
+  await dialog.getByRole('button', { name: 'Create Contract' }).click();
+  await expect(page.getByText('Contract requested. It awaits approval')).toBeVisible();
+  await expect(headerStatus(page)).toContainText('Awaiting Approval');
+  await expect(page.getByRole('button', { name: 'Register', exact: true })).toHaveCount(0);
+  const clientUrl = page.url().replace(/\/contracts$/, '');
+
+  // The approver sees the request in the header and approves it from the inbox.
+  await switchUser(page, provider.email);
+  await page.getByRole('link', { name: 'Pending approvals: 1' }).click();
+  await waitHydrated(page);
+  await expect(page.getByRole('heading', { name: 'Pending Approvals' })).toBeVisible();
+  await shot(page, 'pending-approvals');
+  await page.getByRole('button', { name: 'Approve App 1.0' }).click();
+  const approve = page.getByRole('dialog', { name: 'Approve contract' });
+  await approve.getByLabel('Register the client version when nothing else holds it back').uncheck();
+  await approve.getByRole('button', { name: 'Approve' }).click();
+  await expect(page.getByText('Contract approved.')).toBeVisible();
+  await expect(page.getByText('Nothing awaits your approval.')).toBeVisible();
+
+  // The consumer is notified, registers, adds a second contract and re-registers.
+  await switchUser(page, consumer.email);
+  await page.getByRole('button', { name: 'Notifications: 1 unread' }).click();
+  await expect(page.getByRole('region', { name: 'Notifications' })).toContainText('Pat Provider approved the contract');
+  await shot(page, 'notifications');
+  await page.getByRole('button', { name: 'Mark all read' }).click();
+  await expect(page.getByRole('button', { name: 'Notifications: 0 unread' })).toBeVisible();
+  await gotoHydrated(page, new URL(clientUrl).pathname);
+  await expect(headerStatus(page)).toContainText('Ready');
+  await page.getByRole('button', { name: 'Register', exact: true }).click();
+  await expect(headerStatus(page)).toContainText('Registered');
+
+  await tab(page, 'Contracts').click();
+  await page.getByRole('button', { name: 'New Contract' }).click();
+  await dialog.getByLabel('API').selectOption({ label: 'Maps 1.0' });
+  await dialog.getByRole('button', { name: 'Create Contract' }).click();
+  await expect(page.getByText('Contract created.')).toBeVisible();
+  await expect(headerStatus(page)).toContainText('Unpublished Changes');
+  await expect(page.getByRole('table')).toContainText('Maps');
+  await shot(page, 'client-unpublished-changes');
+  await page.getByRole('button', { name: 'Re-register', exact: true }).click();
+  await expect(page.getByText('The client version is registered.')).toBeVisible();
+  await expect(headerStatus(page)).not.toContainText('Unpublished Changes');
+
+  // Unregister from the status menu, with confirmation.
+  await page.getByRole('button', { name: 'Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Unregister' }).click();
+  await expect(page.getByRole('alertdialog')).toContainText('Its API key stops working');
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Unregister' }).click();
+  await expect(headerStatus(page)).toContainText('Retired');
+
+  // The Change Log tells the whole story, newest first.
+  await tab(page, 'Change Log').click();
+  const log = page.locator('table');
+  await expect(log).toContainText('Unregistered (retired) version 1.0');
+  await expect(log).toContainText('Re-registered version 1.0');
+  await expect(log).toContainText('Registered version 1.0');
+  await expect(log).toContainText('Approved the contract');
+  await expect(log).toContainText('Created a contract of App 1.0 with Weather 1.0');
+  await shot(page, 'client-change-log');
+});
