@@ -45,6 +45,8 @@ async function offerAndPublish(page: Page, requiresApproval: boolean) {
   if (requiresApproval) await row.getByLabel('Requires approval').check();
   await page.getByRole('button', { name: 'Save plans' }).click();
   await expect(page.getByText('Plans saved.')).toBeVisible();
+  await expect(row.getByLabel('Requires approval')).toBeChecked({ checked: requiresApproval });
+  if (requiresApproval) await shot(page, 'api-plans-tab');
   await page.getByRole('button', { name: 'Publish', exact: true }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Publish' }).click();
   await expect(headerStatus(page)).toContainText('Published');
@@ -65,6 +67,23 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   await expect(headerStatus(page)).toContainText('Locked');
 
   await createThroughWizard(page, 'api', providerOrg.id, 'Weather');
+  // Definition tab: an OpenAPI document, validated, and an extended description in Markdown.
+  await tab(page, 'Definition').click();
+  await field(page, 'OpenAPI definition').fill("swagger: '2.0'");
+  await page.getByRole('button', { name: 'Save definition' }).click();
+  await expect(page.locator('#definition-error')).toContainText('Swagger 2');
+  await field(page, 'OpenAPI definition').fill(
+    "openapi: 3.0.3\ninfo:\n  title: Weather API\n  version: '1.0'\npaths:\n  /forecast:\n    get:\n      summary: Forecast\n",
+  );
+  await page.getByRole('button', { name: 'Save definition' }).click();
+  await expect(page.getByText('Definition saved.')).toBeVisible();
+  await expect(page.getByText('Weather API: 1 operation,')).toBeVisible();
+  await field(page, 'Extended description').fill('## Forecasts\n\nHourly **forecasts** <script>alert(1)</script>');
+  await page.getByRole('button', { name: 'Save extended description' }).click();
+  await expect(page.getByRole('heading', { name: 'Forecasts' })).toBeVisible();
+  await expect(page.getByText('<script>alert(1)</script>')).toBeVisible();
+  await shot(page, 'api-definition-tab');
+  await tab(page, 'Overview').click();
   await expect(page.getByText("Why can't I publish?")).toBeVisible();
   await expect(page.getByText('Offer at least one locked plan, or make the API public.')).toBeVisible();
   await offerAndPublish(page, true);

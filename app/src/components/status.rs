@@ -18,14 +18,13 @@ pub fn status_style(status: &str) -> (&'static str, &'static str) {
         return (s.label(), modifier);
     }
     if let Some(s) = ApiStatus::parse(status) {
-        return (
-            s.label(),
-            if s == ApiStatus::Published {
-                "published"
-            } else {
-                "created"
-            },
-        );
+        let modifier = match s {
+            ApiStatus::Created => "created",
+            ApiStatus::Ready => "ready",
+            ApiStatus::Published => "published",
+            ApiStatus::Retired => "retired",
+        };
+        return (s.label(), modifier);
     }
     if let Some(s) = PlanStatus::parse(status) {
         return (
@@ -71,4 +70,14 @@ mod tests {
         assert_eq!(status_style("locked"), ("Locked", "locked"));
         assert_eq!(status_style("nonsense"), ("Unknown", "created"));
     }
+}
+
+/// The badge of a contract's state: "Active" or "Awaiting Approval".
+#[component]
+pub fn ContractBadge(status: ContractStatus) -> impl IntoView {
+    let modifier = match status {
+        ContractStatus::Created => "active",
+        ContractStatus::AwaitingApproval => "awaiting",
+    };
+    view! { <Badge label=status.label() modifier /> }
 }

@@ -13,7 +13,7 @@ use crate::api::lifecycle::{
     ApiDefinition, LockedPlans, SetApiPlans, UpdateApiDefinition, UpdateApiExtendedDescription,
     UpdateApiImplementation, VersionAction, api_contracts,
 };
-use crate::components::status::StatusBadge;
+use crate::components::status::{ContractBadge, StatusBadge};
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
     CopyField, EmptyState, ErrorAlert, Field, LoadError, Pager, SkeletonRows, described_by,
@@ -196,7 +196,7 @@ fn overview(d: ApiVersionDetail, _reload: RwSignal<u32>) -> AnyView {
                             <dt>"Content type"</dt><dd>{d.content_type.as_str()}</dd>
                             <dt>"Plans"</dt><dd>{d.plans.len().to_string()}</dd>
                             <dt>"Contracts"</dt><dd>{d.contract_count.to_string()}</dd>
-                            <dt>"Definition"</dt><dd>{d.definition.as_ref().map_or_else(|| "None".to_owned(), |i| format!("{} ({} operations)", i.title, i.operations))}</dd>
+                            <dt>"Definition"</dt><dd>{d.definition.as_ref().map_or_else(|| "None".to_owned(), |i| format!("{} ({} operations)", i.title, i.operations).replace("(1 operations)", "(1 operation)"))}</dd>
                             <dt>"Published"</dt><dd>{d.published_on.map_or_else(|| "Not yet".to_owned(), |t| format_date(&t))}</dd>
                             {d.retired_on.map(|t| view! { <dt>"Retired"</dt><dd>{format_date(&t)}</dd> })}
                             <dt>"Created"</dt><dd>{format!("{} by {}", format_date(&h.created_on), h.created_by)}</dd>
@@ -292,6 +292,8 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
     let h = StoredValue::new(d.header.clone());
     let at = move || h.with_value(|h| (h.org_id.clone(), h.id.clone(), h.version.clone()));
     let text = RwSignal::new(String::new());
+    // Set once the user types or picks a file: the loaded definition must not overwrite it.
+    let touched = RwSignal::new(false);
     let current = ServerAction::<ApiDefinition>::new();
     let save = ServerAction::<UpdateApiDefinition>::new();
     let markdown = RwSignal::new(d.extended_description.clone());
@@ -302,7 +304,9 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
         current.dispatch(ApiDefinition { org, api, version });
     });
     Effect::new(move |_| {
-        if let Some(Ok(t)) = current.value().get() {
+        if let Some(Ok(t)) = current.value().get()
+            && !touched.get_untracked()
+        {
             text.set(t.unwrap_or_default());
         }
     });
@@ -331,10 +335,11 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
             if let Some(file) = input.files().and_then(|f| f.get(0)) {
                 let promise = file.text();
                 leptos::task::spawn_local(async move {
-                    if let Ok(v) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                        if let Some(s) = v.dyn_ref::<js_sys::JsString>() {
-                            text.set(String::from(s));
-                        }
+                    if let Ok(v) = wasm_bindgen_futures::JsFuture::from(promise).await
+                        && let Some(s) = v.dyn_ref::<js_sys::JsString>()
+                    {
+                        touched.set(true);
+                        text.set(String::from(s));
                     }
                 });
             }
@@ -348,7 +353,7 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
             <div class="card__header"><h2 class="card__title">"API Definition"</h2></div>
             <div class="card__body stack">
                 {match info {
-                    Some(i) => view! { <p>{format!("{}: {} operations, {} ({:.1} kB).", i.title, i.operations, i.format.as_str().to_uppercase(), i.bytes as f64 / 1024.0)}</p> }.into_any(),
+                    Some(i) => view! { <p>{format!("{}: {} {}, {} ({:.1} kB).", i.title, i.operations, if i.operations == 1 { "operation" } else { "operations" }, i.format.as_str().to_uppercase(), i.bytes as f64 / 1024.0)}</p> }.into_any(),
                     None => view! { <p class="muted">"No definition yet. Paste or upload an OpenAPI 3 document (JSON or YAML, up to 1 MiB); the portal shows its operations as documentation."</p> }.into_any(),
                 }}
                 {locked.clone().map(|m| view! { <p class="alert alert--info">{m}</p> })}
@@ -366,7 +371,7 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
                     <Field id="definition" label="OpenAPI definition" error=Signal::derive(move || def_error.get().and_then(|e| e.field("definition")))>
                         <textarea class="textarea code-area" id="definition" disabled=def_disabled spellcheck="false" aria-describedby=described_by("definition")
                             placeholder="openapi: 3.0.3\ninfo:\n  title: My API\n  version: '1.0'\npaths: {}"
-                            prop:value=move || text.get() on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+                            prop:value=move || text.get() on:input=move |ev| { touched.set(true); text.set(event_target_value(&ev)); }></textarea>
                     </Field>
                     <ErrorAlert error=def_error />
                     {(!def_disabled).then(|| view! {
@@ -613,7 +618,7 @@ fn ApiContracts(p: RouteParams, reload: RwSignal<u32>) -> impl IntoView {
                                                         <td>{c.client_name.clone()}</td>
                                                         <td class="mono">{c.client_version.clone()}</td>
                                                         <td>{format!("{} {}", c.plan_name, c.plan_version)}</td>
-                                                        <td><StatusBadge status=c.status.as_str().to_owned() /></td>
+                                                        <td><ContractBadge status=c.status /></td>
                                                         <td>{c.requested_by.clone()}</td>
                                                         <td>{format_date(&c.created_on)}</td>
                                                     </tr>

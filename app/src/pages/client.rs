@@ -12,7 +12,7 @@ use crate::api::contracts::{
     BreakAllContracts, BreakContract, ContractOffers, CreateContract, client_contracts,
 };
 use crate::api::lifecycle::VersionAction;
-use crate::components::status::StatusBadge;
+use crate::components::status::ContractBadge;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
     ConfirmDialog, CopyField, Dialog, EmptyState, LoadError, Pager, SkeletonRows, format_date,
@@ -331,7 +331,7 @@ fn ContractsCard(
                                                     <td><a href=Kind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
                                                     {full.then(|| view! { <td class="mono">{c.api_version.clone()}</td><td>{format!("{} {}", c.plan_name, c.plan_version)}</td> })}
                                                     <td class="mono">{c.gateway_url.clone()}</td>
-                                                    <td><StatusBadge status=c.status.as_str().to_owned() /></td>
+                                                    <td><ContractBadge status=c.status /></td>
                                                     {full.then(|| view! { <td>{format_date(&c.created_on)}</td> })}
                                                     {can_edit.then(|| view! {
                                                         <td><button class="btn btn--ghost btn--sm" aria-label=format!("Break contract with {label}")
