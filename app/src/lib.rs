@@ -29,6 +29,9 @@ use crate::pages::entities::EntityListPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::orgs::{OrgListPage, OrgPage};
 use crate::pages::plan::PlanPage;
+use crate::pages::portal::{
+    MyClientsPage, PortalApiPage, PortalCatalog, PortalHome, PortalShell, PortalSignUpPage,
+};
 
 /// The HTML document around the app (server side). Sends the Content-Security-Policy with this
 /// response's nonce, which Leptos also puts on its hydration scripts.
@@ -90,6 +93,13 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signup") view=SignUpPage />
+                <ParentRoute path=path!("/portal") view=PortalShell>
+                    <Route path=path!("") view=PortalHome />
+                    <Route path=path!("/apis") view=PortalCatalog />
+                    <Route path=path!("/apis/:org/:api") view=PortalApiPage />
+                    <Route path=path!("/signup/:org/:api/:version/:plan") view=PortalSignUpPage />
+                    <Route path=path!("/clients") view=MyClientsPage />
+                </ParentRoute>
                 <ParentRoute path=path!("") view=ManagementShell>
                     <Route path=path!("") view=Dashboard />
                     <Route path=path!("/orgs") view=OrgListPage />

@@ -89,6 +89,36 @@ impl Discoverability {
     }
 }
 
+/// Parses a comma-separated list of tags (`key` or `key=value`): trimmed, lower-case keys,
+/// no duplicates, at most 20 of at most 50 characters each.
+pub fn parse_tags(input: &str) -> Result<Vec<String>, FieldError> {
+    let err = |m: String| FieldError::new("tags", m);
+    let mut out: Vec<String> = Vec::new();
+    for raw in input.split(',') {
+        let t = raw.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if t.chars().count() > 50 {
+            return Err(err(format!("The tag '{t}' is longer than 50 characters.")));
+        }
+        if t.chars().any(|c| c.is_control()) {
+            return Err(err("Tags must not contain control characters.".to_owned()));
+        }
+        let tag = match t.split_once('=') {
+            Some((k, v)) => format!("{}={}", k.trim().to_lowercase(), v.trim()),
+            None => t.to_lowercase(),
+        };
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > 20 {
+        return Err(err("An API can have at most 20 tags.".to_owned()));
+    }
+    Ok(out)
+}
+
 /// The largest OpenAPI definition accepted, in bytes.
 pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
 
@@ -205,6 +235,18 @@ pub fn count_operations(doc: &serde_json::Value) -> usize {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn tags_are_normalized() {
+        assert_eq!(
+            parse_tags(" Featured, weather ,featured, Team = Ops ,").unwrap(),
+            ["featured", "weather", "team=Ops"]
+        );
+        assert_eq!(parse_tags("").unwrap(), Vec::<String>::new());
+        assert!(parse_tags(&"x".repeat(51)).is_err());
+        let many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
+        assert!(parse_tags(&many.join(",")).is_err());
+    }
 
     #[test]
     fn content_types() {

@@ -187,6 +187,8 @@ pub struct DefinitionInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiVersionDetail {
     pub header: EntityHeader,
+    /// The API's tags (shared by all versions); `featured` puts it on the portal's home page.
+    pub tags: Vec<String>,
     pub status: crate::ApiStatus,
     pub endpoint_url: Option<String>,
     pub endpoint_type: String,
@@ -290,4 +292,96 @@ pub struct PolicyDto {
     pub definition_id: String,
     pub order: i32,
     pub configuration: String,
+}
+
+/// An API in the portal's catalog: its newest published version the visitor may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalApiCard {
+    pub org_id: String,
+    pub org_name: String,
+    pub api_id: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub version: String,
+}
+
+/// A plan card on an API's portal page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalPlan {
+    pub plan_id: String,
+    pub name: String,
+    pub description: String,
+    pub version: String,
+    /// "100 requests per Minute", ... or "Unlimited".
+    pub limits: Vec<String>,
+    pub requires_approval: bool,
+}
+
+/// An API's portal page ("Learn More") for one published version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PortalApiDetail {
+    pub org_id: String,
+    pub org_name: String,
+    pub api_id: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub extended_description_html: String,
+    /// Published versions the visitor may see, newest first.
+    pub versions: Vec<String>,
+    pub version: String,
+    pub gateway_url: String,
+    pub public_api: bool,
+    pub has_definition: bool,
+    pub operations: Vec<crate::portal::OperationGroup>,
+    pub plans: Vec<PortalPlan>,
+}
+
+/// A client version the user may pick in the Sign Up wizard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientChoice {
+    pub org_id: String,
+    pub org_name: String,
+    pub client_id: String,
+    pub name: String,
+    pub version: String,
+    /// The contract this version already has with the API version, if any.
+    pub existing_contract: Option<String>,
+}
+
+/// What the Sign Up wizard needs: the user's client versions and organizations.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignUpOptions {
+    pub clients: Vec<ClientChoice>,
+    /// Organizations where the user may create clients (empty: a home organization will be
+    /// created on the fly).
+    pub orgs: Vec<OrgSummary>,
+}
+
+/// The outcome of a portal sign-up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignUpResult {
+    pub org_id: String,
+    pub client_id: String,
+    pub version: String,
+    pub status: crate::ClientStatus,
+    pub contract: crate::ContractStatus,
+    /// Who decides when the contract awaits approval ("the plan administrators of X").
+    pub approver: Option<String>,
+}
+
+/// A client version on the portal's My Clients page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MyClientVersion {
+    pub org_id: String,
+    pub org_name: String,
+    pub client_id: String,
+    pub name: String,
+    pub version: String,
+    pub status: crate::ClientStatus,
+    pub unpublished_changes: bool,
+    pub api_key: Option<String>,
+    pub contracts: Vec<ContractDto>,
+    pub can_admin: bool,
 }

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod lifecycle;
 pub mod names;
 pub mod permissions;
+pub mod portal;
 pub mod status;
 pub mod version;
 

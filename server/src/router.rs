@@ -17,6 +17,34 @@ async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) ->
     handle_server_fns_with_context(move || provide_context(state.clone()), req).await
 }
 
+/// `GET /portal/apis/{org}/{api}/{version}/definition`: the OpenAPI document of a published
+/// version the visitor may see, as a download.
+async fn download_definition(
+    State(state): State<AppState>,
+    axum::extract::Path((org, api, version)): axum::extract::Path<(String, String, String)>,
+    axum::Extension(user): axum::Extension<app::ssr::CurrentUser>,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    match service::portal::definition(&state.db, user.ctx.as_ref(), &org, &api, &version).await {
+        Ok((name, media_type, text)) => (
+            [
+                (header::CONTENT_TYPE, media_type.to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(service::Error::NotFound(m)) => (StatusCode::NOT_FOUND, m).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "definition download failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong.").into_response()
+        }
+    }
+}
+
 /// The whole HTTP application: health check, server functions (POST only), Leptos pages, static
 /// files; wrapped in the session, same-origin and security-header middleware.
 pub fn router(state: AppState) -> Router {
@@ -28,6 +56,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/api/{*fn_name}", post(server_fn_handler))
+        .route(
+            "/portal/apis/{org}/{api}/{version}/definition",
+            get(download_definition),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -30,7 +30,14 @@ pub fn is_protected_page(path: &str) -> bool {
         "/favicon.svg",
         "/favicon.ico",
     ];
-    !(public.contains(&path) || path.starts_with("/api/") || path.starts_with("/pkg/"))
+    // The portal's home, catalog and API pages are for anonymous visitors too; its Sign Up
+    // wizard and My Clients are not.
+    let portal_public =
+        path == "/portal" || path == "/portal/apis" || path.starts_with("/portal/apis/");
+    !(public.contains(&path)
+        || portal_public
+        || path.starts_with("/api/")
+        || path.starts_with("/pkg/"))
 }
 
 pub async fn session_layer(

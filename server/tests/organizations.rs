@@ -186,6 +186,7 @@ on_both!(members_without_permission_are_refused, |app| {
             display_name: String::new(),
             is_admin: true,
             portal_only: false,
+            via_portal: false,
         },
         "ACME",
     )

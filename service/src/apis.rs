@@ -131,8 +131,12 @@ pub async fn get_version(
     } else {
         vec![]
     };
+    let tags = catalog::find::<api::Entity>(db, org_id, api_id)
+        .await
+        .map(|a| serde_json::from_str(&a.tags).unwrap_or_default())?;
     Ok(ApiVersionDetail {
         header: loaded.header,
+        tags,
         status,
         gateway_url: crate::gateway::api_url(org_id, api_id, version),
         endpoint_url: v.endpoint_url,

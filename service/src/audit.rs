@@ -115,7 +115,7 @@ pub async fn list(
     let permission = entity.map_or(Permission::OrgView, |(t, _)| t.view_permission());
     let access = authz::require(db, ctx, org_id, permission).await?;
     let per_page = per_page.clamp(1, 100);
-    let page = page.max(1);
+    let page = page.clamp(1, 1_000_000);
     let mut q = audit_entry::Entity::find().filter(audit_entry::Column::OrgId.eq(org_id));
     match entity {
         Some((t, id)) => {

@@ -32,9 +32,10 @@ pub(crate) fn org_not_found(org_id: &str) -> Error {
     Error::NotFound(format!("Organization '{org_id}' was not found."))
 }
 
-/// Management (not portal) operations are refused to portal-only accounts.
+/// Management operations are refused to portal-only accounts, unless they come through the
+/// Developer Portal's functions (which expose only what the portal offers).
 pub fn require_management(ctx: &Ctx) -> Result<()> {
-    if ctx.portal_only && !ctx.is_admin {
+    if ctx.portal_only && !ctx.is_admin && !ctx.via_portal {
         return Err(Error::Forbidden(
             "Your account has access to the API Developer Portal only.".into(),
         ));

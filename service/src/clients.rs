@@ -33,8 +33,20 @@ pub async fn create(
     input: NewClient,
 ) -> Result<EntityRef> {
     let txn = crate::db::write(db).await?;
+    let created = create_in(&txn, ctx, org_id, input).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// [`create`] inside `txn`.
+pub(crate) async fn create_in(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    input: NewClient,
+) -> Result<EntityRef> {
     let new = catalog::prepare_create::<client::Entity>(
-        &txn,
+        txn,
         ctx,
         org_id,
         &input.name,
@@ -54,13 +66,11 @@ pub async fn create(
         modified_by: Set(ctx.user_id.clone()),
         modified_on: Set(at),
     })
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await
     .map_err(|e| new.on_insert::<client::Entity>(e))?;
-    insert_version(&txn, ctx, org_id, &new.id, new.version.as_str()).await?;
-    let created = new.finish::<client::Entity>(&txn, ctx).await?;
-    txn.commit().await?;
-    Ok(created)
+    insert_version(txn, ctx, org_id, &new.id, new.version.as_str()).await?;
+    new.finish::<client::Entity>(txn, ctx).await
 }
 
 /// The message when `name` would collide with an existing client of the organization.

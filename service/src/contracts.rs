@@ -12,7 +12,7 @@ use domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Select,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
 use crate::catalog::{self, EntityRef};
@@ -149,6 +149,11 @@ pub(crate) async fn create_in(
     if !visible {
         return Err(not_found());
     }
+    // A plan hidden from the caller counts as not offered (its existence is not revealed).
+    let offered = offered.filter(|o| {
+        member
+            || Discoverability::parse(&o.discoverability).is_some_and(|d| d.visible_to(true, false))
+    });
     let plan_status = match &offered {
         Some(o) => plan_version::Entity::find_by_id(o.plan_version_id)
             .one(txn)
@@ -280,17 +285,47 @@ async fn remove(
     q.exec(txn).await?;
     let (total, awaiting) = contract_counts(txn, cv.id).await?;
     let status = lifecycle::after_contract_removed(client_status(&cv), total, awaiting);
-    let cv = set_client_status(txn, ctx, cv, status, false).await?;
+    let still_registered = status == ClientStatus::Registered;
+    let mut cv = set_client_status(txn, ctx, cv, status, false).await?;
+    if still_registered {
+        // A registered version is re-registered at once with its remaining contracts.
+        let mut m = cv.into_active_model();
+        m.registered_on = Set(Some(now()));
+        m.changed_since_registration = Set(false);
+        cv = m.update(txn).await?;
+    }
     catalog::record_action::<client::Entity>(txn, ctx, &client_ref(&cv), what, summary).await?;
     Ok(cv)
 }
 
+fn contract_gone() -> Error {
+    Error::NotFound("This contract no longer exists.".into())
+}
+
+/// Loads a contract for a change, locking its row (PostgreSQL) so that concurrent approvals,
+/// rejections and breaks take turns.
 async fn load(db: &impl ConnectionTrait, id: i64) -> Result<contract::Model> {
-    let id = i32::try_from(id).map_err(|_| Error::NotFound("No such contract.".into()))?;
+    let id = i32::try_from(id).map_err(|_| contract_gone())?;
     contract::Entity::find_by_id(id)
+        .lock_exclusive()
         .one(db)
         .await?
-        .ok_or_else(|| Error::NotFound("This contract no longer exists.".into()))
+        .ok_or_else(contract_gone)
+}
+
+/// `authz::require` for an object reached through a contract id: an organization the caller
+/// cannot see is reported as a missing contract, so ids reveal nothing.
+async fn require_via_contract(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    permission: Permission,
+) -> Result<()> {
+    match authz::require(db, ctx, org_id, permission).await {
+        Ok(_) => Ok(()),
+        Err(Error::NotFound(_)) => Err(contract_gone()),
+        Err(e) => Err(e),
+    }
 }
 
 async fn versions_of(
@@ -300,11 +335,11 @@ async fn versions_of(
     let cv = client_version::Entity::find_by_id(c.client_version_id)
         .one(db)
         .await?
-        .ok_or_else(|| Error::NotFound("This contract no longer exists.".into()))?;
+        .ok_or_else(contract_gone)?;
     let av = api_version::Entity::find_by_id(c.api_version_id)
         .one(db)
         .await?
-        .ok_or_else(|| Error::NotFound("This contract no longer exists.".into()))?;
+        .ok_or_else(contract_gone)?;
     Ok((cv, av))
 }
 
@@ -313,7 +348,7 @@ pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> 
     let txn = crate::db::write(db).await?;
     let c = load(&txn, contract_id).await?;
     let (cv, av) = versions_of(&txn, &c).await?;
-    authz::require(&txn, ctx, &cv.org_id, Permission::ClientEdit).await?;
+    require_via_contract(&txn, ctx, &cv.org_id, Permission::ClientEdit).await?;
     let summary = format!("Broke the contract with {} {}", av.api_id, av.version);
     let client_org = cv.org_id.clone();
     remove(&txn, ctx, cv, Some(&c), "BreakContract", summary.clone()).await?;
@@ -357,7 +392,7 @@ async fn for_decision(
 ) -> Result<(contract::Model, client_version::Model, api_version::Model)> {
     let c = load(txn, contract_id).await?;
     let (cv, av) = versions_of(txn, &c).await?;
-    authz::require(txn, ctx, &av.org_id, Permission::PlanAdmin).await?;
+    require_via_contract(txn, ctx, &av.org_id, Permission::PlanAdmin).await?;
     lifecycle::decide_contract(
         ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
     )?;
@@ -487,48 +522,43 @@ pub async fn reject(
 }
 
 /// Contracts awaiting approval in the organizations where the caller holds planAdmin.
-fn pending_query(api_version_ids: Vec<i32>) -> Select<contract::Entity> {
-    contract::Entity::find()
-        .filter(contract::Column::Status.eq(ContractStatus::AwaitingApproval.as_str()))
-        .filter(contract::Column::ApiVersionId.is_in(api_version_ids))
-}
-
-async fn approver_api_versions(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<i32>> {
+async fn pending_for(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+) -> Result<Option<Select<contract::Entity>>> {
     let orgs: Vec<String> = crate::organizations::list_mine(db, ctx, Some(Permission::PlanAdmin))
         .await?
         .into_iter()
         .map(|o| o.id)
         .collect();
     if orgs.is_empty() {
-        return Ok(vec![]);
+        return Ok(None);
     }
-    Ok(api_version::Entity::find()
-        .filter(api_version::Column::OrgId.is_in(orgs))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|v| v.id)
-        .collect())
+    let versions = sea_orm::sea_query::Query::select()
+        .column(api_version::Column::Id)
+        .from(api_version::Entity)
+        .and_where(api_version::Column::OrgId.is_in(orgs))
+        .to_owned();
+    Ok(Some(
+        contract::Entity::find()
+            .filter(contract::Column::Status.eq(ContractStatus::AwaitingApproval.as_str()))
+            .filter(contract::Column::ApiVersionId.in_subquery(versions)),
+    ))
 }
 
 pub(crate) async fn pending_count(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<u64> {
-    let ids = approver_api_versions(db, ctx).await?;
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    Ok(pending_query(ids).count(db).await?)
+    Ok(match pending_for(db, ctx).await? {
+        Some(q) => q.count(db).await?,
+        None => 0,
+    })
 }
 
 /// The approvals inbox: contracts waiting for the caller's decision, oldest first.
 pub async fn pending(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<ContractDto>> {
-    let ids = approver_api_versions(db, ctx).await?;
-    if ids.is_empty() {
+    let Some(q) = pending_for(db, ctx).await? else {
         return Ok(vec![]);
-    }
-    let rows = pending_query(ids)
-        .order_by_asc(contract::Column::CreatedOn)
-        .all(db)
-        .await?;
+    };
+    let rows = q.order_by_asc(contract::Column::CreatedOn).all(db).await?;
     to_dtos(db, rows).await
 }
 
@@ -539,7 +569,7 @@ pub(crate) async fn page(
     page: u64,
     per_page: u64,
 ) -> Result<Page<ContractDto>> {
-    let (page, per_page) = (page.max(1), per_page.clamp(1, 100));
+    let (page, per_page) = (page.clamp(1, 1_000_000), per_page.clamp(1, 100));
     let paginator = q
         .order_by_desc(contract::Column::CreatedOn)
         .order_by_desc(contract::Column::Id)

@@ -6,9 +6,20 @@ pub struct Ctx {
     pub display_name: String,
     pub is_admin: bool,
     pub portal_only: bool,
+    /// The request came through the Developer Portal's own functions, which portal-only
+    /// accounts may use (management functions refuse them).
+    pub via_portal: bool,
 }
 
 impl Ctx {
+    /// The same user, acting through the Developer Portal.
+    pub fn for_portal(&self) -> Ctx {
+        Ctx {
+            via_portal: true,
+            ..self.clone()
+        }
+    }
+
     pub fn user(&self) -> domain::dto::UserDto {
         domain::dto::UserDto {
             id: self.user_id.clone(),

@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod plans;
 pub mod policies;
+pub mod portal;
 pub mod rate_limit;
 pub mod sessions;
 

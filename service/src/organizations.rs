@@ -35,14 +35,27 @@ pub async fn create(
     ])?;
     let (name, description) = (name?, description?);
     let id = name.id();
-
     let txn = crate::db::write(db).await?;
+    insert_in(&txn, ctx, &name, &description).await?;
+    txn.commit().await?;
+    get(db, ctx, &id).await
+}
+
+/// Inserts an organization with the caller as its Owner, and their Change Log rows, inside
+/// `txn`. Returns its id.
+pub(crate) async fn insert_in(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    name: &EntityName,
+    description: &Description,
+) -> Result<String> {
+    let id = name.id();
     if organization::Entity::find_by_id(id.clone())
-        .one(&txn)
+        .one(txn)
         .await?
         .is_some()
     {
-        return Err(taken(&name, &id));
+        return Err(taken(name, &id));
     }
     let at = now();
     organization::Entity::insert(organization::ActiveModel {
@@ -54,10 +67,10 @@ pub async fn create(
         modified_by: Set(ctx.user_id.clone()),
         modified_on: Set(at),
     })
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await
     .map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => taken(&name, &id),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => taken(name, &id),
         _ => e.into(),
     })?;
     membership::Entity::insert(membership::ActiveModel {
@@ -66,10 +79,10 @@ pub async fn create(
         role: Set(Role::Owner.as_str().to_owned()),
         created_on: Set(at),
     })
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
     audit::record(
-        &txn,
+        txn,
         ctx,
         Entry {
             org_id: &id,
@@ -83,7 +96,7 @@ pub async fn create(
     )
     .await?;
     audit::record(
-        &txn,
+        txn,
         ctx,
         Entry {
             org_id: &id,
@@ -96,8 +109,7 @@ pub async fn create(
         },
     )
     .await?;
-    txn.commit().await?;
-    get(db, ctx, &id).await
+    Ok(id)
 }
 
 fn taken(name: &EntityName, id: &str) -> Error {

@@ -97,6 +97,7 @@ pub async fn authenticate(
         display_name: u.display_name,
         is_admin: u.is_admin,
         portal_only: u.portal_only,
+        via_portal: false,
     }))
 }
 

@@ -82,7 +82,8 @@ pub async fn sign_up(
             display_name,
             password,
         },
-        false,
+        // Signing up on the way to a portal page makes a portal-only account.
+        safe_next(&next).starts_with("/portal"),
     )
     .await?;
     state.limiter.record_success("", &ip);

@@ -6,3 +6,4 @@ pub mod catalog;
 pub mod contracts;
 pub mod lifecycle;
 pub mod orgs;
+pub mod portal;

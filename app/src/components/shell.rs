@@ -37,6 +37,10 @@ pub fn ManagementShell() -> impl IntoView {
             <Suspense fallback=|| view! { <header class="topbar"></header> <main class="page"><SkeletonRows rows=4 /></main> }>
                 {move || Suspend::new(async move {
                     match user.await {
+                        // Portal-only accounts have the Developer Portal only.
+                        Ok(Some(u)) if u.portal_only && !u.is_admin => {
+                            view! { <Redirect path="/portal" /> }.into_any()
+                        }
                         Ok(Some(u)) => {
                             provide_context(u.clone());
                             provide_context(InboxRefresh(RwSignal::new(0)));

@@ -13,6 +13,7 @@ use crate::api::lifecycle::{
     ApiDefinition, LockedPlans, SetApiPlans, UpdateApiDefinition, UpdateApiExtendedDescription,
     UpdateApiImplementation, VersionAction, api_contracts,
 };
+use crate::api::portal::SetApiTags;
 use crate::components::status::{ContractBadge, StatusBadge};
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
@@ -141,7 +142,7 @@ fn api_actions(d: ApiVersionDetail, reload: RwSignal<u32>) -> AnyView {
     view! { <VersionActions kind=Kind::Api header=h reload primary menu delete /> }.into_any()
 }
 
-fn overview(d: ApiVersionDetail, _reload: RwSignal<u32>) -> AnyView {
+fn overview(d: ApiVersionDetail, reload: RwSignal<u32>) -> AnyView {
     let h = d.header.clone();
     let checklist = d.publish_checklist.clone();
     let status_text = match d.status {
@@ -181,6 +182,7 @@ fn overview(d: ApiVersionDetail, _reload: RwSignal<u32>) -> AnyView {
                 </section>
             </div>
             <div class="stack">
+                <TagsCard d=d.clone() reload />
                 <section class="card">
                     <div class="card__header"><h2 class="card__title">"Gateway endpoint"</h2></div>
                     <div class="card__body stack">
@@ -207,6 +209,53 @@ fn overview(d: ApiVersionDetail, _reload: RwSignal<u32>) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+/// The API's tags, editable with apiEdit; `featured` shows it on the portal's home page.
+#[component]
+fn TagsCard(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView {
+    let draft = RwSignal::new(d.tags.join(", "));
+    let save = ServerAction::<SetApiTags>::new();
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = save.value().get() {
+            toasts.success("Tags saved.");
+            reload.update(|n| *n += 1);
+        }
+    });
+    let can_edit = d.header.can(Permission::ApiEdit);
+    let h = StoredValue::new(d.header.clone());
+    let error = Signal::derive(move || {
+        save.value()
+            .get()
+            .and_then(Result::err)
+            .and_then(|e| e.field("tags"))
+    });
+    view! {
+        <section class="card">
+            <div class="card__header"><h2 class="card__title">"Tags"</h2></div>
+            <div class="card__body stack">
+                <div class="api-card__tags">
+                    {if d.tags.is_empty() { view! { <span class="muted">"No tags."</span> }.into_any() } else {
+                        d.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view().into_any()
+                    }}
+                </div>
+                {can_edit.then(|| view! {
+                    <form class="form-grid" on:submit=move |ev| {
+                        ev.prevent_default();
+                        let (org, api) = h.with_value(|h| (h.org_id.clone(), h.id.clone()));
+                        save.dispatch(SetApiTags { org, api, tags: draft.get() });
+                    }>
+                        <Field id="api-tags" label="Tags" hint="Comma-separated. The tag featured shows the API on the portal's home page." error>
+                            <input class="input" id="api-tags" aria-describedby=described_by("api-tags")
+                                prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev)) />
+                        </Field>
+                        <div class="row"><button class="btn btn--secondary btn--sm" type="submit" disabled=move || save.pending().get()>"Save tags"</button></div>
+                    </form>
+                })}
+            </div>
+        </section>
+    }
 }
 
 /// Why a part cannot be edited now, if it cannot.

@@ -11,3 +11,4 @@ pub mod entities;
 pub mod not_found;
 pub mod orgs;
 pub mod plan;
+pub mod portal;

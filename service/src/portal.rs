@@ -1,0 +1,630 @@
+//! The API Developer Portal: the catalog and API pages (also for anonymous visitors, filtered by
+//! each plan's discoverability), the Sign Up wizard (client, contract and registration in one
+//! transaction) and My Clients. Portal-only accounts use these through `Ctx::for_portal`.
+
+use std::collections::{HashMap, HashSet};
+
+use domain::dto::{
+    ClientChoice, MyClientVersion, OrgSummary, Page, PortalApiCard, PortalApiDetail, PortalPlan,
+    SignUpOptions, SignUpResult,
+};
+use domain::lifecycle::{self, ClientFacts};
+use domain::{
+    ApiStatus, ClientStatus, ContractStatus, Description, Discoverability, EntityName, Permission,
+    Role,
+};
+use sea_orm::sea_query::{Expr, Func, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+
+use crate::catalog::{self, EntityRef};
+use crate::contracts::{self, Target};
+use crate::entities::{
+    api, api_plan, api_version, client, client_version, contract, membership, organization, plan,
+    plan_version, policy,
+};
+use crate::{Ctx, Error, Result, authz};
+
+/// Who looks: signed in or not, and the organizations they belong to.
+struct Visitor {
+    signed_in: bool,
+    admin: bool,
+    orgs: HashSet<String>,
+}
+
+impl Visitor {
+    async fn of(db: &impl ConnectionTrait, ctx: Option<&Ctx>) -> Result<Self> {
+        let orgs = match ctx {
+            Some(c) => membership::Entity::find()
+                .filter(membership::Column::UserId.eq(c.user_id.clone()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|m| m.org_id)
+                .collect(),
+            None => HashSet::new(),
+        };
+        Ok(Visitor {
+            signed_in: ctx.is_some(),
+            admin: ctx.is_some_and(|c| c.is_admin),
+            orgs,
+        })
+    }
+
+    fn member(&self, org: &str) -> bool {
+        self.admin || self.orgs.contains(org)
+    }
+
+    fn sees(&self, org: &str, d: &str) -> bool {
+        Discoverability::parse(d).is_some_and(|d| d.visible_to(self.signed_in, self.member(org)))
+    }
+}
+
+fn tags_of(a: &api::Model) -> Vec<String> {
+    serde_json::from_str(&a.tags).unwrap_or_default()
+}
+
+/// Published API versions with the plans the visitor sees, per API (newest version first).
+async fn visible_versions(
+    db: &impl ConnectionTrait,
+    visitor: &Visitor,
+    api_filter: Option<(&str, &str)>,
+) -> Result<HashMap<(String, String), Vec<(api_version::Model, Vec<api_plan::Model>)>>> {
+    let mut q = api_version::Entity::find()
+        .filter(api_version::Column::Status.eq(ApiStatus::Published.as_str()));
+    if let Some((org, id)) = api_filter {
+        q = q
+            .filter(api_version::Column::OrgId.eq(org))
+            .filter(api_version::Column::ApiId.eq(id));
+    }
+    let versions = q.all(db).await?;
+    let mut plans_q = api_plan::Entity::find();
+    plans_q = match api_filter {
+        Some(_) => {
+            plans_q.filter(api_plan::Column::ApiVersionId.is_in(versions.iter().map(|v| v.id)))
+        }
+        None => plans_q.filter(
+            api_plan::Column::ApiVersionId.in_subquery(
+                Query::select()
+                    .column(api_version::Column::Id)
+                    .from(api_version::Entity)
+                    .and_where(api_version::Column::Status.eq(ApiStatus::Published.as_str()))
+                    .to_owned(),
+            ),
+        ),
+    };
+    let mut plans: HashMap<i32, Vec<api_plan::Model>> = HashMap::new();
+    for p in plans_q.all(db).await? {
+        plans.entry(p.api_version_id).or_default().push(p);
+    }
+    let mut out: HashMap<(String, String), Vec<(api_version::Model, Vec<api_plan::Model>)>> =
+        HashMap::new();
+    for v in versions {
+        let mut offered: Vec<api_plan::Model> = plans
+            .remove(&v.id)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| visitor.sees(&v.org_id, &p.discoverability))
+            .collect();
+        if offered.is_empty() {
+            continue;
+        }
+        offered.sort_by_key(|p| p.order_index);
+        out.entry((v.org_id.clone(), v.api_id.clone()))
+            .or_default()
+            .push((v, offered));
+    }
+    for list in out.values_mut() {
+        list.sort_by_key(|(v, _)| std::cmp::Reverse((v.published_on, v.id)));
+    }
+    Ok(out)
+}
+
+/// The catalog: APIs with a published version the visitor may see, matching `query` (name,
+/// description or tag) and `tag`, sorted by name, paged. Also every tag in the result.
+pub async fn catalog(
+    db: &impl ConnectionTrait,
+    ctx: Option<&Ctx>,
+    query: &str,
+    tag: &str,
+    page: u64,
+    per_page: u64,
+) -> Result<(Page<PortalApiCard>, Vec<String>)> {
+    let visitor = Visitor::of(db, ctx).await?;
+    let visible = visible_versions(db, &visitor, None).await?;
+    let mut q = api::Entity::find();
+    let needle = query.trim().to_lowercase();
+    if !needle.is_empty() {
+        let pattern = format!(
+            "%{}%",
+            needle
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
+        let like = |col: api::Column| {
+            sea_orm::sea_query::ExprTrait::like(
+                Expr::expr(Func::lower(Expr::col(col))),
+                sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'),
+            )
+        };
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(like(api::Column::Name))
+                .add(like(api::Column::Description))
+                .add(like(api::Column::Tags)),
+        );
+    }
+    let apis = q.all(db).await?;
+    let org_names: HashMap<String, String> = organization::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut all_tags = std::collections::BTreeSet::new();
+    let mut cards: Vec<PortalApiCard> = apis
+        .into_iter()
+        .filter_map(|a| {
+            let (newest, _) = visible.get(&(a.org_id.clone(), a.id.clone()))?.first()?;
+            let tags = tags_of(&a);
+            all_tags.extend(tags.iter().cloned());
+            if !tag.is_empty() && !tags.iter().any(|t| t == tag) {
+                return None;
+            }
+            Some(PortalApiCard {
+                org_name: org_names.get(&a.org_id).cloned().unwrap_or_default(),
+                org_id: a.org_id,
+                api_id: a.id,
+                name: a.name,
+                description: a.description,
+                tags,
+                version: newest.version.clone(),
+            })
+        })
+        .collect();
+    cards.sort_by(|a, b| {
+        (a.name.to_lowercase(), &a.org_name).cmp(&(b.name.to_lowercase(), &b.org_name))
+    });
+    let (page, per_page) = (page.clamp(1, 1_000_000), per_page.clamp(1, 100));
+    let total = cards.len() as u64;
+    let items = cards
+        .into_iter()
+        .skip(((page - 1) * per_page) as usize)
+        .take(per_page as usize)
+        .collect();
+    Ok((
+        Page {
+            items,
+            total,
+            page,
+            per_page,
+        },
+        all_tags.into_iter().collect(),
+    ))
+}
+
+fn not_found(api: &str) -> Error {
+    Error::NotFound(format!("No API '{api}' is available to you."))
+}
+
+/// An API's portal page for one visible published version (`version` None: the newest).
+pub async fn details(
+    db: &impl ConnectionTrait,
+    ctx: Option<&Ctx>,
+    org_id: &str,
+    api_id: &str,
+    version: Option<&str>,
+) -> Result<PortalApiDetail> {
+    let visitor = Visitor::of(db, ctx).await?;
+    let mut visible = visible_versions(db, &visitor, Some((org_id, api_id))).await?;
+    let versions = visible
+        .remove(&(org_id.to_owned(), api_id.to_owned()))
+        .ok_or_else(|| not_found(api_id))?;
+    let (v, offered) = match version.filter(|v| !v.is_empty()) {
+        Some(want) => versions
+            .iter()
+            .find(|(v, _)| v.version == want)
+            .ok_or_else(|| not_found(api_id))?,
+        None => versions.first().ok_or_else(|| not_found(api_id))?,
+    };
+    let a = catalog::find::<api::Entity>(db, org_id, api_id).await?;
+    let org = organization::Entity::find_by_id(org_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| not_found(api_id))?;
+    let operations = v
+        .definition
+        .as_deref()
+        .and_then(|text| crate::apis::parse_definition(text).ok())
+        .map(|(_, doc)| domain::portal::operation_groups(&doc))
+        .unwrap_or_default();
+    let mut plans = Vec::new();
+    for o in offered {
+        let Some(pv) = plan_version::Entity::find_by_id(o.plan_version_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let p = catalog::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id).await?;
+        let policies = policy::Entity::find()
+            .filter(policy::Column::Kind.eq("plan"))
+            .filter(policy::Column::OwnerVersionId.eq(pv.id))
+            .all(db)
+            .await?;
+        let mut policies = policies;
+        policies.sort_by_key(|p| p.order_index);
+        plans.push(PortalPlan {
+            plan_id: p.id,
+            name: p.name,
+            description: p.description,
+            version: pv.version,
+            limits: domain::portal::limits_summary(
+                policies
+                    .iter()
+                    .map(|p| (p.definition_id.as_str(), p.configuration.as_str())),
+            ),
+            requires_approval: o.requires_approval,
+        });
+    }
+    Ok(PortalApiDetail {
+        org_id: org.id,
+        org_name: org.name,
+        api_id: a.id.clone(),
+        tags: tags_of(&a),
+        name: a.name,
+        description: a.description,
+        extended_description_html: crate::apis::render_markdown(&v.extended_description),
+        versions: versions.iter().map(|(v, _)| v.version.clone()).collect(),
+        version: v.version.clone(),
+        gateway_url: crate::gateway::api_url(org_id, api_id, &v.version),
+        public_api: v.public_api,
+        has_definition: v.definition.is_some(),
+        operations,
+        plans,
+    })
+}
+
+/// The definition of a visible published version, for download: (file name, media type, text).
+pub async fn definition(
+    db: &impl ConnectionTrait,
+    ctx: Option<&Ctx>,
+    org_id: &str,
+    api_id: &str,
+    version: &str,
+) -> Result<(String, &'static str, String)> {
+    let d = details(db, ctx, org_id, api_id, Some(version)).await?;
+    let v = catalog::find_version::<api::Entity>(db, org_id, api_id, &d.version).await?;
+    let text = v.definition.ok_or_else(|| not_found(api_id))?;
+    let yaml = v.definition_type.as_deref() == Some("yaml");
+    let name = format!(
+        "{api_id}-{}.{}",
+        d.version,
+        if yaml { "yaml" } else { "json" }
+    );
+    Ok((
+        name,
+        if yaml {
+            "application/yaml"
+        } else {
+            "application/json"
+        },
+        text,
+    ))
+}
+
+/// The client versions the user may sign up with, and the organizations where a new client
+/// can be created.
+pub async fn sign_up_options(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    api: &EntityRef,
+) -> Result<SignUpOptions> {
+    let ctx = &ctx.for_portal();
+    let orgs = crate::organizations::list_mine(db, ctx, Some(Permission::ClientEdit)).await?;
+    let av = catalog::find_version::<api::Entity>(db, &api.org_id, &api.id, &api.version)
+        .await
+        .ok();
+    let mut clients = Vec::new();
+    for o in &orgs {
+        let parents = client::Entity::find()
+            .filter(client::Column::OrgId.eq(o.id.clone()))
+            .all(db)
+            .await?;
+        let versions = client_version::Entity::find()
+            .filter(client_version::Column::OrgId.eq(o.id.clone()))
+            .all(db)
+            .await?;
+        for v in versions {
+            if v.status == ClientStatus::Retired.as_str() {
+                continue;
+            }
+            let existing = match &av {
+                Some(av) => contract::Entity::find()
+                    .filter(contract::Column::ClientVersionId.eq(v.id))
+                    .filter(contract::Column::ApiVersionId.eq(av.id))
+                    .one(db)
+                    .await?
+                    .map(|c| {
+                        format!(
+                            "This client version already has a contract with this API version ({}).",
+                            ContractStatus::parse(&c.status)
+                                .unwrap_or(ContractStatus::Created)
+                                .label()
+                        )
+                    }),
+                None => None,
+            };
+            clients.push(ClientChoice {
+                org_id: o.id.clone(),
+                org_name: o.name.clone(),
+                name: parents
+                    .iter()
+                    .find(|p| p.id == v.client_id)
+                    .map_or_else(|| v.client_id.clone(), |p| p.name.clone()),
+                client_id: v.client_id,
+                version: v.version,
+                existing_contract: existing,
+            });
+        }
+    }
+    clients.sort_by(|a, b| {
+        (&a.org_name, a.name.to_lowercase(), &a.version).cmp(&(
+            &b.org_name,
+            b.name.to_lowercase(),
+            &b.version,
+        ))
+    });
+    Ok(SignUpOptions { clients, orgs })
+}
+
+/// The client side of a portal sign-up.
+#[derive(Debug, Clone)]
+pub enum ClientPick {
+    Existing(EntityRef),
+    New {
+        /// Empty when the user has no organization, or only one.
+        org_id: String,
+        name: String,
+        version: String,
+    },
+}
+
+/// A home organization named after the user, created on the fly (with a number when the name
+/// is taken).
+async fn home_org(txn: &impl ConnectionTrait, ctx: &Ctx) -> Result<String> {
+    let base = ctx.display_name.trim();
+    for n in 1..100 {
+        let candidate = if n == 1 {
+            base.to_owned()
+        } else {
+            format!("{base} {n}")
+        };
+        let Ok(name) = EntityName::parse(&candidate) else {
+            break;
+        };
+        if organization::Entity::find_by_id(name.id())
+            .one(txn)
+            .await?
+            .is_none()
+        {
+            let description =
+                Description::parse("Created when signing up for an API in the portal.")?;
+            return crate::organizations::insert_in(txn, ctx, &name, &description).await;
+        }
+    }
+    Err(Error::invalid(
+        "org",
+        "A home organization could not be named after you; create an organization first.",
+    ))
+}
+
+/// Signs a client version up for an API version's plan: creates the client (and a home
+/// organization) when asked, the contract, and registers the client version unless the
+/// contract awaits approval. One transaction.
+pub async fn sign_up(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    target: Target,
+    pick: ClientPick,
+) -> Result<SignUpResult> {
+    let ctx = &ctx.for_portal();
+    let txn = crate::db::write(db).await?;
+    // The API version must be visible to this user before anything is created.
+    details(
+        &txn,
+        Some(ctx),
+        &target.api_org_id,
+        &target.api_id,
+        Some(&target.api_version),
+    )
+    .await?;
+    let at = match pick {
+        ClientPick::Existing(at) => {
+            authz::require(&txn, ctx, &at.org_id, Permission::ClientEdit).await?;
+            at
+        }
+        ClientPick::New {
+            org_id,
+            name,
+            version,
+        } => {
+            let org_id = if org_id.is_empty() {
+                let mine = crate::organizations::list_mine(&txn, ctx, Some(Permission::ClientEdit))
+                    .await?;
+                match mine.as_slice() {
+                    [] => home_org(&txn, ctx).await?,
+                    [one] => one.id.clone(),
+                    _ => {
+                        return Err(Error::invalid(
+                            "org",
+                            "Choose the organization of the new client.",
+                        ));
+                    }
+                }
+            } else {
+                org_id
+            };
+            let input = crate::clients::NewClient {
+                name,
+                version,
+                description: String::new(),
+            };
+            crate::clients::create_in(&txn, ctx, &org_id, input).await?
+        }
+    };
+    let cv = catalog::find_version::<client::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
+    let (contract, mut cv) = contracts::create_in(&txn, ctx, &cv, &target).await?;
+    let access = authz::access(&txn, ctx, &at.org_id).await?;
+    if contract == ContractStatus::Created && access.can(Permission::ClientAdmin) {
+        let (total, awaiting) = contracts::contract_counts(&txn, cv.id).await?;
+        let status = ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created);
+        if let Ok(s) = lifecycle::register(ClientFacts {
+            status,
+            contracts: total,
+            awaiting_approval: awaiting,
+            changed_since_registration: true,
+        }) {
+            cv = contracts::set_client_status(&txn, ctx, cv, s, false).await?;
+            catalog::record_action::<client::Entity>(
+                &txn,
+                ctx,
+                &at,
+                "Register",
+                format!(
+                    "Registered version {} after signing up in the portal",
+                    at.version
+                ),
+            )
+            .await?;
+        }
+    }
+    let approver = (contract == ContractStatus::AwaitingApproval).then(|| {
+        let org = organization::Entity::find_by_id(target.api_org_id.clone());
+        (org, target.api_org_id.clone())
+    });
+    let approver = match approver {
+        Some((q, id)) => Some(format!(
+            "the plan administrators of {}",
+            q.one(&txn).await?.map_or(id, |o| o.name)
+        )),
+        None => None,
+    };
+    txn.commit().await?;
+    Ok(SignUpResult {
+        org_id: at.org_id,
+        client_id: at.id,
+        version: at.version,
+        status: ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created),
+        contract,
+        approver,
+    })
+}
+
+/// The user's client versions, grouped by organization (sorted), with keys and contracts.
+pub async fn my_clients(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<MyClientVersion>> {
+    let ctx = &ctx.for_portal();
+    let orgs: Vec<OrgSummary> =
+        crate::organizations::list_mine(db, ctx, Some(Permission::ClientView)).await?;
+    let mut out = Vec::new();
+    for o in orgs {
+        let can = |p: Permission| ctx.is_admin || o.role.is_some_and(|r: Role| r.grants(p));
+        let parents = client::Entity::find()
+            .filter(client::Column::OrgId.eq(o.id.clone()))
+            .all(db)
+            .await?;
+        let mut versions = client_version::Entity::find()
+            .filter(client_version::Column::OrgId.eq(o.id.clone()))
+            .all(db)
+            .await?;
+        versions.sort_by(|a, b| (&a.client_id, &a.version).cmp(&(&b.client_id, &b.version)));
+        for v in versions {
+            let rows = contract::Entity::find()
+                .filter(contract::Column::ClientVersionId.eq(v.id))
+                .all(db)
+                .await?;
+            let status = ClientStatus::parse(&v.status).unwrap_or(ClientStatus::Created);
+            out.push(MyClientVersion {
+                org_id: o.id.clone(),
+                org_name: o.name.clone(),
+                name: parents
+                    .iter()
+                    .find(|p| p.id == v.client_id)
+                    .map_or_else(|| v.client_id.clone(), |p| p.name.clone()),
+                client_id: v.client_id.clone(),
+                version: v.version.clone(),
+                status,
+                unpublished_changes: status == ClientStatus::Registered
+                    && v.changed_since_registration,
+                api_key: can(Permission::ClientEdit).then(|| v.api_key.clone()),
+                contracts: contracts::to_dtos(db, rows).await?,
+                can_admin: can(Permission::ClientAdmin),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Registers a client version from My Clients.
+pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    crate::clients::register(db, &ctx.for_portal(), at).await
+}
+
+/// Breaks a contract from My Clients.
+pub async fn break_contract(db: &DatabaseConnection, ctx: &Ctx, id: i64) -> Result<()> {
+    contracts::break_one(db, &ctx.for_portal(), id).await
+}
+
+/// Removes a client from My Clients: unregisters the version when it is registered (or awaits
+/// approval), then deletes the client with all its versions.
+pub async fn remove_client(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+    let ctx = &ctx.for_portal();
+    let v = catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version).await?;
+    if matches!(
+        ClientStatus::parse(&v.status),
+        Some(ClientStatus::Registered | ClientStatus::AwaitingApproval)
+    ) {
+        crate::clients::unregister(db, ctx, at).await?;
+    }
+    crate::clients::delete(db, ctx, &at.org_id, &at.id).await
+}
+
+/// Sets an API's tags (`featured` puts it on the portal's home page). Needs apiEdit.
+pub async fn set_tags(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    org_id: &str,
+    api_id: &str,
+    tags: &str,
+) -> Result<Vec<String>> {
+    let tags = domain::api_config::parse_tags(tags)?;
+    let txn = crate::db::write(db).await?;
+    authz::require(&txn, ctx, org_id, Permission::ApiEdit).await?;
+    let a = catalog::find::<api::Entity>(&txn, org_id, api_id).await?;
+    let before = tags_of(&a).join(", ");
+    let json = serde_json::to_string(&tags).map_err(Error::unexpected)?;
+    api::Entity::update_many()
+        .col_expr(api::Column::Tags, Expr::value(json))
+        .filter(api::Column::OrgId.eq(org_id))
+        .filter(api::Column::Id.eq(api_id))
+        .exec(&txn)
+        .await?;
+    if let Some(change) = crate::audit::change("tags", &before, &tags.join(", ")) {
+        crate::audit::record(
+            &txn,
+            ctx,
+            crate::audit::Entry {
+                org_id,
+                entity_type: crate::audit::EntityType::Api,
+                entity_id: api_id,
+                entity_version: None,
+                what: "Update",
+                summary: "Updated the tags".to_owned(),
+                changes: vec![change],
+            },
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(tags)
+}
