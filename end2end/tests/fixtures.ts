@@ -138,3 +138,74 @@ export function unique(prefix: string): string {
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+export const PASSWORD = 'correct horse battery staple';
+
+/** A tab of a client, API or plan page. */
+export const tab = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+
+/** The status badges in the page header. */
+export const headerStatus = (page: Page) => page.locator('.page-subtitle');
+
+/** Signs out (by dropping the cookies) and signs in as `email`. */
+export async function switchUser(page: Page, email: string): Promise<void> {
+  await page.context().clearCookies();
+  await signIn(page, email, PASSWORD);
+}
+
+/** Creates a client, API or plan through its wizard, started with the organization preset. */
+export async function createThroughWizard(
+  page: Page,
+  kind: 'client' | 'api' | 'plan',
+  orgId: string,
+  name: string,
+  endpoint?: string,
+): Promise<void> {
+  await gotoHydrated(page, `/create/${kind}?org=${orgId}`);
+  const next = page.getByRole('button', { name: 'Next', exact: true });
+  await next.click();
+  await field(page, 'Name').fill(name);
+  await next.click();
+  if (kind === 'api') {
+    await field(page, 'Endpoint URL').fill(endpoint ?? 'http://127.0.0.1:9000/');
+    await next.click();
+  }
+  const label = kind === 'api' ? 'Create API' : kind === 'client' ? 'Create Client' : 'Create Plan';
+  await page.getByRole('button', { name: label, exact: true }).click();
+  await page.waitForURL(
+    new RegExp(`/orgs/${escapeRegExp(orgId)}/${kind}s/${escapeRegExp(name.replace(/\s+/g, ''))}/1\\.0$`),
+  );
+  await waitHydrated(page);
+}
+
+/** On a plan page: Lock, confirmed. */
+export async function lockPlan(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Lock', exact: true }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Lock' }).click();
+  await expect(headerStatus(page)).toContainText('Locked');
+}
+
+/** On an API page: offers locked plans (in the order the Plans tab adds them), then publishes. */
+export async function offerAndPublish(
+  page: Page,
+  plans: { plan: string; approval: boolean }[],
+  discoverability: string,
+): Promise<void> {
+  await tab(page, 'Plans').click();
+  for (let i = 0; i < plans.length; i++) {
+    await page.getByRole('button', { name: 'Add plan' }).click();
+  }
+  for (const p of plans) {
+    const row = page.getByRole('group', { name: `Plan ${p.plan}` });
+    await row.getByLabel('Discoverability').selectOption({ label: discoverability });
+    if (p.approval) await row.getByLabel('Requires approval').check();
+  }
+  await page.getByRole('button', { name: 'Save plans' }).click();
+  await expect(page.getByText('Plans saved.')).toBeVisible();
+  await expect(page.getByRole('group', { name: `Plan ${plans[0].plan}` })).toBeVisible();
+  await page.screenshot({ path: 'screenshots/api-plans-tab.png', fullPage: true });
+  await page.getByRole('button', { name: 'Publish', exact: true }).click();
+  await page.getByRole('alertdialog').getByRole('button', { name: 'Publish' }).click();
+  await expect(headerStatus(page)).toContainText('Published');
+}

@@ -1,55 +1,24 @@
 import type { Page } from '@playwright/test';
-import { createOrg, escapeRegExp, expect, field, gotoHydrated, signIn, signUp, test, unique, waitHydrated } from './fixtures';
+import {
+  createOrg,
+  createThroughWizard,
+  expect,
+  field,
+  gotoHydrated,
+  headerStatus,
+  offerAndPublish,
+  PASSWORD,
+  signUp,
+  switchUser,
+  tab,
+  test,
+  unique,
+  waitHydrated,
+} from './fixtures';
 
-const PASSWORD = 'correct horse battery staple';
 
 async function shot(page: Page, name: string) {
   await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
-
-/** A tab of the version page. */
-const tab = (page: Page, name: string) =>
-  page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
-
-/** The status badge in the page header. */
-const headerStatus = (page: Page) => page.locator('.page-subtitle');
-
-async function switchUser(page: Page, email: string) {
-  await page.context().clearCookies();
-  await signIn(page, email, PASSWORD);
-}
-
-/** Creates a client, API or plan through its wizard, started with the organization preset. */
-async function createThroughWizard(page: Page, kind: 'client' | 'api' | 'plan', orgId: string, name: string, endpoint?: string) {
-  await gotoHydrated(page, `/create/${kind}?org=${orgId}`);
-  const next = page.getByRole('button', { name: 'Next', exact: true });
-  await next.click();
-  await field(page, 'Name').fill(name);
-  await next.click();
-  if (kind === 'api') {
-    await field(page, 'Endpoint URL').fill(endpoint ?? 'http://127.0.0.1:9000/');
-    await next.click();
-  }
-  const label = kind === 'api' ? 'Create API' : kind === 'client' ? 'Create Client' : 'Create Plan';
-  await page.getByRole('button', { name: label, exact: true }).click();
-  await page.waitForURL(new RegExp(`/orgs/${escapeRegExp(orgId)}/${kind}s/${escapeRegExp(name.replace(/\s+/g, ''))}/1\\.0$`));
-  await waitHydrated(page);
-}
-
-/** Offers the organization's (only) locked plan on the API page's Plans tab, and publishes. */
-async function offerAndPublish(page: Page, requiresApproval: boolean) {
-  await tab(page, 'Plans').click();
-  await page.getByRole('button', { name: 'Add plan' }).click();
-  const row = page.getByRole('group', { name: 'Plan Gold' });
-  await row.getByLabel('Discoverability').selectOption({ label: 'All users' });
-  if (requiresApproval) await row.getByLabel('Requires approval').check();
-  await page.getByRole('button', { name: 'Save plans' }).click();
-  await expect(page.getByText('Plans saved.')).toBeVisible();
-  await expect(row.getByLabel('Requires approval')).toBeChecked({ checked: requiresApproval });
-  if (requiresApproval) await shot(page, 'api-plans-tab');
-  await page.getByRole('button', { name: 'Publish', exact: true }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: 'Publish' }).click();
-  await expect(headerStatus(page)).toContainText('Published');
 }
 
 test('provider publishes with an approval plan; consumer contracts, gets approved, registers, re-registers, unregisters', async ({ page }) => {
@@ -86,12 +55,12 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   await tab(page, 'Overview').click();
   await expect(page.getByText("Why can't I publish?")).toBeVisible();
   await expect(page.getByText('Offer at least one locked plan, or make the API public.')).toBeVisible();
-  await offerAndPublish(page, true);
+  await offerAndPublish(page, [{ plan: 'Gold', approval: true }], 'All users');
   await tab(page, 'Overview').click();
   await expect(page.getByText("Why can't I publish?")).toHaveCount(0);
   await shot(page, 'api-published');
   await createThroughWizard(page, 'api', providerOrg.id, 'Maps');
-  await offerAndPublish(page, false);
+  await offerAndPublish(page, [{ plan: 'Gold', approval: false }], 'All users');
 
   // Consumer: a client and a contract for the plan that requires approval.
   await page.context().clearCookies();

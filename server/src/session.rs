@@ -83,6 +83,14 @@ pub async fn session_layer(
         if current.ctx.is_some() && (path == "/signin" || path == "/signup") {
             return Redirect::to("/").into_response();
         }
+        // Portal-only accounts have the Developer Portal, not API Management.
+        let portal_only = current
+            .ctx
+            .as_ref()
+            .is_some_and(|c| c.portal_only && !c.is_admin);
+        if portal_only && is_protected_page(&path) && !path.starts_with("/portal") {
+            return Redirect::to("/portal").into_response();
+        }
     }
     req.extensions_mut().insert(current);
     req.extensions_mut().insert(ClientIp(ip));

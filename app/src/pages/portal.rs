@@ -250,7 +250,7 @@ fn api_page(d: PortalApiDetail) -> AnyView {
                                     <ul class="plan-card__limits">
                                         {p.limits.iter().map(|l| view! { <li>{l.clone()}</li> }).collect_view()}
                                     </ul>
-                                    <a class="btn btn--primary btn--block" href=signup(&p.plan_id) aria-label=format!("Sign Up for {}", p.name)>"Sign Up"</a>
+                                    <a class="btn btn--primary btn--block" href=signup(&p.plan_id) rel="external" aria-label=format!("Sign Up for {}", p.name)>"Sign Up"</a>
                                 </article>
                             }).collect_view()}
                         </div>
@@ -444,7 +444,6 @@ fn SignUpWizard(
                     <Stepper steps=SIGN_UP_STEPS current=step />
                     {move || (step.get() == 0).then(|| view! {
                         <fieldset class="form-grid">
-                            <legend class="visually-hidden">"Client"</legend>
                             {clients.with_value(|c| !c.is_empty()).then(|| view! {
                                 <label class="check"><input type="radio" name="client-mode" prop:checked=move || use_existing.get() on:change=move |_| use_existing.set(true) />"Use an existing client"</label>
                             })}
@@ -652,7 +651,10 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
                 })}
             </div>
             <div class="card__body stack">
-                {key.clone().map(|k| view! { <CopyField value=k label="API key" /> })}
+                {key.clone().map(|k| view! {
+                    <p class="field__label">"API key"</p>
+                    <CopyField value=k label="API key" />
+                })}
                 {if c.contracts.is_empty() {
                     view! { <p class="muted">"No contracts. Sign up for a plan of an API to use this client with it."</p> }.into_any()
                 } else {
