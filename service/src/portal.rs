@@ -14,7 +14,9 @@ use domain::{
     Role,
 };
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::catalog::{self, EntityRef};
 use crate::contracts::{self, Target};
@@ -63,35 +65,20 @@ fn tags_of(a: &api::Model) -> Vec<String> {
     serde_json::from_str(&a.tags).unwrap_or_default()
 }
 
-/// Published API versions with the plans the visitor sees, per API (newest version first).
+/// The published versions of one API with the plans the visitor sees (newest version first).
 async fn visible_versions(
     db: &impl ConnectionTrait,
     visitor: &Visitor,
-    api_filter: Option<(&str, &str)>,
+    (org, id): (&str, &str),
 ) -> Result<HashMap<(String, String), Vec<(api_version::Model, Vec<api_plan::Model>)>>> {
-    let mut q = api_version::Entity::find()
-        .filter(api_version::Column::Status.eq(ApiStatus::Published.as_str()));
-    if let Some((org, id)) = api_filter {
-        q = q
-            .filter(api_version::Column::OrgId.eq(org))
-            .filter(api_version::Column::ApiId.eq(id));
-    }
-    let versions = q.all(db).await?;
-    let mut plans_q = api_plan::Entity::find();
-    plans_q = match api_filter {
-        Some(_) => {
-            plans_q.filter(api_plan::Column::ApiVersionId.is_in(versions.iter().map(|v| v.id)))
-        }
-        None => plans_q.filter(
-            api_plan::Column::ApiVersionId.in_subquery(
-                Query::select()
-                    .column(api_version::Column::Id)
-                    .from(api_version::Entity)
-                    .and_where(api_version::Column::Status.eq(ApiStatus::Published.as_str()))
-                    .to_owned(),
-            ),
-        ),
-    };
+    let versions = api_version::Entity::find()
+        .filter(api_version::Column::Status.eq(ApiStatus::Published.as_str()))
+        .filter(api_version::Column::OrgId.eq(org))
+        .filter(api_version::Column::ApiId.eq(id))
+        .all(db)
+        .await?;
+    let plans_q = api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.is_in(versions.iter().map(|v| v.id)));
     let mut plans: HashMap<i32, Vec<api_plan::Model>> = HashMap::new();
     for p in plans_q.all(db).await? {
         plans.entry(p.api_version_id).or_default().push(p);
@@ -119,6 +106,75 @@ async fn visible_versions(
     Ok(out)
 }
 
+/// For the catalog: the newest published version the visitor may see of each API whose row
+/// matches `apis` (a sub-select of API ids), reading only the columns it needs.
+async fn newest_visible(
+    db: &impl ConnectionTrait,
+    visitor: &Visitor,
+    apis: Option<sea_orm::sea_query::SelectStatement>,
+) -> Result<HashMap<(String, String), String>> {
+    let mut published = Query::select()
+        .column(api_version::Column::Id)
+        .from(api_version::Entity)
+        .and_where(api_version::Column::Status.eq(ApiStatus::Published.as_str()))
+        .to_owned();
+    let mut versions = api_version::Entity::find()
+        .select_only()
+        .columns([
+            api_version::Column::Id,
+            api_version::Column::OrgId,
+            api_version::Column::ApiId,
+            api_version::Column::Version,
+        ])
+        .column(api_version::Column::PublishedOn)
+        .filter(api_version::Column::Status.eq(ApiStatus::Published.as_str()));
+    if let Some(apis) = apis {
+        published.and_where(api_version::Column::ApiId.in_subquery(apis.clone()));
+        versions = versions.filter(api_version::Column::ApiId.in_subquery(apis));
+    }
+    type Row = (
+        i32,
+        String,
+        String,
+        String,
+        Option<crate::entities::Timestamp>,
+    );
+    let versions: Vec<Row> = versions.into_tuple().all(db).await?;
+    let plans: Vec<(i32, String)> = api_plan::Entity::find()
+        .select_only()
+        .columns([
+            api_plan::Column::ApiVersionId,
+            api_plan::Column::Discoverability,
+        ])
+        .filter(api_plan::Column::ApiVersionId.in_subquery(published))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut visible_ids: HashSet<i32> = HashSet::new();
+    let org_of: HashMap<i32, &str> = versions.iter().map(|v| (v.0, v.1.as_str())).collect();
+    for (id, d) in &plans {
+        if let Some(org) = org_of.get(id)
+            && visitor.sees(org, d)
+        {
+            visible_ids.insert(*id);
+        }
+    }
+    let mut newest: HashMap<(String, String), (Option<crate::entities::Timestamp>, i32, String)> =
+        HashMap::new();
+    for (id, org, api_id, version, published_on) in versions {
+        if !visible_ids.contains(&id) {
+            continue;
+        }
+        let entry = newest
+            .entry((org, api_id))
+            .or_insert((published_on, id, version.clone()));
+        if (published_on, id) > (entry.0, entry.1) {
+            *entry = (published_on, id, version);
+        }
+    }
+    Ok(newest.into_iter().map(|(k, (_, _, v))| (k, v)).collect())
+}
+
 /// The catalog: APIs with a published version the visitor may see, matching `query` (name,
 /// description or tag) and `tag`, sorted by name, paged. Also every tag in the result.
 pub async fn catalog(
@@ -130,10 +186,8 @@ pub async fn catalog(
     per_page: u64,
 ) -> Result<(Page<PortalApiCard>, Vec<String>)> {
     let visitor = Visitor::of(db, ctx).await?;
-    let visible = visible_versions(db, &visitor, None).await?;
-    let mut q = api::Entity::find();
     let needle = query.trim().to_lowercase();
-    if !needle.is_empty() {
+    let search = (!needle.is_empty()).then(|| {
         let pattern = format!(
             "%{}%",
             needle
@@ -147,12 +201,22 @@ pub async fn catalog(
                 sea_orm::sea_query::LikeExpr::new(pattern.clone()).escape('\\'),
             )
         };
-        q = q.filter(
-            sea_orm::Condition::any()
-                .add(like(api::Column::Name))
-                .add(like(api::Column::Description))
-                .add(like(api::Column::Tags)),
-        );
+        sea_orm::Condition::any()
+            .add(like(api::Column::Name))
+            .add(like(api::Column::Description))
+            .add(like(api::Column::Tags))
+    });
+    let ids = search.clone().map(|cond| {
+        Query::select()
+            .column(api::Column::Id)
+            .from(api::Entity)
+            .cond_where(cond)
+            .to_owned()
+    });
+    let visible = newest_visible(db, &visitor, ids).await?;
+    let mut q = api::Entity::find();
+    if let Some(cond) = search {
+        q = q.filter(cond);
     }
     let apis = q.all(db).await?;
     let org_names: HashMap<String, String> = organization::Entity::find()
@@ -165,7 +229,7 @@ pub async fn catalog(
     let mut cards: Vec<PortalApiCard> = apis
         .into_iter()
         .filter_map(|a| {
-            let (newest, _) = visible.get(&(a.org_id.clone(), a.id.clone()))?.first()?;
+            let newest = visible.get(&(a.org_id.clone(), a.id.clone()))?;
             let tags = tags_of(&a);
             all_tags.extend(tags.iter().cloned());
             if !tag.is_empty() && !tags.iter().any(|t| t == tag) {
@@ -178,7 +242,7 @@ pub async fn catalog(
                 name: a.name,
                 description: a.description,
                 tags,
-                version: newest.version.clone(),
+                version: newest.clone(),
             })
         })
         .collect();
@@ -216,7 +280,7 @@ pub async fn details(
     version: Option<&str>,
 ) -> Result<PortalApiDetail> {
     let visitor = Visitor::of(db, ctx).await?;
-    let mut visible = visible_versions(db, &visitor, Some((org_id, api_id))).await?;
+    let mut visible = visible_versions(db, &visitor, (org_id, api_id)).await?;
     let versions = visible
         .remove(&(org_id.to_owned(), api_id.to_owned()))
         .ok_or_else(|| not_found(api_id))?;
