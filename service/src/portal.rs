@@ -65,44 +65,44 @@ fn tags_of(a: &api::Model) -> Vec<String> {
     serde_json::from_str(&a.tags).unwrap_or_default()
 }
 
-/// The published versions of one API with the plans the visitor sees (newest version first).
+/// A published API version with the plans offered that the visitor sees.
+type Offered = (api_version::Model, Vec<api_plan::Model>);
+
+/// The published versions of one API with the plans the visitor sees (newest version first);
+/// versions without a visible plan are left out.
 async fn visible_versions(
     db: &impl ConnectionTrait,
     visitor: &Visitor,
     (org, id): (&str, &str),
-) -> Result<HashMap<(String, String), Vec<(api_version::Model, Vec<api_plan::Model>)>>> {
+) -> Result<Vec<Offered>> {
     let versions = api_version::Entity::find()
         .filter(api_version::Column::Status.eq(ApiStatus::Published.as_str()))
         .filter(api_version::Column::OrgId.eq(org))
         .filter(api_version::Column::ApiId.eq(id))
         .all(db)
         .await?;
-    let plans_q = api_plan::Entity::find()
-        .filter(api_plan::Column::ApiVersionId.is_in(versions.iter().map(|v| v.id)));
     let mut plans: HashMap<i32, Vec<api_plan::Model>> = HashMap::new();
-    for p in plans_q.all(db).await? {
+    for p in api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.is_in(versions.iter().map(|v| v.id)))
+        .all(db)
+        .await?
+    {
         plans.entry(p.api_version_id).or_default().push(p);
     }
-    let mut out: HashMap<(String, String), Vec<(api_version::Model, Vec<api_plan::Model>)>> =
-        HashMap::new();
-    for v in versions {
-        let mut offered: Vec<api_plan::Model> = plans
-            .remove(&v.id)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| visitor.sees(&v.org_id, &p.discoverability))
-            .collect();
-        if offered.is_empty() {
-            continue;
-        }
-        offered.sort_by_key(|p| p.order_index);
-        out.entry((v.org_id.clone(), v.api_id.clone()))
-            .or_default()
-            .push((v, offered));
-    }
-    for list in out.values_mut() {
-        list.sort_by_key(|(v, _)| std::cmp::Reverse((v.published_on, v.id)));
-    }
+    let mut out: Vec<Offered> = versions
+        .into_iter()
+        .filter_map(|v| {
+            let mut offered: Vec<api_plan::Model> = plans
+                .remove(&v.id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|p| visitor.sees(&v.org_id, &p.discoverability))
+                .collect();
+            offered.sort_by_key(|p| p.order_index);
+            (!offered.is_empty()).then_some((v, offered))
+        })
+        .collect();
+    out.sort_by_key(|(v, _)| std::cmp::Reverse((v.published_on, v.id)));
     Ok(out)
 }
 
@@ -280,10 +280,7 @@ pub async fn details(
     version: Option<&str>,
 ) -> Result<PortalApiDetail> {
     let visitor = Visitor::of(db, ctx).await?;
-    let mut visible = visible_versions(db, &visitor, (org_id, api_id)).await?;
-    let versions = visible
-        .remove(&(org_id.to_owned(), api_id.to_owned()))
-        .ok_or_else(|| not_found(api_id))?;
+    let versions = visible_versions(db, &visitor, (org_id, api_id)).await?;
     let (v, offered) = match version.filter(|v| !v.is_empty()) {
         Some(want) => versions
             .iter()

@@ -83,6 +83,7 @@ fn TopBar(user: UserDto) -> impl IntoView {
                 <A href="/plans">"Plans"</A>
             </nav>
             <div class="topbar__right">
+                <a class="inbox__link" href="/portal">"Developer Portal"</a>
                 <Inbox />
                 <UserMenu user />
             </div>
