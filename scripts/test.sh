@@ -83,8 +83,8 @@ if [ "$RUN_FMT" -eq 1 ]; then
 fi
 
 if [ "$RUN_CLIPPY" -eq 1 ]; then
-    step "cargo clippy -p domain -p service -p app -p server --all-targets -- -D warnings"
-    cargo clippy -p domain -p service -p app -p server --all-targets -- -D warnings
+    step "cargo clippy -p domain -p service -p app -p server -p gateway --all-targets -- -D warnings"
+    cargo clippy -p domain -p service -p app -p server -p gateway --all-targets -- -D warnings
 
     step "cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings"
     cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
@@ -92,11 +92,11 @@ fi
 
 if [ "$RUN_TEST" -eq 1 ]; then
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-    step "cargo test -p domain -p service -p app -p server (SQLite + PostgreSQL at $TEST_DATABASE_URL)"
+    step "cargo test -p domain -p service -p app -p server -p gateway (SQLite + PostgreSQL at $TEST_DATABASE_URL)"
     if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -d "$TEST_DATABASE_URL"; then
         echo "WARNING: PostgreSQL at $TEST_DATABASE_URL does not answer pg_isready" >&2
     fi
-    cargo test -p domain -p service -p app -p server
+    cargo test -p domain -p service -p app -p server -p gateway
 fi
 
 if [ "$RUN_E2E" -eq 1 ]; then

@@ -16,6 +16,9 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `TOLLGATE_GATEWAY_URL`: the gateway's public base URL, shown as each API's endpoint.
     pub gateway_url: String,
+    /// `TOLLGATE_GATEWAY_LISTEN`: where the gateway listens (its own origin, so that UI cookies
+    /// never reach backends); `off` starts none.
+    pub gateway_listen: String,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -34,6 +37,7 @@ impl Config {
             admin_name: env_or("TOLLGATE_ADMIN_NAME", "Administrator"),
             secure_cookies: env_or("TOLLGATE_COOKIE_SECURE", "false") == "true",
             gateway_url: env_or("TOLLGATE_GATEWAY_URL", service::gateway::DEFAULT_PUBLIC_URL),
+            gateway_listen: env_or("TOLLGATE_GATEWAY_LISTEN", "127.0.0.1:8080"),
         }
     }
 

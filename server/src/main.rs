@@ -18,6 +18,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let config = Config::from_env();
+    // `server gateway`: only the gateway, against the same database (one node of several).
+    let gateway_only = std::env::args().nth(1).as_deref() == Some("gateway");
+    if gateway_only {
+        let db = service::db::connect(&config.database_url)
+            .await
+            .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+        return run_gateway(db, &config.gateway_listen).await;
+    }
     let leptos_options = config::leptos_options()?;
     service::gateway::set_public_url(&config.gateway_url);
     let addr = leptos_options.site_addr;
@@ -45,6 +53,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
 
+    if config.gateway_listen != "off" {
+        let (db, listen) = (db.clone(), config.gateway_listen.clone());
+        tokio::spawn(async move {
+            if let Err(e) = run_gateway(db, &listen).await {
+                tracing::error!(error = %e, listen = %listen, "the gateway did not start");
+            }
+        });
+    }
+
     let sessions = SessionPolicy::default();
     let purge_db = db.clone();
     tokio::spawn(async move {
@@ -70,6 +87,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    Ok(())
+}
+
+/// Serves the gateway on `listen` until SIGTERM / Ctrl-C; in-flight requests finish.
+async fn run_gateway(
+    db: service::DatabaseConnection,
+    listen: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let gw = gateway::Gateway::start(db).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!("Tollgate gateway listening on http://{listen}");
+    axum::serve(
+        listener,
+        gateway::router(gw).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;

@@ -291,6 +291,7 @@ pub async fn update_implementation(
     m.public_api = Set(input.public_api);
     save(&txn, ctx, m, id).await?;
     record_update(&txn, ctx, at, "Updated the implementation", changes).await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -542,6 +543,7 @@ pub async fn publish(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resu
         format!("Published version {}", at.version),
     )
     .await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -563,6 +565,7 @@ pub async fn retire(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resul
         format!("Retired version {}", at.version),
     )
     .await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -612,6 +615,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &s
         },
     )
     .await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

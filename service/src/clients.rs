@@ -286,6 +286,7 @@ pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Res
     };
     catalog::record_action::<client::Entity>(&txn, ctx, at, what, summary).await?;
     notify_owner(&txn, ctx, at, status).await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -307,6 +308,7 @@ pub async fn unregister(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> R
     )
     .await?;
     notify_owner(&txn, ctx, at, status).await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

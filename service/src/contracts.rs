@@ -356,6 +356,7 @@ pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> 
         catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "BreakContract", summary)
             .await?;
     }
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -380,6 +381,7 @@ pub async fn break_all(db: &DatabaseConnection, ctx: &Ctx, client: &EntityRef) -
         format!("Broke all {total} contracts"),
     )
     .await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(total as u64)
 }
@@ -471,6 +473,7 @@ pub async fn approve(
         Some(client_link(&cv)),
     )
     .await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(status)
 }
@@ -517,6 +520,7 @@ pub async fn reject(
         Some(client_link(&cv)),
     )
     .await?;
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -571,6 +571,7 @@ pub async fn sign_up(
         )),
         None => None,
     };
+    crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(SignUpResult {
         org_id: at.org_id,

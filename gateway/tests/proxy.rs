@@ -1,0 +1,320 @@
+//! The gateway against a real local backend and a real database (SQLite): keys from the header
+//! or the query, contracts, public and retired APIs, the error answers, and changes reaching the
+//! gateway within a second; a gateway whose database goes away keeps serving.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use domain::Discoverability;
+use domain::dto::PlanOffer;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use service::{Ctx, EntityRef};
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
+
+/// A backend that answers with what it received: method, path, query and selected headers.
+async fn backend() -> SocketAddr {
+    let app = axum::Router::new().fallback(|req: Request| async move {
+        let h = |n: &str| {
+            req.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned()
+        };
+        serde_json::json!({
+            "path": req.uri().path(),
+            "query": req.uri().query().unwrap_or(""),
+            "x_api_key": h("x-api-key"),
+            "x_forwarded_for": h("x-forwarded-for"),
+            "x_forwarded_host": h("x-forwarded-host"),
+        })
+        .to_string()
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+async fn serve(gw: std::sync::Arc<gateway::Gateway>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = gateway::router(gw).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+async fn get(
+    client: &HttpClient,
+    url: String,
+    key: Option<&str>,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = Request::builder().uri(url);
+    if let Some(k) = key {
+        req = req.header("x-api-key", k);
+    }
+    let res = client
+        .request(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+fn at(org: &str, id: &str) -> EntityRef {
+    EntityRef {
+        org_id: org.into(),
+        id: id.into(),
+        version: "1.0".into(),
+    }
+}
+
+/// Waits (≤ 1 s) until `url` answers `expected`; returns how long it took.
+async fn within_a_second(
+    client: &HttpClient,
+    url: String,
+    key: &str,
+    expected: StatusCode,
+) -> Duration {
+    let start = Instant::now();
+    loop {
+        if get(client, url.clone(), Some(key)).await.0 == expected {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "not {expected} within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn keys_contracts_errors_and_changes_within_a_second() {
+    let dir = std::env::temp_dir().join(format!("tollgate-gw-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = format!("sqlite://{}/gw.db?mode=rwc", dir.display());
+    let db = service::db::connect(&url).await.unwrap();
+    let user = service::accounts::sign_up(
+        &db,
+        service::accounts::SignUp {
+            email: "ops@example.com".into(),
+            display_name: "Ops".into(),
+            password: "correct horse battery".into(),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let ctx = Ctx {
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        is_admin: false,
+        portal_only: false,
+        via_portal: false,
+    };
+    let backend = backend().await;
+    let org = service::organizations::NewOrganization {
+        name: "Acme".into(),
+        description: String::new(),
+    };
+    service::organizations::create(&db, &ctx, org)
+        .await
+        .unwrap();
+    let plan = service::plans::NewPlan {
+        name: "Gold".into(),
+        version: "1.0".into(),
+        description: String::new(),
+    };
+    service::plans::create(&db, &ctx, "Acme", plan)
+        .await
+        .unwrap();
+    service::plans::lock(&db, &ctx, &at("Acme", "Gold"))
+        .await
+        .unwrap();
+    for (name, public) in [("Weather", false), ("Maps", false), ("Open", true)] {
+        let api = service::apis::NewApi {
+            name: name.into(),
+            version: "1.0".into(),
+            description: String::new(),
+            endpoint: format!("http://{backend}/v1"),
+        };
+        service::apis::create(&db, &ctx, "Acme", api).await.unwrap();
+        if public {
+            let implementation = service::apis::Implementation {
+                endpoint: format!("http://{backend}/v1"),
+                content_type: "JSON".into(),
+                public_api: true,
+            };
+            service::apis::update_implementation(&db, &ctx, &at("Acme", name), implementation)
+                .await
+                .unwrap();
+        } else {
+            let offer = PlanOffer {
+                plan_id: "Gold".into(),
+                plan_version: "1.0".into(),
+                requires_approval: false,
+                discoverability: Discoverability::AllUsers,
+            };
+            service::apis::set_plans(&db, &ctx, &at("Acme", name), vec![offer])
+                .await
+                .unwrap();
+        }
+        service::apis::publish(&db, &ctx, &at("Acme", name))
+            .await
+            .unwrap();
+    }
+    let client = service::clients::NewClient {
+        name: "App".into(),
+        version: "1.0".into(),
+        description: String::new(),
+    };
+    service::clients::create(&db, &ctx, "Acme", client)
+        .await
+        .unwrap();
+    let target = service::contracts::Target {
+        api_org_id: "Acme".into(),
+        api_id: "Weather".into(),
+        api_version: "1.0".into(),
+        plan_id: "Gold".into(),
+    };
+    service::contracts::create(&db, &ctx, &at("Acme", "App"), target)
+        .await
+        .unwrap();
+    service::clients::register(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    let key = service::clients::get_version(&db, &ctx, "Acme", "App", "1.0")
+        .await
+        .unwrap()
+        .api_key
+        .unwrap();
+
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let base = format!("http://{gw}/Acme");
+
+    // The key in the query is taken out; path and the rest of the query reach the backend.
+    let (status, body) = get(
+        &http,
+        format!("{base}/Weather/1.0/forecast/today?city=Oslo&apikey={key}&days=2"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["path"], "/v1/forecast/today");
+    assert_eq!(body["query"], "city=Oslo&days=2");
+    assert_eq!(body["x_api_key"], "");
+    assert_eq!(body["x_forwarded_for"], "127.0.0.1");
+    assert_eq!(body["x_forwarded_host"], gw.to_string());
+    // The key in the header is taken out too.
+    let (status, body) = get(&http, format!("{base}/Weather/1.0"), Some(&key)).await;
+    assert_eq!(
+        (status, body["path"].as_str(), body["x_api_key"].as_str()),
+        (StatusCode::OK, Some("/v1"), Some(""))
+    );
+
+    // Each refusal with its status and failure code.
+    let cases = [
+        (
+            format!("{base}/Weather/1.0/x"),
+            None,
+            StatusCode::UNAUTHORIZED,
+            10022,
+        ),
+        (
+            format!("{base}/Weather/1.0/x"),
+            Some("not-a-key"),
+            StatusCode::UNAUTHORIZED,
+            10023,
+        ),
+        (
+            format!("{base}/Maps/1.0/x"),
+            Some(key.as_str()),
+            StatusCode::FORBIDDEN,
+            10024,
+        ),
+        (
+            format!("{base}/Nope/1.0/x"),
+            Some(key.as_str()),
+            StatusCode::NOT_FOUND,
+            10020,
+        ),
+        (
+            format!("http://{gw}/too/short"),
+            None,
+            StatusCode::NOT_FOUND,
+            10020,
+        ),
+    ];
+    for (url, key, status, code) in cases {
+        let (got, body) = get(&http, url.clone(), key).await;
+        assert_eq!(
+            (got, body["failureCode"].as_u64()),
+            (status, Some(code)),
+            "{url}: {body}"
+        );
+        assert_eq!(
+            body["responseCode"].as_u64(),
+            Some(u64::from(status.as_u16()))
+        );
+    }
+    // A public API needs no key.
+    assert_eq!(
+        get(&http, format!("{base}/Open/1.0/status"), None).await.0,
+        StatusCode::OK
+    );
+
+    // Retire → 410, unregister → 401, each within a second.
+    service::apis::retire(&db, &ctx, &at("Acme", "Open"))
+        .await
+        .unwrap();
+    within_a_second(
+        &http,
+        format!("{base}/Open/1.0/status"),
+        &key,
+        StatusCode::GONE,
+    )
+    .await;
+    service::clients::unregister(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    let took = within_a_second(
+        &http,
+        format!("{base}/Weather/1.0/x"),
+        &key,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+    println!("unregister → first refused request: {took:?}");
+    // Register again → accepted again.
+    service::clients::register(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    within_a_second(&http, format!("{base}/Weather/1.0/x"), &key, StatusCode::OK).await;
+
+    // A gateway whose database connection is gone keeps serving its last snapshot.
+    let own = service::db::connect(&url).await.unwrap();
+    let lonely = serve(gateway::Gateway::start(own.clone()).await.unwrap()).await;
+    own.close().await.unwrap();
+    tokio::time::sleep(gateway::POLL_EVERY * 3).await;
+    let (status, _) = get(
+        &http,
+        format!("http://{lonely}/Acme/Weather/1.0/x"),
+        Some(&key),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let _ = std::fs::remove_dir_all(&dir);
+}
