@@ -20,8 +20,11 @@ pub fn api_url(org_id: &str, api_id: &str, version: &str) -> String {
 }
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Statement};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
+};
 
 use crate::Result;
 use crate::entities::{api_version, client_version, contract, plan_version};
@@ -50,8 +53,10 @@ pub async fn config_version(db: &impl ConnectionTrait) -> Result<i64> {
     })
 }
 
-/// `(org, api, version)` of an API version.
-pub type ApiKey = (String, String, String);
+/// The gateway path of an API version: `"{org}/{api}/{version}"` (how requests name it).
+pub fn api_path(org: &str, api: &str, version: &str) -> String {
+    format!("{org}/{api}/{version}")
+}
 
 /// A published or retired API version as the gateway needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,38 +66,52 @@ pub struct GatewayApi {
     pub retired: bool,
 }
 
-/// A registered client version: who it is and which API versions its contracts open (with the
-/// plan of each).
+/// A registered client version: who it is and which API versions (by [`api_path`]) its
+/// contracts open, with the plan id and version of each. Paths and plan names are shared
+/// between clients (`Arc<str>`), so 100,000 clients cost little memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayClient {
-    pub org_id: String,
-    pub client_id: String,
-    pub version: String,
-    pub contracts: HashMap<ApiKey, (String, String)>,
+    pub org_id: Box<str>,
+    pub client_id: Box<str>,
+    pub version: Box<str>,
+    pub contracts: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
 }
 
-/// What a gateway node serves from: published and retired API versions, and registered client
-/// versions by the SHA-256 of their API key.
+impl GatewayClient {
+    /// Whether a contract opens the API version at `path`.
+    pub fn may_call(&self, path: &str) -> bool {
+        self.contracts.iter().any(|(p, _, _)| &**p == path)
+    }
+}
+
+/// What a gateway node serves from: published and retired API versions by [`api_path`], and
+/// registered client versions by the SHA-256 of their API key.
 #[derive(Debug, Clone, Default)]
 pub struct GatewaySnapshot {
     /// The change counter this snapshot was read at.
     pub version: i64,
-    pub apis: HashMap<ApiKey, GatewayApi>,
-    pub keys: HashMap<String, GatewayClient>,
+    pub apis: HashMap<String, GatewayApi>,
+    pub keys: HashMap<[u8; 32], GatewayClient>,
 }
 
-/// Reads a snapshot. A registered version's contracts count as registered when they were
-/// in effect at its last registration; later ones wait for Re-register.
+/// Reads a snapshot (a handful of queries, whatever the number of clients). A registered
+/// version's contracts count when they were in effect at its last registration; later ones wait
+/// for Re-register.
 pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot> {
     let version = config_version(db).await?;
-    let apis: HashMap<ApiKey, GatewayApi> = api_version::Entity::find()
+    let api_versions = api_version::Entity::find()
         .filter(api_version::Column::Status.is_in(["published", "retired"]))
         .all(db)
-        .await?
+        .await?;
+    let paths: HashMap<i32, Arc<str>> = api_versions
+        .iter()
+        .map(|v| (v.id, Arc::from(api_path(&v.org_id, &v.api_id, &v.version))))
+        .collect();
+    let apis: HashMap<String, GatewayApi> = api_versions
         .into_iter()
         .map(|v| {
             (
-                (v.org_id, v.api_id, v.version),
+                paths[&v.id].to_string(),
                 GatewayApi {
                     endpoint: v.endpoint_url,
                     public: v.public_api,
@@ -101,51 +120,103 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
             )
         })
         .collect();
-    let registered = client_version::Entity::find()
-        .filter(client_version::Column::Status.eq("registered"))
-        .all(db)
-        .await?;
-    let contracts = contract::Entity::find()
-        .filter(contract::Column::Status.eq("created"))
-        .filter(contract::Column::ClientVersionId.is_in(registered.iter().map(|c| c.id)))
-        .all(db)
-        .await?;
-    let api_versions: HashMap<i32, ApiKey> = api_version::Entity::find()
-        .filter(api_version::Column::Id.is_in(contracts.iter().map(|c| c.api_version_id)))
+    let registered_ids = sea_orm::sea_query::Query::select()
+        .column(client_version::Column::Id)
+        .from(client_version::Entity)
+        .and_where(client_version::Column::Status.eq("registered"))
+        .to_owned();
+    // Read in pages of PAGE rows by id, so that loading 100,000 clients needs little memory
+    // beyond the snapshot itself.
+    const PAGE: u64 = 5_000;
+    type ContractRow = (i32, i32, i32, i32, crate::entities::Timestamp);
+    let mut contracts: HashMap<i32, Vec<ContractRow>> = HashMap::new();
+    let mut after = 0;
+    loop {
+        let rows: Vec<ContractRow> = contract::Entity::find()
+            .select_only()
+            .columns([
+                contract::Column::Id,
+                contract::Column::ClientVersionId,
+                contract::Column::ApiVersionId,
+                contract::Column::PlanVersionId,
+            ])
+            .column(contract::Column::CreatedOn)
+            .filter(contract::Column::Status.eq("created"))
+            .filter(contract::Column::ClientVersionId.in_subquery(registered_ids.clone()))
+            .filter(contract::Column::Id.gt(after))
+            .order_by_asc(contract::Column::Id)
+            .limit(PAGE)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for c in rows {
+            contracts.entry(c.1).or_default().push(c);
+        }
+    }
+    let plans: HashMap<i32, (Arc<str>, Arc<str>)> = plan_version::Entity::find()
+        .filter(plan_version::Column::Status.eq("locked"))
         .all(db)
         .await?
         .into_iter()
-        .map(|v| (v.id, (v.org_id, v.api_id, v.version)))
+        .map(|p| (p.id, (Arc::from(p.plan_id), Arc::from(p.version))))
         .collect();
-    let plans: HashMap<i32, (String, String)> = plan_version::Entity::find()
-        .filter(plan_version::Column::Id.is_in(contracts.iter().map(|c| c.plan_version_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, (p.plan_id, p.version)))
-        .collect();
+    type ClientRow = (
+        i32,
+        String,
+        String,
+        String,
+        String,
+        Option<crate::entities::Timestamp>,
+    );
     let mut keys = HashMap::new();
-    for cv in registered {
-        let since = cv.registered_on;
-        let open = contracts
-            .iter()
-            .filter(|c| c.client_version_id == cv.id && since.is_none_or(|r| c.created_on <= r))
-            .filter_map(|c| {
-                Some((
-                    api_versions.get(&c.api_version_id)?.clone(),
-                    plans.get(&c.plan_version_id)?.clone(),
-                ))
-            })
-            .collect();
-        keys.insert(
-            cv.api_key_hash,
-            GatewayClient {
-                org_id: cv.org_id,
-                client_id: cv.client_id,
-                version: cv.version,
-                contracts: open,
-            },
-        );
+    let mut after = 0;
+    loop {
+        let registered: Vec<ClientRow> = client_version::Entity::find()
+            .select_only()
+            .columns([
+                client_version::Column::Id,
+                client_version::Column::OrgId,
+                client_version::Column::ClientId,
+                client_version::Column::Version,
+                client_version::Column::ApiKeyHash,
+            ])
+            .column(client_version::Column::RegisteredOn)
+            .filter(client_version::Column::Status.eq("registered"))
+            .filter(client_version::Column::Id.gt(after))
+            .order_by_asc(client_version::Column::Id)
+            .limit(PAGE)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some(last) = registered.last() else { break };
+        after = last.0;
+        for (id, org_id, client_id, version, hash, since) in registered {
+            let open = contracts
+                .remove(&id)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| since.is_none_or(|r| c.4 <= r))
+                .filter_map(|c| {
+                    let (plan, plan_version) = plans.get(&c.3)?;
+                    Some((paths.get(&c.2)?.clone(), plan.clone(), plan_version.clone()))
+                })
+                .collect();
+            let mut digest = [0u8; 32];
+            if hex::decode_to_slice(&hash, &mut digest).is_err() {
+                continue;
+            }
+            keys.insert(
+                digest,
+                GatewayClient {
+                    org_id: org_id.into(),
+                    client_id: client_id.into(),
+                    version: version.into(),
+                    contracts: open,
+                },
+            );
+        }
     }
     Ok(GatewaySnapshot {
         version,

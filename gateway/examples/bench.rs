@@ -1,0 +1,307 @@
+//! Benchmark helper for `bench/gateway.sh` (release build):
+//!
+//! - `bench serve <backend-url> <listen>`: a fresh SQLite database with one published API
+//!   (backend `<backend-url>`) and one registered client; prints `KEY=…` and `URL=…`, then serves
+//!   the gateway on `<listen>` until killed.
+//! - `bench propagation`: register → first accepted request, unregister → first refused request,
+//!   measured 10 times through a gateway polling the database.
+//! - `bench memory <n>`: the gateway's resident memory before and after loading a snapshot with
+//!   `<n>` registered client versions.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use domain::Discoverability;
+use domain::dto::PlanOffer;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sea_orm::{ActiveValue::Set, EntityTrait};
+use service::{Ctx, DatabaseConnection, EntityRef};
+
+fn at(id: &str) -> EntityRef {
+    EntityRef {
+        org_id: "Acme".into(),
+        id: id.into(),
+        version: "1.0".into(),
+    }
+}
+
+fn db_url() -> String {
+    let dir = std::env::temp_dir().join(format!("tollgate-bench-gw-{}", std::process::id()));
+    format!("sqlite://{}/gw.db?mode=rwc", dir.display())
+}
+
+/// A database with API Weather (backend `endpoint`) and client App registered for it.
+async fn world(endpoint: &str) -> (DatabaseConnection, Ctx, String) {
+    let dir = std::env::temp_dir().join(format!("tollgate-bench-gw-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let db = service::db::connect(&db_url()).await.unwrap();
+    let user = service::accounts::sign_up(
+        &db,
+        service::accounts::SignUp {
+            email: "bench@example.com".into(),
+            display_name: "Bench".into(),
+            password: "correct horse battery".into(),
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    let ctx = Ctx {
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        is_admin: false,
+        portal_only: false,
+        via_portal: false,
+    };
+    let org = service::organizations::NewOrganization {
+        name: "Acme".into(),
+        description: String::new(),
+    };
+    service::organizations::create(&db, &ctx, org)
+        .await
+        .unwrap();
+    let plan = service::plans::NewPlan {
+        name: "Gold".into(),
+        version: "1.0".into(),
+        description: String::new(),
+    };
+    service::plans::create(&db, &ctx, "Acme", plan)
+        .await
+        .unwrap();
+    service::plans::lock(&db, &ctx, &at("Gold")).await.unwrap();
+    let api = service::apis::NewApi {
+        name: "Weather".into(),
+        version: "1.0".into(),
+        description: String::new(),
+        endpoint: endpoint.into(),
+    };
+    service::apis::create(&db, &ctx, "Acme", api).await.unwrap();
+    let offer = PlanOffer {
+        plan_id: "Gold".into(),
+        plan_version: "1.0".into(),
+        requires_approval: false,
+        discoverability: Discoverability::AllUsers,
+    };
+    service::apis::set_plans(&db, &ctx, &at("Weather"), vec![offer])
+        .await
+        .unwrap();
+    service::apis::publish(&db, &ctx, &at("Weather"))
+        .await
+        .unwrap();
+    let client = service::clients::NewClient {
+        name: "App".into(),
+        version: "1.0".into(),
+        description: String::new(),
+    };
+    service::clients::create(&db, &ctx, "Acme", client)
+        .await
+        .unwrap();
+    let target = service::contracts::Target {
+        api_org_id: "Acme".into(),
+        api_id: "Weather".into(),
+        api_version: "1.0".into(),
+        plan_id: "Gold".into(),
+    };
+    service::contracts::create(&db, &ctx, &at("App"), target)
+        .await
+        .unwrap();
+    service::clients::register(&db, &ctx, &at("App"))
+        .await
+        .unwrap();
+    let key = service::clients::get_version(&db, &ctx, "Acme", "App", "1.0")
+        .await
+        .unwrap()
+        .api_key
+        .unwrap();
+    (db, ctx, key)
+}
+
+async fn serve(db: DatabaseConnection, listen: &str) -> SocketAddr {
+    let gw = gateway::Gateway::start(db).await.unwrap();
+    let listener = tokio::net::TcpListener::bind(listen).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = gateway::router(gw).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    match args.get(1).map(String::as_str) {
+        Some("serve") => {
+            let (db, _, key) = world(&args[2]).await;
+            let addr = serve(db, &args[3]).await;
+            println!("KEY={key}");
+            println!("URL=http://{addr}/Acme/Weather/1.0/");
+            std::future::pending::<()>().await;
+        }
+        Some("propagation") => {
+            let backend = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let backend_addr = backend.local_addr().unwrap();
+            tokio::spawn(async move {
+                axum::serve(backend, axum::Router::new().fallback(|| async { "ok" }))
+                    .await
+                    .unwrap()
+            });
+            let (db, ctx, key) = world(&format!("http://{backend_addr}/")).await;
+            let addr = serve(db.clone(), "127.0.0.1:0").await;
+            let http: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
+            let url = format!("http://{addr}/Acme/Weather/1.0/");
+            let status = |http: Client<_, Body>, url: String, key: String| async move {
+                let req = Request::builder()
+                    .uri(url)
+                    .header("x-api-key", key)
+                    .body(Body::empty())
+                    .unwrap();
+                http.request(req).await.unwrap().status()
+            };
+            let until = |want: StatusCode| {
+                let (http, url, key) = (http.clone(), url.clone(), key.clone());
+                async move {
+                    let start = Instant::now();
+                    while status(http.clone(), url.clone(), key.clone()).await != want {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    start.elapsed()
+                }
+            };
+            let (mut on, mut off) = (Vec::new(), Vec::new());
+            for _ in 0..10 {
+                service::clients::unregister(&db, &ctx, &at("App"))
+                    .await
+                    .unwrap();
+                off.push(until(StatusCode::UNAUTHORIZED).await);
+                service::clients::register(&db, &ctx, &at("App"))
+                    .await
+                    .unwrap();
+                on.push(until(StatusCode::OK).await);
+            }
+            on.sort();
+            off.sort();
+            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+            println!(
+                "register -> first accepted request:   median {:.0} ms, max {:.0} ms (target <= 1000 ms)",
+                ms(on[on.len() / 2]),
+                ms(on[on.len() - 1])
+            );
+            println!(
+                "unregister -> first refused request:  median {:.0} ms, max {:.0} ms (target <= 1000 ms)",
+                ms(off[off.len() / 2]),
+                ms(off[off.len() - 1])
+            );
+        }
+        Some("memory") => {
+            let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+            let (db, _, _) = world("http://127.0.0.1:9/").await;
+            seed_clients(&db, n).await;
+            // A fresh process loads the snapshot, as a gateway node does at start.
+            let url = db_url();
+            drop(db);
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["load", &url])
+                .output()
+                .unwrap();
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+        }
+        Some("load") => {
+            let db = service::db::connect(&args[2]).await.unwrap();
+            let before = rss_mib();
+            let gw = gateway::Gateway::new(service::gateway::load_snapshot(&db).await.unwrap());
+            gateway::release_free_memory();
+            let after = rss_mib();
+            println!(
+                "{} registered client versions: a gateway node uses {after:.0} MiB with its snapshot ({before:.0} MiB before loading it; target <= 128 MiB)",
+                gw.snapshot().keys.len(),
+            );
+        }
+        _ => eprintln!("usage: bench serve <backend-url> <listen> | propagation | memory <n>"),
+    }
+}
+
+/// `n` more registered client versions of API Weather 1.0, inserted in bulk.
+async fn seed_clients(db: &DatabaseConnection, n: usize) {
+    use service::entities::{client, client_version, contract};
+    let av = service::entities::api_version::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let pv = service::entities::plan_version::Entity::find()
+        .one(db)
+        .await
+        .unwrap()
+        .unwrap();
+    let at = chrono::Utc::now();
+    let ids: Vec<usize> = (0..n).collect();
+    for chunk in ids.chunks(1000) {
+        client::Entity::insert_many(chunk.iter().map(|i| client::ActiveModel {
+            org_id: Set("Acme".into()),
+            id: Set(format!("C{i}")),
+            name: Set(format!("C{i}")),
+            description: Set(String::new()),
+            created_by: Set("bench".into()),
+            created_on: Set(at),
+            modified_by: Set("bench".into()),
+            modified_on: Set(at),
+        }))
+        .exec(db)
+        .await
+        .unwrap();
+        client_version::Entity::insert_many(chunk.iter().map(|i| client_version::ActiveModel {
+            org_id: Set("Acme".into()),
+            client_id: Set(format!("C{i}")),
+            version: Set("1.0".into()),
+            status: Set("registered".into()),
+            created_by: Set("bench".into()),
+            created_on: Set(at),
+            modified_by: Set("bench".into()),
+            modified_on: Set(at),
+            api_key: Set(format!("key-{i}")),
+            api_key_hash: Set(service::sessions::hash_token(&format!("key-{i}"))),
+            registered_on: Set(Some(at)),
+            retired_on: Set(None),
+            changed_since_registration: Set(false),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await
+        .unwrap();
+    }
+    let versions: Vec<i32> = client_version::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|v| v.client_id.starts_with('C'))
+        .map(|v| v.id)
+        .collect();
+    for chunk in versions.chunks(1000) {
+        contract::Entity::insert_many(chunk.iter().map(|id| contract::ActiveModel {
+            client_version_id: Set(*id),
+            api_version_id: Set(av.id),
+            plan_version_id: Set(pv.id),
+            status: Set("created".into()),
+            created_by: Set("bench".into()),
+            created_on: Set(at - chrono::Duration::seconds(1)),
+            ..Default::default()
+        }))
+        .exec(db)
+        .await
+        .unwrap();
+    }
+}
