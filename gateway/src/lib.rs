@@ -17,6 +17,7 @@
 //! | no contract with this API version | 403 | 10024 |
 //! | backend unreachable or failing | 502 | 10025 |
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -33,10 +34,79 @@ use service::gateway::{GatewaySnapshot, load_snapshot};
 /// How often a node checks the database for changes.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
 
+/// The failure codes of the table above, in order.
+const FAILURE_CODES: [u32; 6] = [10020, 10021, 10022, 10023, 10024, 10025];
+
+/// Request counters of one node, served in Prometheus text format at `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    /// Responses by class: 1xx … 5xx.
+    by_class: [AtomicU64; 5],
+    /// Gateway refusals by failure code (same order as `FAILURE_CODES`).
+    failures: [AtomicU64; 6],
+}
+
+/// Marks a response the gateway itself produced, with its failure code.
+#[derive(Clone, Copy)]
+struct FailureCode(u32);
+
+impl Metrics {
+    fn record(&self, res: &Response) {
+        let class = usize::from(res.status().as_u16() / 100).clamp(1, 5) - 1;
+        self.by_class[class].fetch_add(1, Ordering::Relaxed);
+        if let Some(FailureCode(code)) = res.extensions().get::<FailureCode>()
+            && let Some(i) = FAILURE_CODES.iter().position(|c| c == code)
+        {
+            self.failures[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The Prometheus text exposition of the counters and the snapshot's size.
+    pub fn render(&self, snapshot: &GatewaySnapshot) -> String {
+        let mut out = String::from(
+            "# HELP tollgate_gateway_responses_total Responses by status class.\n\
+             # TYPE tollgate_gateway_responses_total counter\n",
+        );
+        for (i, n) in self.by_class.iter().enumerate() {
+            out.push_str(&format!(
+                "tollgate_gateway_responses_total{{class=\"{}xx\"}} {}\n",
+                i + 1,
+                n.load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str(
+            "# HELP tollgate_gateway_refusals_total Requests the gateway refused, by failure code.\n\
+             # TYPE tollgate_gateway_refusals_total counter\n",
+        );
+        for (code, n) in FAILURE_CODES.iter().zip(&self.failures) {
+            out.push_str(&format!(
+                "tollgate_gateway_refusals_total{{failure_code=\"{code}\"}} {}\n",
+                n.load(Ordering::Relaxed)
+            ));
+        }
+        out.push_str(&format!(
+            "# HELP tollgate_gateway_snapshot_apis API versions in the snapshot.\n\
+             # TYPE tollgate_gateway_snapshot_apis gauge\n\
+             tollgate_gateway_snapshot_apis {}\n\
+             # HELP tollgate_gateway_snapshot_clients Registered client versions in the snapshot.\n\
+             # TYPE tollgate_gateway_snapshot_clients gauge\n\
+             tollgate_gateway_snapshot_clients {}\n\
+             # HELP tollgate_gateway_snapshot_version The change counter the snapshot was read at.\n\
+             # TYPE tollgate_gateway_snapshot_version gauge\n\
+             tollgate_gateway_snapshot_version {}\n",
+            snapshot.apis.len(),
+            snapshot.keys.len(),
+            snapshot.version
+        ));
+        out
+    }
+}
+
 /// One gateway node.
 pub struct Gateway {
     snapshot: RwLock<Arc<GatewaySnapshot>>,
     client: Client<HttpConnector, Body>,
+    pub metrics: Metrics,
 }
 
 impl Gateway {
@@ -52,6 +122,7 @@ impl Gateway {
         Arc::new(Gateway {
             snapshot: RwLock::new(Arc::new(snapshot)),
             client,
+            metrics: Metrics::default(),
         })
     }
 
@@ -130,6 +201,15 @@ pub fn release_free_memory() {
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/metrics",
+            axum::routing::get(|State(gw): State<Arc<Gateway>>| async move {
+                (
+                    [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+                    gw.metrics.render(&gw.snapshot()),
+                )
+            }),
+        )
         .fallback(proxy)
         .with_state(gateway)
 }
@@ -149,6 +229,7 @@ fn failure(status: StatusCode, code: u32, message: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(message) {
         h.insert("x-gateway-error", v);
     }
+    res.extensions_mut().insert(FailureCode(code));
     res
 }
 
@@ -216,6 +297,12 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
 }
 
 async fn proxy(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    let res = forward(&gw, req).await;
+    gw.metrics.record(&res);
+    res
+}
+
+async fn forward(gw: &Gateway, req: Request) -> Response {
     let snapshot = gw.snapshot();
     let (mut parts, body) = req.into_parts();
     let Some((org, api, version, rest)) = split_path(parts.uri.path()) else {
