@@ -182,7 +182,7 @@ async fn for_change(
     permission: Permission,
 ) -> Result<api_version::Model> {
     authz::require(txn, ctx, &at.org_id, permission).await?;
-    catalog::find_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await
+    catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await
 }
 
 fn status_of(v: &api_version::Model) -> ApiStatus {
@@ -576,7 +576,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &s
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ApiAdmin).await?;
     let parent = catalog::find::<api::Entity>(&txn, org_id, api_id).await?;
-    let versions = catalog::versions::<api::Entity>(&txn, org_id, api_id).await?;
+    let versions = catalog::lock_versions::<api::Entity>(&txn, org_id, api_id).await?;
     let statuses: Vec<ApiStatus> = versions.iter().map(status_of).collect();
     lifecycle::delete_api(&statuses)?;
     let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();

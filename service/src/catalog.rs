@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use domain::dto::{EntityHeader, EntitySummary, VersionSummary};
 use domain::{Description, EntityName, Permission, Version};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
+};
 
 use crate::audit::{self, EntityType, Entry};
 use crate::authz::Access;
@@ -184,6 +186,24 @@ pub(crate) async fn versions<E: Catalogued>(
         .await?)
 }
 
+fn version_query<E: Catalogued>(
+    org_id: &str,
+    id: &str,
+    version: &str,
+) -> sea_orm::Select<E::Version> {
+    E::Version::find()
+        .filter(E::version_org_col().eq(org_id))
+        .filter(E::version_parent_col().eq(id))
+        .filter(E::version_col().eq(version))
+}
+
+fn no_version<E: Catalogued>(id: &str, version: &str) -> Error {
+    Error::NotFound(format!(
+        "The {} '{id}' has no version '{version}'.",
+        E::NOUN
+    ))
+}
+
 /// The version `version` of the parent `id`.
 pub(crate) async fn find_version<E: Catalogued>(
     db: &impl ConnectionTrait,
@@ -191,18 +211,40 @@ pub(crate) async fn find_version<E: Catalogued>(
     id: &str,
     version: &str,
 ) -> Result<<E::Version as EntityTrait>::Model> {
-    E::Version::find()
-        .filter(E::version_org_col().eq(org_id))
-        .filter(E::version_parent_col().eq(id))
-        .filter(E::version_col().eq(version))
+    version_query::<E>(org_id, id, version)
         .one(db)
         .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!(
-                "The {} '{id}' has no version '{version}'.",
-                E::NOUN
-            ))
-        })
+        .ok_or_else(|| no_version::<E>(id, version))
+}
+
+/// [`find_version`] for a change, inside its transaction: the row stays locked (`FOR UPDATE`
+/// on PostgreSQL; SQLite's write transactions already take turns) until the transaction ends,
+/// so that concurrent actions on one version cannot both pass their checks.
+pub(crate) async fn lock_version<E: Catalogued>(
+    txn: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+    version: &str,
+) -> Result<<E::Version as EntityTrait>::Model> {
+    version_query::<E>(org_id, id, version)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .ok_or_else(|| no_version::<E>(id, version))
+}
+
+/// Every version of the parent `id`, locked until the transaction ends (see [`lock_version`]).
+pub(crate) async fn lock_versions<E: Catalogued>(
+    txn: &impl ConnectionTrait,
+    org_id: &str,
+    id: &str,
+) -> Result<Vec<<E::Version as EntityTrait>::Model>> {
+    Ok(E::Version::find()
+        .filter(E::version_org_col().eq(org_id))
+        .filter(E::version_parent_col().eq(id))
+        .lock_exclusive()
+        .all(txn)
+        .await?)
 }
 
 /// Writes a Change Log row for an action on one version (Publish, Lock, Register, ...).

@@ -227,7 +227,7 @@ async fn for_action(
     permission: Permission,
 ) -> Result<client_version::Model> {
     authz::require(txn, ctx, &at.org_id, permission).await?;
-    catalog::find_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version).await
+    catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version).await
 }
 
 /// Tells the client's creator about a status change someone else made.
@@ -348,7 +348,7 @@ pub async fn delete(
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ClientAdmin).await?;
     let parent = catalog::find::<client::Entity>(&txn, org_id, client_id).await?;
-    let versions = catalog::versions::<client::Entity>(&txn, org_id, client_id).await?;
+    let versions = catalog::lock_versions::<client::Entity>(&txn, org_id, client_id).await?;
     let statuses: Vec<ClientStatus> = versions
         .iter()
         .filter_map(|v| ClientStatus::parse(&v.status))

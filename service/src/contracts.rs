@@ -261,7 +261,7 @@ pub async fn create(
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
     let cv =
-        catalog::find_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
+        catalog::lock_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
             .await?;
     let (status, _) = create_in(&txn, ctx, &cv, &target).await?;
     txn.commit().await?;
@@ -366,7 +366,7 @@ pub async fn break_all(db: &DatabaseConnection, ctx: &Ctx, client: &EntityRef) -
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
     let cv =
-        catalog::find_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
+        catalog::lock_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
             .await?;
     let (total, _) = contract_counts(&txn, cv.id).await?;
     if total == 0 {

@@ -137,7 +137,7 @@ async fn insert_version(
 pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &at.org_id, Permission::PlanAdmin).await?;
-    let v = catalog::find_version::<plan::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
+    let v = catalog::lock_version::<plan::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
     let status = lifecycle::lock_plan(PlanStatus::parse(&v.status).unwrap_or(PlanStatus::Created))?;
     let mut m = v.into_active_model();
     let t = now();
@@ -164,7 +164,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, plan_id: &
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::PlanAdmin).await?;
     let parent = catalog::find::<plan::Entity>(&txn, org_id, plan_id).await?;
-    let versions = catalog::versions::<plan::Entity>(&txn, org_id, plan_id).await?;
+    let versions = catalog::lock_versions::<plan::Entity>(&txn, org_id, plan_id).await?;
     let statuses: Vec<PlanStatus> = versions
         .iter()
         .filter_map(|v| PlanStatus::parse(&v.status))

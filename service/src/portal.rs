@@ -534,7 +534,7 @@ pub async fn sign_up(
             crate::clients::create_in(&txn, ctx, &org_id, input).await?
         }
     };
-    let cv = catalog::find_version::<client::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
+    let cv = catalog::lock_version::<client::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
     let (contract, mut cv) = contracts::create_in(&txn, ctx, &cv, &target).await?;
     let access = authz::access(&txn, ctx, &at.org_id).await?;
     if contract == ContractStatus::Created && access.can(Permission::ClientAdmin) {
