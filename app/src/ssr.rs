@@ -87,3 +87,12 @@ pub fn set_cookie(value: String) {
         res.append_header(http::header::SET_COOKIE, value);
     }
 }
+
+/// Where a client, API or plan version lives, from a server function's arguments.
+pub fn at(org: String, id: String, version: String) -> service::EntityRef {
+    service::EntityRef {
+        org_id: org,
+        id,
+        version,
+    }
+}

@@ -11,11 +11,8 @@ import {
   test,
   unique,
   waitHydrated,
+  shot,
 } from './fixtures';
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
 
 const nameError = (page: Page) => page.locator('#wizard-name-error');
 const versionError = (page: Page) => page.locator('#wizard-version-error');

@@ -141,6 +141,11 @@ export function escapeRegExp(s: string): string {
 
 export const PASSWORD = 'correct horse battery staple';
 
+/** A full-page screenshot under end2end/screenshots/, to look at. */
+export async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
+}
+
 /** A tab of a client, API or plan page. */
 export const tab = (page: Page, name: string) =>
   page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });

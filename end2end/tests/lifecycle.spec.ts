@@ -1,4 +1,3 @@
-import type { Page } from '@playwright/test';
 import {
   createOrg,
   createThroughWizard,
@@ -14,12 +13,8 @@ import {
   test,
   unique,
   waitHydrated,
+  shot,
 } from './fixtures';
-
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
 
 test('provider publishes with an approval plan; consumer contracts, gets approved, registers, re-registers, unregisters', async ({ page }) => {
   test.setTimeout(180_000);

@@ -1,4 +1,3 @@
-import type { Page } from '@playwright/test';
 import {
   createOrg,
   createThroughWizard,
@@ -14,11 +13,8 @@ import {
   test,
   unique,
   waitHydrated,
+  shot,
 } from './fixtures';
-
-async function shot(page: Page, name: string) {
-  await page.screenshot({ path: `screenshots/${name}.png`, fullPage: true });
-}
 
 test('portal: search, Learn More, plan cards, sign-up wizard, My Clients, approval page, multi-org drop-down', async ({
   page,

@@ -597,22 +597,16 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &s
     api::Entity::delete_by_id((org_id.to_owned(), api_id.to_owned()))
         .exec(&txn)
         .await?;
-    audit::record(
+    catalog::record_deleted::<api::Entity>(
         &txn,
         ctx,
-        audit::Entry {
-            org_id,
-            entity_type: audit::EntityType::Api,
-            entity_id: api_id,
-            entity_version: None,
-            what: "Delete",
-            summary: format!(
-                "Deleted API {} with {} version(s)",
-                parent.name,
-                versions.len()
-            ),
-            changes: vec![],
-        },
+        org_id,
+        api_id,
+        format!(
+            "Deleted API {} with {} version(s)",
+            parent.name,
+            versions.len()
+        ),
     )
     .await?;
     crate::gateway::bump(&txn).await?;

@@ -271,6 +271,30 @@ pub(crate) async fn record_action<E: Catalogued>(
     .await
 }
 
+/// Writes the Change Log row of a deleted client, API or plan (all its versions).
+pub(crate) async fn record_deleted<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    org_id: &str,
+    id: &str,
+    summary: String,
+) -> Result<()> {
+    audit::record(
+        db,
+        ctx,
+        Entry {
+            org_id,
+            entity_type: E::TYPE,
+            entity_id: id,
+            entity_version: None,
+            what: "Delete",
+            summary,
+            changes: vec![],
+        },
+    )
+    .await
+}
+
 /// The checks before a new version of an existing client, API or plan: the edit permission,
 /// the version's syntax, not taken yet; and the version to clone, if one is named.
 pub(crate) async fn prepare_new_version<E: Catalogued>(

@@ -363,22 +363,16 @@ pub async fn delete(
     client::Entity::delete_by_id((org_id.to_owned(), client_id.to_owned()))
         .exec(&txn)
         .await?;
-    crate::audit::record(
+    catalog::record_deleted::<client::Entity>(
         &txn,
         ctx,
-        crate::audit::Entry {
-            org_id,
-            entity_type: crate::audit::EntityType::Client,
-            entity_id: client_id,
-            entity_version: None,
-            what: "Delete",
-            summary: format!(
-                "Deleted client {} with {} version(s)",
-                parent.name,
-                versions.len()
-            ),
-            changes: vec![],
-        },
+        org_id,
+        client_id,
+        format!(
+            "Deleted client {} with {} version(s)",
+            parent.name,
+            versions.len()
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -11,7 +11,7 @@ use sea_orm::{
 use crate::catalog::{self, EntityRef};
 use crate::entities::{api_plan, plan, plan_version};
 use crate::policies::{self, Owner};
-use crate::{Ctx, Result, audit, authz, now};
+use crate::{Ctx, Result, authz, now};
 
 #[derive(Debug, Clone)]
 pub struct NewPlan {
@@ -174,22 +174,16 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, plan_id: &
     plan::Entity::delete_by_id((org_id.to_owned(), plan_id.to_owned()))
         .exec(&txn)
         .await?;
-    audit::record(
+    catalog::record_deleted::<plan::Entity>(
         &txn,
         ctx,
-        audit::Entry {
-            org_id,
-            entity_type: audit::EntityType::Plan,
-            entity_id: plan_id,
-            entity_version: None,
-            what: "Delete",
-            summary: format!(
-                "Deleted plan {} with {} version(s)",
-                parent.name,
-                versions.len()
-            ),
-            changes: vec![],
-        },
+        org_id,
+        plan_id,
+        format!(
+            "Deleted plan {} with {} version(s)",
+            parent.name,
+            versions.len()
+        ),
     )
     .await?;
     txn.commit().await?;

@@ -6,15 +6,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-#[cfg(feature = "ssr")]
-fn at(org: String, id: String, version: String) -> service::EntityRef {
-    service::EntityRef {
-        org_id: org,
-        id,
-        version,
-    }
-}
-
 /// The contracts of a client version, newest first.
 #[server]
 pub async fn client_contracts(
@@ -25,10 +16,14 @@ pub async fn client_contracts(
     per_page: u64,
 ) -> Result<Page<ContractDto>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(
-        service::clients::contracts(&state.db, &ctx, &at(org, client, version), page, per_page)
-            .await?,
+    Ok(service::clients::contracts(
+        &state.db,
+        &ctx,
+        &crate::ssr::at(org, client, version),
+        page,
+        per_page,
     )
+    .await?)
 }
 
 /// Published API versions the caller may sign a contract with, and their visible plans.
@@ -56,7 +51,13 @@ pub async fn create_contract(
         api_version,
         plan_id: plan,
     };
-    Ok(service::contracts::create(&state.db, &ctx, &at(org, client, version), target).await?)
+    Ok(service::contracts::create(
+        &state.db,
+        &ctx,
+        &crate::ssr::at(org, client, version),
+        target,
+    )
+    .await?)
 }
 
 /// Breaks one contract.
@@ -74,7 +75,10 @@ pub async fn break_all_contracts(
     version: String,
 ) -> Result<u64, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::contracts::break_all(&state.db, &ctx, &at(org, client, version)).await?)
+    Ok(
+        service::contracts::break_all(&state.db, &ctx, &crate::ssr::at(org, client, version))
+            .await?,
+    )
 }
 
 /// Contracts waiting for the caller's approval.

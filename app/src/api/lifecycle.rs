@@ -8,15 +8,6 @@ use serde::{Deserialize, Serialize};
 use crate::api::catalog::Kind;
 use crate::error::AppError;
 
-#[cfg(feature = "ssr")]
-fn at(org: String, id: String, version: String) -> service::EntityRef {
-    service::EntityRef {
-        org_id: org,
-        id,
-        version,
-    }
-}
-
 /// An action on one version that needs no further input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum VersionAction {
@@ -59,7 +50,7 @@ pub async fn run_version_action(
 ) -> Result<(), AppError> {
     use VersionAction as A;
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let (db, at) = (&state.db, at(org, id, version));
+    let (db, at) = (&state.db, crate::ssr::at(org, id, version));
     match (kind, action) {
         (Kind::Client, A::Register) => service::clients::register(db, &ctx, &at).await?,
         (Kind::Client, A::Unregister) => service::clients::unregister(db, &ctx, &at).await?,
@@ -132,10 +123,13 @@ pub async fn update_api_implementation(
         content_type,
         public_api,
     };
-    Ok(
-        service::apis::update_implementation(&state.db, &ctx, &at(org, api, version), input)
-            .await?,
+    Ok(service::apis::update_implementation(
+        &state.db,
+        &ctx,
+        &crate::ssr::at(org, api, version),
+        input,
     )
+    .await?)
 }
 
 /// The Definition tab: the OpenAPI document (empty removes it).
@@ -147,10 +141,13 @@ pub async fn update_api_definition(
     definition: String,
 ) -> Result<(), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(
-        service::apis::update_definition(&state.db, &ctx, &at(org, api, version), &definition)
-            .await?,
+    Ok(service::apis::update_definition(
+        &state.db,
+        &ctx,
+        &crate::ssr::at(org, api, version),
+        &definition,
     )
+    .await?)
 }
 
 /// The definition's text, if there is one.
@@ -162,7 +159,7 @@ pub async fn api_definition(
 ) -> Result<Option<String>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     Ok(
-        service::apis::definition(&state.db, &ctx, &at(org, api, version))
+        service::apis::definition(&state.db, &ctx, &crate::ssr::at(org, api, version))
             .await?
             .map(|(_, text)| text),
     )
@@ -180,7 +177,7 @@ pub async fn update_api_extended_description(
     Ok(service::apis::update_extended_description(
         &state.db,
         &ctx,
-        &at(org, api, version),
+        &crate::ssr::at(org, api, version),
         &extended_description,
     )
     .await?)
@@ -195,7 +192,10 @@ pub async fn set_api_plans(
     plans: Vec<PlanOffer>,
 ) -> Result<(), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::apis::set_plans(&state.db, &ctx, &at(org, api, version), plans).await?)
+    Ok(
+        service::apis::set_plans(&state.db, &ctx, &crate::ssr::at(org, api, version), plans)
+            .await?,
+    )
 }
 
 /// The organization's plans with locked versions, for the Plans tab's picker.
@@ -215,7 +215,14 @@ pub async fn api_contracts(
     per_page: u64,
 ) -> Result<Page<ContractDto>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::apis::contracts(&state.db, &ctx, &at(org, api, version), page, per_page).await?)
+    Ok(service::apis::contracts(
+        &state.db,
+        &ctx,
+        &crate::ssr::at(org, api, version),
+        page,
+        per_page,
+    )
+    .await?)
 }
 
 /// The policies of a client or plan version.
@@ -227,7 +234,7 @@ pub async fn version_policies(
     version: String,
 ) -> Result<Vec<PolicyDto>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let (db, at) = (&state.db, at(org, id, version));
+    let (db, at) = (&state.db, crate::ssr::at(org, id, version));
     Ok(match kind {
         Kind::Client => service::clients::policies(db, &ctx, &at).await?,
         Kind::Plan => service::plans::policies(db, &ctx, &at).await?,

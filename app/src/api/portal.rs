@@ -9,15 +9,6 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 
-#[cfg(feature = "ssr")]
-fn at(org: String, id: String, version: String) -> service::EntityRef {
-    service::EntityRef {
-        org_id: org,
-        id,
-        version,
-    }
-}
-
 /// The catalog page: matching APIs and every tag among the visible ones.
 #[server]
 pub async fn portal_catalog(
@@ -52,7 +43,10 @@ pub async fn get_sign_up_options(
     version: String,
 ) -> Result<SignUpOptions, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::portal::sign_up_options(&state.db, &ctx, &at(org, api, version)).await?)
+    Ok(
+        service::portal::sign_up_options(&state.db, &ctx, &crate::ssr::at(org, api, version))
+            .await?,
+    )
 }
 
 /// What the Sign Up wizard sends: the API version and plan, and either an existing client
@@ -84,7 +78,7 @@ pub async fn portal_sign_up(request: SignUpRequest) -> Result<SignUpResult, AppE
             version: r.new_version,
         }
     } else {
-        ClientPick::Existing(at(r.client_org, r.client, r.client_version))
+        ClientPick::Existing(crate::ssr::at(r.client_org, r.client, r.client_version))
     };
     let target = service::contracts::Target {
         api_org_id: r.org,
@@ -117,7 +111,7 @@ pub async fn my_client_action_fn(
     action: MyClientAction,
 ) -> Result<(), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let at = at(org, client, version);
+    let at = crate::ssr::at(org, client, version);
     match action {
         MyClientAction::Register => service::portal::register(&state.db, &ctx, &at).await?,
         MyClientAction::Remove => service::portal::remove_client(&state.db, &ctx, &at).await?,
