@@ -397,14 +397,22 @@ pub async fn update_extended_description(
     Ok(())
 }
 
-fn describe_offers(offers: &[(String, String, bool, String)]) -> String {
+/// "Gold 3 (All users, approval); Bronze 4 (Portal)" for the Change Log (plan version row ids).
+fn describe_offers(offers: &[api_plan::Model]) -> String {
     offers
         .iter()
-        .map(|(id, v, approval, d)| {
-            let d = Discoverability::parse(d).map_or_else(|| d.clone(), |x| x.label().to_owned());
+        .map(|o| {
+            let d = Discoverability::parse(&o.discoverability)
+                .map_or_else(|| o.discoverability.clone(), |x| x.label().to_owned());
             format!(
-                "{id} {v} ({d}{})",
-                if *approval { ", approval" } else { "" }
+                "{} {} ({d}{})",
+                o.plan_id,
+                o.plan_version_id,
+                if o.requires_approval {
+                    ", approval"
+                } else {
+                    ""
+                }
             )
         })
         .collect::<Vec<_>>()
@@ -469,19 +477,7 @@ pub async fn set_plans(
             ApiPart::PlanSet
         },
     )?;
-    let before = describe_offers(
-        &existing
-            .iter()
-            .map(|e| {
-                (
-                    e.plan_id.clone(),
-                    e.plan_version_id.to_string(),
-                    e.requires_approval,
-                    e.discoverability.clone(),
-                )
-            })
-            .collect::<Vec<_>>(),
-    );
+    let before = describe_offers(&existing);
     api_plan::Entity::delete_many()
         .filter(api_plan::Column::ApiVersionId.eq(v.id))
         .exec(&txn)
@@ -496,19 +492,7 @@ pub async fn set_plans(
         .order_by_asc(api_plan::Column::OrderIndex)
         .all(&txn)
         .await?;
-    let after = describe_offers(
-        &after_rows
-            .iter()
-            .map(|e| {
-                (
-                    e.plan_id.clone(),
-                    e.plan_version_id.to_string(),
-                    e.requires_approval,
-                    e.discoverability.clone(),
-                )
-            })
-            .collect::<Vec<_>>(),
-    );
+    let after = describe_offers(&after_rows);
     record_update(
         &txn,
         ctx,
