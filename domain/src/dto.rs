@@ -290,8 +290,89 @@ pub struct InboxCounts {
 pub struct PolicyDto {
     pub id: i64,
     pub definition_id: String,
+    /// The definition's name, e.g. "Rate Limiting".
+    pub name: String,
+    /// "Security", "Limitation", "Modification" or "Other".
+    pub category: String,
+    /// One line from the configuration, e.g. "Consumers are limited to 100 requests per
+    /// Minute per Client".
+    pub description: String,
     pub order: i32,
+    /// The configuration as JSON (what the edit form starts from).
     pub configuration: String,
+}
+
+/// A policy definition the Policies wizard offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyDefinitionDto {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub summary: String,
+}
+
+/// The policies a request through one offered plan of an API version meets, after the client's
+/// own: the plan's, then the API's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanChainDto {
+    pub plan_id: String,
+    pub plan_name: String,
+    pub plan_version: String,
+    pub plan_policies: Vec<PolicyDto>,
+    pub api_policies: Vec<PolicyDto>,
+}
+
+/// Traffic of one chart bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsPoint {
+    /// Start of the bucket, epoch minutes (UTC).
+    pub minute: i64,
+    /// Responses by class: 1xx … 5xx.
+    pub by_class: [u64; 5],
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+}
+
+/// Requests attributed to one client version or plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageRow {
+    pub label: String,
+    pub requests: u64,
+    /// Responses with status 4xx or 5xx.
+    pub errors: u64,
+}
+
+/// What the Metrics tab of a client or API version shows for one time range.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MetricsDto {
+    /// `domain::metrics::Range::as_str`.
+    pub range: String,
+    pub bucket_minutes: i64,
+    pub points: Vec<MetricsPoint>,
+    pub total: u64,
+    pub by_class: [u64; 5],
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    /// API page: requests by client version ("Org / Client 1.0", or "Anonymous").
+    pub by_client: Vec<UsageRow>,
+    /// Requests by plan ("Gold 1.0"); on a client page, by API and plan.
+    pub by_plan: Vec<UsageRow>,
+}
+
+/// Where a contract stands against one limiting policy (portal's My Clients).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LimitUsage {
+    /// "Rate limit", "Quota" or "Transfer quota".
+    pub kind: String,
+    /// "100 requests per Minute", "1 GB per Month".
+    pub summary: String,
+    pub limit: u64,
+    pub used: u64,
+    pub remaining: u64,
+    /// Seconds until the counter resets; `None` when nothing was counted yet.
+    pub resets_in: Option<u64>,
 }
 
 /// An API in the portal's catalog: its newest published version the visitor may see.
@@ -383,5 +464,14 @@ pub struct MyClientVersion {
     pub unpublished_changes: bool,
     pub api_key: Option<String>,
     pub contracts: Vec<ContractDto>,
+    /// Per contract (by id): where it stands against its limiting policies.
+    pub usage: Vec<ContractUsage>,
     pub can_admin: bool,
+}
+
+/// A contract's limits and what is used of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContractUsage {
+    pub contract_id: i64,
+    pub limits: Vec<LimitUsage>,
 }

@@ -1,4 +1,5 @@
-//! Tollgate's gateway: `/{org}/{api}/{version}/{rest}` proxied to the API version's endpoint.
+//! Tollgate's gateway: `/{org}/{api}/{version}/{rest}` proxied to the API version's endpoint,
+//! through the policy chain Client → Plan → API.
 //!
 //! The request path never touches the database. Each node serves from an immutable
 //! [`GatewaySnapshot`] behind an `RwLock<Arc<_>>`, swapped whole; [`Gateway::watch`] polls the
@@ -6,7 +7,17 @@
 //! register, unregister or break reaches every node within a second. When the database cannot
 //! be read, the node keeps serving its last snapshot.
 //!
-//! Errors answer JSON `{"responseCode", "failureCode", "message"}` with `X-Gateway-Error`:
+//! Where things are:
+//! - this file: the node ([`Gateway`]), its options, the snapshot watcher, the router, the
+//!   gateway's own error answers and the Prometheus counters;
+//! - `proxy`: one request from path to backend and back (keys, contracts, forwarding);
+//! - `chain`: the policies of a request, forward on the request and in reverse on the response;
+//! - `limits`: rate-limit and quota counters (local, persisted in batches, or shared in Redis);
+//! - `recorder`: per-request metrics, batched into per-minute rollups;
+//! - `cache`: responses kept by the Caching Resources policy.
+//!
+//! Gateway errors answer JSON `{"responseCode", "failureCode", "message"}` with
+//! `X-Gateway-Error`:
 //!
 //! | case | status | failure code |
 //! |---|---|---|
@@ -15,7 +26,17 @@
 //! | no API key (non-public API) | 401 | 10022 |
 //! | unknown or unregistered key | 401 | 10023 |
 //! | no contract with this API version | 403 | 10024 |
-//! | backend unreachable or failing | 502 | 10025 |
+//! | backend unreachable or failing | 502 / 504 | 10025 |
+//! | a policy that cannot be applied | 500 | 10026 |
+//!
+//! Policy refusals answer the policy's status with `X-Policy-Failure-Type`, `-Code` and
+//! `-Message` and a JSON body (`domain::policy::PolicyFailure`).
+
+mod cache;
+mod chain;
+pub mod limits;
+mod proxy;
+pub mod recorder;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -23,19 +44,42 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use service::gateway::{GatewaySnapshot, load_snapshot};
 
+pub use limits::Limits;
+pub use recorder::Recorder;
+
 /// How often a node checks the database for changes.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
+/// How often changed limit counters are written to the database.
+pub const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
-/// The failure codes of the table above, in order.
-const FAILURE_CODES: [u32; 6] = [10020, 10021, 10022, 10023, 10024, 10025];
+/// The gateway's own failure codes, in the order of the table above.
+const FAILURE_CODES: [u32; 7] = [10020, 10021, 10022, 10023, 10024, 10025, 10026];
+/// Policy failure codes counted in `/metrics`.
+const POLICY_CODES: [u32; 10] = [
+    10001, 10002, 10003, 10004, 10005, 10007, 10012, 10013, 10014, 10015,
+];
+
+/// How a node is set up beyond its database.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Share rate limits and quotas with other nodes through this Redis.
+    pub redis_url: Option<String>,
+    /// Extra trusted root certificates (DER) for `https://` backends, besides the system's and
+    /// the Mozilla roots.
+    pub extra_roots: Vec<Vec<u8>>,
+    /// Believe `X-Forwarded-Proto: https` from the proxy in front (for "require TLS" in BASIC
+    /// authentication). Off by default: the gateway's own listener is plain HTTP.
+    pub trust_forwarded_proto: bool,
+}
 
 /// Request counters of one node, served in Prometheus text format at `/metrics`.
 #[derive(Default)]
@@ -43,26 +87,31 @@ pub struct Metrics {
     /// Responses by class: 1xx … 5xx.
     by_class: [AtomicU64; 5],
     /// Gateway refusals by failure code (same order as `FAILURE_CODES`).
-    failures: [AtomicU64; 6],
+    failures: [AtomicU64; 7],
+    /// Policy refusals by failure code (same order as `POLICY_CODES`).
+    policy_failures: [AtomicU64; 10],
 }
 
-/// Marks a response the gateway itself produced, with its failure code.
+/// Marks a response the gateway or a policy produced, with its failure code.
 #[derive(Clone, Copy)]
-struct FailureCode(u32);
+pub(crate) struct FailureCode(pub u32);
 
 impl Metrics {
     fn record(&self, res: &Response) {
-        let class = usize::from(res.status().as_u16() / 100).clamp(1, 5) - 1;
+        let class = domain::metrics::status_class(res.status().as_u16());
         self.by_class[class].fetch_add(1, Ordering::Relaxed);
-        if let Some(FailureCode(code)) = res.extensions().get::<FailureCode>()
-            && let Some(i) = FAILURE_CODES.iter().position(|c| c == code)
-        {
-            self.failures[i].fetch_add(1, Ordering::Relaxed);
+        if let Some(FailureCode(code)) = res.extensions().get::<FailureCode>() {
+            if let Some(i) = FAILURE_CODES.iter().position(|c| c == code) {
+                self.failures[i].fetch_add(1, Ordering::Relaxed);
+            } else if let Some(i) = POLICY_CODES.iter().position(|c| c == code) {
+                self.policy_failures[i].fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 
-    /// The Prometheus text exposition of the counters and the snapshot's size.
-    pub fn render(&self, snapshot: &GatewaySnapshot) -> String {
+    /// The Prometheus text exposition of the counters, the snapshot's size and the metrics
+    /// pipeline's own health.
+    pub fn render(&self, snapshot: &GatewaySnapshot, recorder: Option<&Recorder>) -> String {
         let mut out = String::from(
             "# HELP tollgate_gateway_responses_total Responses by status class.\n\
              # TYPE tollgate_gateway_responses_total counter\n",
@@ -84,6 +133,16 @@ impl Metrics {
                 n.load(Ordering::Relaxed)
             ));
         }
+        out.push_str(
+            "# HELP tollgate_gateway_policy_failures_total Requests a policy refused, by failure code.\n\
+             # TYPE tollgate_gateway_policy_failures_total counter\n",
+        );
+        for (code, n) in POLICY_CODES.iter().zip(&self.policy_failures) {
+            out.push_str(&format!(
+                "tollgate_gateway_policy_failures_total{{failure_code=\"{code}\"}} {}\n",
+                n.load(Ordering::Relaxed)
+            ));
+        }
         out.push_str(&format!(
             "# HELP tollgate_gateway_snapshot_apis API versions in the snapshot.\n\
              # TYPE tollgate_gateway_snapshot_apis gauge\n\
@@ -98,39 +157,142 @@ impl Metrics {
             snapshot.keys.len(),
             snapshot.version
         ));
+        if let Some(r) = recorder {
+            out.push_str(&format!(
+                "# HELP tollgate_gateway_metrics_dropped_total Request records dropped because the metrics buffer was full.\n\
+                 # TYPE tollgate_gateway_metrics_dropped_total counter\n\
+                 tollgate_gateway_metrics_dropped_total {}\n\
+                 # HELP tollgate_gateway_metrics_rows_written_total Per-minute rollup rows written.\n\
+                 # TYPE tollgate_gateway_metrics_rows_written_total counter\n\
+                 tollgate_gateway_metrics_rows_written_total {}\n\
+                 # HELP tollgate_gateway_metrics_write_errors_total Failed metrics writes (retried).\n\
+                 # TYPE tollgate_gateway_metrics_write_errors_total counter\n\
+                 tollgate_gateway_metrics_write_errors_total {}\n",
+                r.dropped.load(Ordering::Relaxed),
+                r.written.load(Ordering::Relaxed),
+                r.write_errors.load(Ordering::Relaxed),
+            ));
+        }
         out
     }
 }
 
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Body>;
+
 /// One gateway node.
 pub struct Gateway {
     snapshot: RwLock<Arc<GatewaySnapshot>>,
-    client: Client<HttpConnector, Body>,
+    client: HttpsClient,
     pub metrics: Metrics,
+    pub limits: Limits,
+    recorder: Option<Arc<Recorder>>,
+    cache: cache::Cache,
+    credentials: cache::VerifiedCredentials,
+    trust_forwarded_proto: bool,
+}
+
+fn https_client(extra_roots: &[Vec<u8>]) -> HttpsClient {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    let native = rustls_native_certs::load_native_certs();
+    for cert in native.certs {
+        let _ = roots.add(cert);
+    }
+    for der in extra_roots {
+        if let Err(e) = roots.add(rustls::pki_types::CertificateDer::from(der.clone())) {
+            tracing::warn!(error = %e, "an extra root certificate was not accepted");
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+    let mut http = HttpConnector::new();
+    http.set_connect_timeout(Some(Duration::from_secs(5)));
+    http.set_nodelay(true);
+    http.enforce_http(false);
+    let connector = match tls {
+        Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(config)
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http),
+        Err(e) => {
+            tracing::error!(error = %e, "TLS is not available; https:// backends will fail");
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_webpki_roots()
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http)
+        }
+    };
+    Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(256)
+        .build(connector)
 }
 
 impl Gateway {
-    /// A node serving from `snapshot`.
+    /// A node serving from `snapshot`, with counters in memory and no metrics recording (for
+    /// tests and tools; [`Gateway::start`] is the real thing).
     pub fn new(snapshot: GatewaySnapshot) -> Arc<Self> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(256)
-            .build(connector);
+        Self::build(snapshot, Limits::local(), None, &Options::default())
+    }
+
+    fn build(
+        snapshot: GatewaySnapshot,
+        limits: Limits,
+        recorder: Option<Arc<Recorder>>,
+        options: &Options,
+    ) -> Arc<Self> {
         Arc::new(Gateway {
             snapshot: RwLock::new(Arc::new(snapshot)),
-            client,
+            client: https_client(&options.extra_roots),
             metrics: Metrics::default(),
+            limits,
+            recorder,
+            cache: cache::Cache::default(),
+            credentials: cache::VerifiedCredentials::default(),
+            trust_forwarded_proto: options.trust_forwarded_proto,
         })
     }
 
-    /// Loads the first snapshot from the database and starts watching for changes.
+    /// [`Gateway::start_with`] default options.
     pub async fn start(db: service::DatabaseConnection) -> Result<Arc<Self>, service::Error> {
-        let gateway = Gateway::new(load_snapshot(&db).await?);
+        Self::start_with(db, Options::default()).await
+    }
+
+    /// Loads the first snapshot and the live limit counters from the database, then watches for
+    /// changes, records metrics and persists counters in the background.
+    pub async fn start_with(
+        db: service::DatabaseConnection,
+        options: Options,
+    ) -> Result<Arc<Self>, service::Error> {
+        let limits = match &options.redis_url {
+            Some(url) => match Limits::redis(url).await {
+                Ok(l) => {
+                    tracing::info!("gateway limits are shared through Redis");
+                    l
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "Redis unreachable at start-up: limits are counted on this node only");
+                    Limits::local()
+                }
+            },
+            None => Limits::local(),
+        };
+        limits.restore(service::limits::load_active(&db, chrono::Utc::now().timestamp()).await?);
+        let snapshot = load_snapshot(&db).await?;
+        let gateway = Self::build(
+            snapshot,
+            limits,
+            Some(Recorder::start(db.clone())),
+            &options,
+        );
         release_free_memory();
-        tokio::spawn(gateway.clone().watch(db));
+        tokio::spawn(gateway.clone().watch(db.clone()));
+        tokio::spawn(gateway.clone().persist(db));
         Ok(gateway)
     }
 
@@ -147,6 +309,9 @@ impl Gateway {
             Ok(mut s) => *s = Arc::new(next),
             Err(p) => *p.into_inner() = Arc::new(next),
         }
+        // Cached responses and verified credentials may belong to changed policies.
+        self.cache.clear();
+        self.credentials.clear();
         release_free_memory();
     }
 
@@ -180,6 +345,32 @@ impl Gateway {
             }
         }
     }
+
+    /// Writes changed limit counters every second; once a minute forgets expired ones.
+    async fn persist(self: Arc<Self>, db: service::DatabaseConnection) {
+        let mut tick = tokio::time::interval(PERSIST_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut n = 0u64;
+        loop {
+            tick.tick().await;
+            let dirty = self.limits.take_dirty();
+            if !dirty.is_empty()
+                && let Err(e) = service::limits::save_batch(&db, &dirty).await
+            {
+                tracing::warn!(error = %e, counters = dirty.len(), "limit counters not saved; retrying");
+                self.limits.mark_dirty(&dirty);
+            }
+            n += 1;
+            if n.is_multiple_of(60) {
+                self.limits.evict_expired();
+                self.cache.evict_expired();
+                if let Err(e) = service::limits::purge(&db, chrono::Utc::now().timestamp()).await
+                {
+                    tracing::warn!(error = %e, "expired limit counters not purged");
+                }
+            }
+        }
+    }
 }
 
 /// Loading a snapshot reads every registered client at once; glibc keeps the freed buffers.
@@ -206,15 +397,16 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
             axum::routing::get(|State(gw): State<Arc<Gateway>>| async move {
                 (
                     [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    gw.metrics.render(&gw.snapshot()),
+                    gw.metrics.render(&gw.snapshot(), gw.recorder.as_deref()),
                 )
             }),
         )
-        .fallback(proxy)
+        .fallback(proxy::proxy)
         .with_state(gateway)
 }
 
-fn failure(status: StatusCode, code: u32, message: &str) -> Response {
+/// A gateway error answer (see the table above).
+pub(crate) fn failure(status: StatusCode, code: u32, message: &str) -> Response {
     let body = serde_json::json!({
         "responseCode": status.as_u16(),
         "failureCode": code,
@@ -231,6 +423,32 @@ fn failure(status: StatusCode, code: u32, message: &str) -> Response {
     }
     res.extensions_mut().insert(FailureCode(code));
     res
+}
+
+/// A policy's refusal as a response.
+pub(crate) fn policy_failure(f: &domain::policy::PolicyFailure) -> Response {
+    let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::FORBIDDEN);
+    let mut res = (status, f.body()).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    add_headers(h, &f.response_headers());
+    res.extensions_mut().insert(FailureCode(f.code));
+    res
+}
+
+/// Adds (name, value) pairs to a header map, skipping any that are not valid HTTP.
+pub(crate) fn add_headers(h: &mut HeaderMap, pairs: &[(String, String)]) {
+    for (name, value) in pairs {
+        if let (Ok(n), Ok(v)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            h.insert(n, v);
+        }
+    }
 }
 
 /// `/{org}/{api}/{version}` and the rest of the path (with its leading slash, or empty).
@@ -280,7 +498,7 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let listed: Vec<HeaderName> = headers
         .get_all(header::CONNECTION)
         .iter()
@@ -293,122 +511,6 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
     for name in HOP_BY_HOP {
         headers.remove(name);
-    }
-}
-
-async fn proxy(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
-    let res = forward(&gw, req).await;
-    gw.metrics.record(&res);
-    res
-}
-
-async fn forward(gw: &Gateway, req: Request) -> Response {
-    let snapshot = gw.snapshot();
-    let (mut parts, body) = req.into_parts();
-    let Some((org, api, version, rest)) = split_path(parts.uri.path()) else {
-        return failure(StatusCode::NOT_FOUND, 10020, "No API at this path.");
-    };
-    // "org/api/version", borrowed from the request path: no allocation for the look-ups.
-    let api_path = &parts.uri.path()[1..1 + org.len() + api.len() + version.len() + 2];
-    let Some(target) = snapshot.apis.get(api_path) else {
-        return failure(StatusCode::NOT_FOUND, 10020, "No API at this path.");
-    };
-    if target.retired {
-        return failure(StatusCode::GONE, 10021, "This API version is retired.");
-    }
-    let (key, query) = take_key(&parts.headers, parts.uri.query());
-    if !target.public {
-        let Some(key) = key.as_deref() else {
-            return failure(
-                StatusCode::UNAUTHORIZED,
-                10022,
-                "An API key is required: send it in the X-API-Key header.",
-            );
-        };
-        let Some(client) = snapshot.keys.get(&service::sessions::token_digest(key)) else {
-            return failure(StatusCode::UNAUTHORIZED, 10023, "The API key is not valid.");
-        };
-        if !client.may_call(api_path) {
-            return failure(
-                StatusCode::FORBIDDEN,
-                10024,
-                "This client has no contract with this API version.",
-            );
-        }
-    }
-    let Some(endpoint) = target.endpoint.as_deref() else {
-        return failure(StatusCode::BAD_GATEWAY, 10025, "The API has no endpoint.");
-    };
-    let mut url = format!("{}{rest}", endpoint.trim_end_matches('/'));
-    if rest.is_empty() && endpoint.ends_with('/') {
-        url.push('/');
-    }
-    if let Some(q) = &query {
-        url.push('?');
-        url.push_str(q);
-    }
-    let Ok(uri) = url.parse::<Uri>() else {
-        return failure(
-            StatusCode::BAD_GATEWAY,
-            10025,
-            "The API's endpoint is not a valid URL.",
-        );
-    };
-    if uri.scheme_str() != Some("http") {
-        return failure(
-            StatusCode::BAD_GATEWAY,
-            10025,
-            "This gateway forwards to http:// endpoints only.",
-        );
-    }
-    let host = parts.headers.get(header::HOST).cloned();
-    let client_ip = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
-    strip_hop_by_hop(&mut parts.headers);
-    parts.headers.remove("x-api-key");
-    parts.headers.remove(header::HOST);
-    if let Some(ip) = client_ip {
-        let forwarded = match parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-        {
-            Some(prev) => format!("{prev}, {ip}"),
-            None => ip,
-        };
-        if let Ok(v) = HeaderValue::from_str(&forwarded) {
-            parts.headers.insert("x-forwarded-for", v);
-        }
-    }
-    parts
-        .headers
-        .insert("x-forwarded-proto", HeaderValue::from_static("http"));
-    if let Some(h) = host {
-        parts.headers.insert("x-forwarded-host", h);
-    }
-    parts.uri = uri;
-    let upstream = Request::from_parts(parts, body);
-    match tokio::time::timeout(Duration::from_secs(60), gw.client.request(upstream)).await {
-        Ok(Ok(res)) => {
-            let (mut parts, body) = res.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            Response::from_parts(parts, Body::new(body))
-        }
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "backend request failed");
-            failure(
-                StatusCode::BAD_GATEWAY,
-                10025,
-                "The API's backend did not answer.",
-            )
-        }
-        Err(_) => failure(
-            StatusCode::GATEWAY_TIMEOUT,
-            10025,
-            "The API's backend timed out.",
-        ),
     }
 }
 

@@ -19,6 +19,9 @@ pub struct Config {
     /// `TOLLGATE_GATEWAY_LISTEN`: where the gateway listens (its own origin, so that UI cookies
     /// never reach backends); `off` starts none.
     pub gateway_listen: String,
+    /// `REDIS_URL`: when set, gateway nodes share rate limits and quotas through this Redis;
+    /// otherwise each node counts on its own.
+    pub redis_url: Option<String>,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -38,6 +41,9 @@ impl Config {
             secure_cookies: env_or("TOLLGATE_COOKIE_SECURE", "false") == "true",
             gateway_url: env_or("TOLLGATE_GATEWAY_URL", service::gateway::DEFAULT_PUBLIC_URL),
             gateway_listen: env_or("TOLLGATE_GATEWAY_LISTEN", "127.0.0.1:8080"),
+            redis_url: std::env::var("REDIS_URL")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
         }
     }
 

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let db = service::db::connect(&config.database_url)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
-        return run_gateway(db, &config.gateway_listen).await;
+        return run_gateway(db, &config.gateway_listen, config.redis_url.as_deref()).await;
     }
     let leptos_options = config::leptos_options()?;
     service::gateway::set_public_url(&config.gateway_url);
@@ -55,8 +55,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if config.gateway_listen != "off" {
         let (db, listen) = (db.clone(), config.gateway_listen.clone());
+        let redis_url = config.redis_url.clone();
         tokio::spawn(async move {
-            if let Err(e) = run_gateway(db, &listen).await {
+            if let Err(e) = run_gateway(db, &listen, redis_url.as_deref()).await {
                 tracing::error!(error = %e, listen = %listen, "the gateway did not start");
             }
         });
@@ -97,8 +98,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn run_gateway(
     db: service::DatabaseConnection,
     listen: &str,
+    redis_url: Option<&str>,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let gw = gateway::Gateway::start(db).await?;
+    let options = gateway::Options {
+        redis_url: redis_url.map(str::to_owned),
+        ..Default::default()
+    };
+    let gw = gateway::Gateway::start_with(db, options).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Tollgate gateway listening on http://{listen}");
     axum::serve(

@@ -29,7 +29,11 @@ async fn hashing_permit() -> Result<tokio::sync::SemaphorePermit<'static>> {
 }
 
 pub async fn hash_password(password: &Password) -> Result<String> {
-    let password = password.expose().to_owned();
+    hash_secret(password.expose().to_owned()).await
+}
+
+/// An argon2id PHC string for any secret (account passwords, BASIC authentication identities).
+pub async fn hash_secret(password: String) -> Result<String> {
     let _permit = hashing_permit().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
@@ -55,6 +59,11 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Verifies `password` against `hash`, or against [`dummy_hash`] (always false) when `None`.
+/// Whether `secret` matches an argon2 PHC string (false for a malformed hash).
+pub async fn verify_secret(secret: &str, hash: &str) -> bool {
+    verify_password(secret, Some(hash)).await.unwrap_or(false)
+}
+
 async fn verify_password(password: &str, hash: Option<&str>) -> Result<bool> {
     let (password, hash) = (password.to_owned(), hash.map(str::to_owned));
     let _permit = hashing_permit().await?;

@@ -726,16 +726,6 @@ pub async fn contracts(
     crate::contracts::of_api(db, ctx, at, page, per_page).await
 }
 
-/// The policies of an API version, in order. Needs apiView.
-pub async fn policies(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    at: &EntityRef,
-) -> Result<Vec<domain::dto::PolicyDto>> {
-    let v = for_change(db, ctx, at, Permission::ApiView).await?;
-    policies::list(db, Owner::Api, v.id).await
-}
-
 /// Renders Markdown to HTML for display: raw HTML is shown as text, and links or images whose
 /// address is not http(s), mailto or relative lose their address.
 pub fn render_markdown(markdown: &str) -> String {

@@ -2,7 +2,7 @@
 //! view, edit the description, list; the lifecycle actions (register, re-register, unregister,
 //! delete, new version, new API key); the contracts and policies of a version.
 
-use domain::dto::{ClientVersionDetail, ContractDto, EntitySummary, Page, PolicyDto};
+use domain::dto::{ClientVersionDetail, ContractDto, EntitySummary, Page};
 use domain::lifecycle::{self, ClientFacts};
 use domain::{ClientStatus, EntityName, Permission};
 use sea_orm::{
@@ -177,18 +177,6 @@ pub async fn contracts(
     contracts::of_client(db, ctx, client, page, per_page).await
 }
 
-/// The policies attached to a client version, in order.
-pub async fn policies(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    client: &EntityRef,
-) -> Result<Vec<PolicyDto>> {
-    let v = load(db, ctx, &client.org_id, &client.id, &client.version)
-        .await?
-        .version;
-    policies::list(db, Owner::Client, v.id).await
-}
-
 /// Inserts a client version (status Created) with a fresh API key.
 async fn insert_version(
     txn: &impl ConnectionTrait,
@@ -270,10 +258,12 @@ pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Res
         awaiting_approval: awaiting,
         changed_since_registration: cv.changed_since_registration,
     })?;
+    let chain = policies::registered_chain(&txn, cv.id).await?;
     let mut m = cv.into_active_model();
     let t = now();
     m.status = Set(status.as_str().to_owned());
     m.registered_on = Set(Some(t));
+    m.registered_policies = Set(Some(chain));
     m.retired_on = Set(None);
     m.changed_since_registration = Set(false);
     m.modified_by = Set(ctx.user_id.clone());

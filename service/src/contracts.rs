@@ -87,6 +87,7 @@ pub(crate) async fn set_client_status(
     changed: bool,
 ) -> Result<client_version::Model> {
     let before = client_status(&cv);
+    let id = cv.id;
     let mut m = cv.into_active_model();
     let at = now();
     if before != status {
@@ -95,6 +96,8 @@ pub(crate) async fn set_client_status(
             ClientStatus::Registered => {
                 m.registered_on = Set(Some(at));
                 m.changed_since_registration = Set(false);
+                m.registered_policies =
+                    Set(Some(crate::policies::registered_chain(db, id).await?));
             }
             ClientStatus::Retired => m.retired_on = Set(Some(at)),
             _ => {}
@@ -288,10 +291,12 @@ async fn remove(
     let still_registered = status == ClientStatus::Registered;
     let mut cv = set_client_status(txn, ctx, cv, status, false).await?;
     if still_registered {
+        let cv_id = cv.id;
         // A registered version is re-registered at once with its remaining contracts.
         let mut m = cv.into_active_model();
         m.registered_on = Set(Some(now()));
         m.changed_since_registration = Set(false);
+        m.registered_policies = Set(Some(crate::policies::registered_chain(txn, cv_id).await?));
         cv = m.update(txn).await?;
     }
     catalog::record_action::<client::Entity>(txn, ctx, &client_ref(&cv), what, summary).await?;

@@ -27,7 +27,8 @@ use sea_orm::{
 };
 
 use crate::Result;
-use crate::entities::{api_version, client_version, contract, plan_version};
+use crate::entities::{api_version, client_version, contract, plan_version, policy};
+use domain::policy::{Compiled, PolicyConfig};
 
 /// Marks a change the gateway must see. Call it inside the transaction of the change.
 pub(crate) async fn bump(db: &impl ConnectionTrait) -> Result<()> {
@@ -58,29 +59,59 @@ pub fn api_path(org: &str, api: &str, version: &str) -> String {
     format!("{org}/{api}/{version}")
 }
 
+/// A policy as a gateway node enforces it: compiled once per snapshot. A configuration that
+/// can no longer be compiled keeps its place in the chain as an error, so that the gateway
+/// refuses (500) rather than skipping a policy it cannot apply.
+#[derive(Debug)]
+pub struct GatewayPolicy {
+    pub id: i32,
+    pub rule: std::result::Result<Compiled, String>,
+}
+
+/// Policies in order, shared between everything that has the same chain.
+pub type Chain = Arc<[GatewayPolicy]>;
+
 /// A published or retired API version as the gateway needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct GatewayApi {
+    pub id: i32,
     pub endpoint: Option<String>,
     pub public: bool,
     pub retired: bool,
+    /// The API's own policies: last in every chain.
+    pub policies: Chain,
 }
 
-/// A registered client version: who it is and which API versions (by [`api_path`]) its
-/// contracts open, with the plan id and version of each. Paths and plan names are shared
-/// between clients (`Arc<str>`), so 100,000 clients cost little memory.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A contract of a registered client version: the API version it opens (by [`api_path`]) and
+/// the plan version's policies.
+#[derive(Debug, Clone)]
+pub struct GatewayContract {
+    pub api: Arc<str>,
+    pub plan_version_id: i32,
+    pub policies: Chain,
+}
+
+/// A registered client version: who it is, its own policies (as registered) and its contracts.
+/// Paths and plan chains are shared between clients, so 100,000 clients cost little memory.
+#[derive(Debug, Clone)]
 pub struct GatewayClient {
+    pub id: i32,
     pub org_id: Box<str>,
     pub client_id: Box<str>,
     pub version: Box<str>,
-    pub contracts: Vec<(Arc<str>, Arc<str>, Arc<str>)>,
+    pub policies: Chain,
+    pub contracts: Vec<GatewayContract>,
 }
 
 impl GatewayClient {
+    /// The contract that opens the API version at `path`, if any.
+    pub fn contract(&self, path: &str) -> Option<&GatewayContract> {
+        self.contracts.iter().find(|c| &*c.api == path)
+    }
+
     /// Whether a contract opens the API version at `path`.
     pub fn may_call(&self, path: &str) -> bool {
-        self.contracts.iter().any(|(p, _, _)| &**p == path)
+        self.contract(path).is_some()
     }
 }
 
@@ -94,6 +125,74 @@ pub struct GatewaySnapshot {
     pub keys: HashMap<[u8; 32], GatewayClient>,
 }
 
+fn compile(id: i32, definition_id: &str, configuration: &str) -> GatewayPolicy {
+    let rule = PolicyConfig::parse(definition_id, configuration)
+        .and_then(|c| Compiled::compile(&c))
+        .map_err(|errors| {
+            let message = errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
+            tracing::warn!(policy = id, %message, "policy cannot be compiled; requests through it are refused");
+            message
+        });
+    GatewayPolicy { id, rule }
+}
+
+/// The compiled chains of every API or plan version of `kind` among `owners`, by version id.
+async fn chains(
+    db: &impl ConnectionTrait,
+    kind: &str,
+    owners: Vec<i32>,
+) -> Result<HashMap<i32, Chain>> {
+    let mut by_owner: HashMap<i32, Vec<GatewayPolicy>> = HashMap::new();
+    for chunk in owners.chunks(5_000) {
+        for p in policy::Entity::find()
+            .filter(policy::Column::Kind.eq(kind))
+            .filter(policy::Column::OwnerVersionId.is_in(chunk.to_vec()))
+            .order_by_asc(policy::Column::OrderIndex)
+            .order_by_asc(policy::Column::Id)
+            .all(db)
+            .await?
+        {
+            by_owner
+                .entry(p.owner_version_id)
+                .or_default()
+                .push(compile(p.id, &p.definition_id, &p.configuration));
+        }
+    }
+    Ok(by_owner
+        .into_iter()
+        .map(|(k, v)| (k, Chain::from(v)))
+        .collect())
+}
+
+/// A registered client's chain from its `registered_policies` JSON.
+fn client_chain(json: Option<&str>, empty: &Chain) -> Chain {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Stored {
+        id: i32,
+        definition_id: String,
+        configuration: String,
+    }
+    match json.map(serde_json::from_str::<Vec<Stored>>) {
+        Some(Ok(list)) if !list.is_empty() => list
+            .iter()
+            .map(|p| compile(p.id, &p.definition_id, &p.configuration))
+            .collect(),
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "unreadable registered policies; the client is refused");
+            Chain::from(vec![GatewayPolicy {
+                id: 0,
+                rule: Err("The client's registered policies cannot be read.".into()),
+            }])
+        }
+        _ => empty.clone(),
+    }
+}
+
 /// Reads a snapshot (a handful of queries, whatever the number of clients). A registered
 /// version's contracts count when they were in effect at its last registration; later ones wait
 /// for Re-register.
@@ -103,6 +202,8 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         .filter(api_version::Column::Status.is_in(["published", "retired"]))
         .all(db)
         .await?;
+    let empty: Chain = Chain::from(Vec::new());
+    let mut api_chains = chains(db, "api", api_versions.iter().map(|v| v.id).collect()).await?;
     let paths: HashMap<i32, Arc<str>> = api_versions
         .iter()
         .map(|v| (v.id, Arc::from(api_path(&v.org_id, &v.api_id, &v.version))))
@@ -113,6 +214,8 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
             (
                 paths[&v.id].to_string(),
                 GatewayApi {
+                    id: v.id,
+                    policies: api_chains.remove(&v.id).unwrap_or_else(|| empty.clone()),
                     endpoint: v.endpoint_url,
                     public: v.public_api,
                     retired: v.status == "retired",
@@ -155,12 +258,17 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
             contracts.entry(c.1).or_default().push(c);
         }
     }
-    let plans: HashMap<i32, (Arc<str>, Arc<str>)> = plan_version::Entity::find()
+    let locked: Vec<i32> = plan_version::Entity::find()
+        .select_only()
+        .column(plan_version::Column::Id)
         .filter(plan_version::Column::Status.eq("locked"))
+        .into_tuple()
         .all(db)
-        .await?
+        .await?;
+    let mut plan_chains = chains(db, "plan", locked.clone()).await?;
+    let plans: HashMap<i32, Chain> = locked
         .into_iter()
-        .map(|p| (p.id, (Arc::from(p.plan_id), Arc::from(p.version))))
+        .map(|id| (id, plan_chains.remove(&id).unwrap_or_else(|| empty.clone())))
         .collect();
     type ClientRow = (
         i32,
@@ -169,6 +277,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         String,
         String,
         Option<crate::entities::Timestamp>,
+        Option<String>,
     );
     let mut keys = HashMap::new();
     let mut after = 0;
@@ -183,6 +292,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
                 client_version::Column::ApiKeyHash,
             ])
             .column(client_version::Column::RegisteredOn)
+            .column(client_version::Column::RegisteredPolicies)
             .filter(client_version::Column::Status.eq("registered"))
             .filter(client_version::Column::Id.gt(after))
             .order_by_asc(client_version::Column::Id)
@@ -192,15 +302,18 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
             .await?;
         let Some(last) = registered.last() else { break };
         after = last.0;
-        for (id, org_id, client_id, version, hash, since) in registered {
+        for (id, org_id, client_id, version, hash, since, policies) in registered {
             let open = contracts
                 .remove(&id)
                 .unwrap_or_default()
                 .into_iter()
                 .filter(|c| since.is_none_or(|r| c.4 <= r))
                 .filter_map(|c| {
-                    let (plan, plan_version) = plans.get(&c.3)?;
-                    Some((paths.get(&c.2)?.clone(), plan.clone(), plan_version.clone()))
+                    Some(GatewayContract {
+                        api: paths.get(&c.2)?.clone(),
+                        plan_version_id: c.3,
+                        policies: plans.get(&c.3)?.clone(),
+                    })
                 })
                 .collect();
             let mut digest = [0u8; 32];
@@ -210,6 +323,8 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
             keys.insert(
                 digest,
                 GatewayClient {
+                    id,
+                    policies: client_chain(policies.as_deref(), &empty),
                     org_id: org_id.into(),
                     client_id: client_id.into(),
                     version: version.into(),

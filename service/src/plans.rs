@@ -1,7 +1,7 @@
 //! Plans and plan versions: create (plan + first version, one transaction), view, edit the
 //! description, list; lock, delete, new version.
 
-use domain::dto::{EntitySummary, PlanVersionDetail, PolicyDto};
+use domain::dto::{EntitySummary, PlanVersionDetail};
 use domain::{Permission, PlanStatus, lifecycle};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
@@ -225,13 +225,3 @@ pub async fn new_version(
     Ok(r)
 }
 
-/// The policies of a plan version, in order. Needs planView.
-pub async fn policies(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    at: &EntityRef,
-) -> Result<Vec<PolicyDto>> {
-    authz::require(db, ctx, &at.org_id, Permission::PlanView).await?;
-    let v = catalog::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version).await?;
-    policies::list(db, Owner::Plan, v.id).await
-}

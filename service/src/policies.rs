@@ -1,14 +1,26 @@
-//! Policies attached to client, plan and API versions: read in order, copied when a version is
-//! cloned, removed with their owner. (Editing them arrives with the gateway's policy catalogue.)
+//! Policies attached to client, plan and API versions: listed in order, added at a position,
+//! edited, removed and reordered (each change validated by `domain::policy`, written with its
+//! Change Log row in one transaction), copied when a version is cloned, removed with their owner.
+//!
+//! Who may change what: clientEdit / planEdit / apiEdit on the owner's organization, and the
+//! owner's state must allow it (a locked plan or a published API version is frozen; a retired
+//! client too). A change to a Registered client marks it as having Unpublished Changes: the
+//! gateway keeps enforcing the chain of its last registration (`registered_policies`) until
+//! Re-register.
 
-use domain::dto::PolicyDto;
+use domain::Permission;
+use domain::dto::{PlanChainDto, PolicyDefinitionDto, PolicyDto};
+use domain::lifecycle::{self, ApiPart};
+use domain::policy::{self as rules, PolicyConfig};
+use domain::status::{ApiStatus, ClientStatus, PlanStatus};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use crate::entities::policy;
-use crate::{Ctx, Result, now};
+use crate::catalog::{self, EntityRef};
+use crate::entities::{api, api_plan, client, plan, plan_version, policy};
+use crate::{Ctx, Error, Result, authz, now};
 
 /// Which version table a policy's owner lives in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +38,13 @@ impl Owner {
             Owner::Api => "api",
         }
     }
+
+    /// `"client"`, `"plan"` or `"api"`.
+    pub fn parse(s: &str) -> Option<Owner> {
+        [Owner::Client, Owner::Plan, Owner::Api]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
 }
 
 fn of(owner: Owner, version_id: i32) -> sea_orm::Select<policy::Entity> {
@@ -34,24 +53,77 @@ fn of(owner: Owner, version_id: i32) -> sea_orm::Select<policy::Entity> {
         .filter(policy::Column::OwnerVersionId.eq(version_id))
 }
 
+/// The catalogue of policy definitions, grouped by category in the wizard's order.
+pub fn definitions() -> Vec<PolicyDefinitionDto> {
+    let mut all: Vec<_> = rules::definitions().iter().collect();
+    all.sort_by_key(|d| {
+        rules::Category::ALL
+            .iter()
+            .position(|c| *c == d.category)
+            .unwrap_or(usize::MAX)
+    });
+    all.into_iter()
+        .map(|d| PolicyDefinitionDto {
+            id: d.id.to_owned(),
+            name: d.name.to_owned(),
+            category: d.category.label().to_owned(),
+            summary: d.summary.to_owned(),
+        })
+        .collect()
+}
+
+/// A stored policy as the UI shows it: its definition's name and category, and the one-line
+/// description of its configuration.
+pub(crate) fn to_dto(p: &policy::Model) -> PolicyDto {
+    let def = rules::definition(&p.definition_id);
+    let description = match PolicyConfig::parse(&p.definition_id, &p.configuration) {
+        Ok(c) => c.describe(),
+        Err(_) => "This configuration can no longer be read; edit or remove it.".to_owned(),
+    };
+    PolicyDto {
+        id: i64::from(p.id),
+        definition_id: p.definition_id.clone(),
+        name: def.map_or_else(|| p.definition_id.clone(), |d| d.name.to_owned()),
+        category: def.map_or("Other", |d| d.category.label()).to_owned(),
+        description,
+        order: p.order_index,
+        configuration: public_configuration(&p.definition_id, &p.configuration),
+    }
+}
+
+/// The configuration the browser may see: BASIC authentication keeps its password hashes.
+fn public_configuration(definition_id: &str, json: &str) -> String {
+    match PolicyConfig::parse(definition_id, json) {
+        Ok(PolicyConfig::BasicAuth(mut b)) => {
+            for i in &mut b.identities {
+                i.password_hash = None;
+                i.password = None;
+            }
+            PolicyConfig::BasicAuth(b).to_json()
+        }
+        _ => json.to_owned(),
+    }
+}
+
 /// The policies of a version, in order.
 pub(crate) async fn list(
     db: &impl ConnectionTrait,
     owner: Owner,
     version_id: i32,
 ) -> Result<Vec<PolicyDto>> {
+    Ok(rows(db, owner, version_id).await?.iter().map(to_dto).collect())
+}
+
+pub(crate) async fn rows(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    version_id: i32,
+) -> Result<Vec<policy::Model>> {
     Ok(of(owner, version_id)
         .order_by_asc(policy::Column::OrderIndex)
+        .order_by_asc(policy::Column::Id)
         .all(db)
-        .await?
-        .into_iter()
-        .map(|p| PolicyDto {
-            id: i64::from(p.id),
-            definition_id: p.definition_id,
-            order: p.order_index,
-            configuration: p.configuration,
-        })
-        .collect())
+        .await?)
 }
 
 pub(crate) async fn count(db: &impl ConnectionTrait, owner: Owner, version_id: i32) -> Result<u64> {
@@ -101,4 +173,412 @@ pub(crate) async fn delete_for(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// The JSON the gateway enforces for a registered client: its chain at registration.
+pub(crate) async fn registered_chain(db: &impl ConnectionTrait, version_id: i32) -> Result<String> {
+    let chain: Vec<serde_json::Value> = rows(db, Owner::Client, version_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            serde_json::json!({
+                "id": p.id,
+                "definitionId": p.definition_id,
+                "configuration": p.configuration,
+            })
+        })
+        .collect();
+    Ok(serde_json::Value::Array(chain).to_string())
+}
+
+/// The policies of a version, for someone who may view it.
+pub async fn list_for(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+) -> Result<Vec<PolicyDto>> {
+    let version_id = match owner {
+        Owner::Client => {
+            authz::require(db, ctx, &at.org_id, Permission::ClientView).await?;
+            catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?
+                .id
+        }
+        Owner::Plan => {
+            authz::require(db, ctx, &at.org_id, Permission::PlanView).await?;
+            catalog::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?
+                .id
+        }
+        Owner::Api => {
+            authz::require(db, ctx, &at.org_id, Permission::ApiView).await?;
+            catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?
+                .id
+        }
+    };
+    list(db, owner, version_id).await
+}
+
+/// The chain each plan offered by an API version adds after the client's own policies: the
+/// plan's policies, then the API's.
+pub async fn api_chains(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    at: &EntityRef,
+) -> Result<Vec<PlanChainDto>> {
+    authz::require(db, ctx, &at.org_id, Permission::ApiView).await?;
+    let v = catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version).await?;
+    let api_policies = list(db, Owner::Api, v.id).await?;
+    let offers = api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.eq(v.id))
+        .order_by_asc(api_plan::Column::OrderIndex)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(offers.len());
+    for o in offers {
+        let Some(pv) = plan_version::Entity::find_by_id(o.plan_version_id)
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        let name = catalog::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id)
+            .await?
+            .name;
+        out.push(PlanChainDto {
+            plan_id: pv.plan_id.clone(),
+            plan_name: name,
+            plan_version: pv.version.clone(),
+            plan_policies: list(db, Owner::Plan, pv.id).await?,
+            api_policies: api_policies.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// The owner version of a change, locked, after the permission and state checks. Returns its
+/// row id and, for a client, whether it is Registered (the change then marks it).
+async fn owner_for_change(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+) -> Result<i32> {
+    match owner {
+        Owner::Client => {
+            authz::require(txn, ctx, &at.org_id, Permission::ClientEdit).await?;
+            let cv =
+                catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version)
+                    .await?;
+            let status = ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created);
+            if status == ClientStatus::Retired {
+                return Err(Error::conflict(
+                    "",
+                    "A retired client version cannot change; create a new version instead.",
+                ));
+            }
+            let id = cv.id;
+            if status == ClientStatus::Registered && !cv.changed_since_registration {
+                let mut m = cv.into_active_model();
+                m.changed_since_registration = Set(true);
+                m.update(txn).await?;
+            }
+            Ok(id)
+        }
+        Owner::Plan => {
+            authz::require(txn, ctx, &at.org_id, Permission::PlanEdit).await?;
+            let pv = catalog::lock_version::<plan::Entity>(txn, &at.org_id, &at.id, &at.version)
+                .await?;
+            lifecycle::change_plan_policies(
+                PlanStatus::parse(&pv.status).unwrap_or(PlanStatus::Created),
+            )?;
+            Ok(pv.id)
+        }
+        Owner::Api => {
+            authz::require(txn, ctx, &at.org_id, Permission::ApiEdit).await?;
+            let av = catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version)
+                .await?;
+            lifecycle::change_api(
+                ApiStatus::parse(&av.status).unwrap_or(ApiStatus::Created),
+                ApiPart::Policies,
+            )?;
+            Ok(av.id)
+        }
+    }
+}
+
+async fn record(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+    what: &str,
+    summary: String,
+) -> Result<()> {
+    match owner {
+        Owner::Client => catalog::record_action::<client::Entity>(txn, ctx, at, what, summary).await,
+        Owner::Plan => catalog::record_action::<plan::Entity>(txn, ctx, at, what, summary).await,
+        Owner::Api => catalog::record_action::<api::Entity>(txn, ctx, at, what, summary).await,
+    }
+}
+
+/// Parses and validates a configuration from the browser, hashing new BASIC authentication
+/// passwords; an identity sent without a password keeps the hash it had in `previous`.
+async fn prepare(
+    definition_id: &str,
+    json: &str,
+    previous: Option<&str>,
+) -> Result<PolicyConfig> {
+    let mut config = PolicyConfig::parse(definition_id, json).map_err(Error::Invalid)?;
+    if let PolicyConfig::BasicAuth(b) = &mut config {
+        let old = match previous.map(|p| PolicyConfig::parse(definition_id, p)) {
+            Some(Ok(PolicyConfig::BasicAuth(old))) => old.identities,
+            _ => Vec::new(),
+        };
+        for (i, identity) in b.identities.iter_mut().enumerate() {
+            match identity.password.take().filter(|p| !p.is_empty()) {
+                Some(plain) => {
+                    identity.password_hash = Some(crate::accounts::hash_secret(plain).await?)
+                }
+                None => {
+                    identity.password_hash = old
+                        .iter()
+                        .find(|o| o.username == identity.username)
+                        .and_then(|o| o.password_hash.clone());
+                    if identity.password_hash.is_none() {
+                        return Err(Error::invalid(
+                            &format!("identities[{i}].password"),
+                            "Enter a password for this identity.",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// Renumbers the policies of an owner 0, 1, 2, … in the given order.
+async fn renumber(txn: &impl ConnectionTrait, ordered: &[policy::Model]) -> Result<()> {
+    for (i, p) in ordered.iter().enumerate() {
+        if p.order_index != i as i32 {
+            policy::Entity::update_many()
+                .col_expr(policy::Column::OrderIndex, (i as i32).into())
+                .filter(policy::Column::Id.eq(p.id))
+                .exec(txn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Attaches a policy at `position` (0 = first; `None` or past the end = last).
+pub async fn add(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+    definition_id: &str,
+    configuration: &str,
+    position: Option<usize>,
+) -> Result<PolicyDto> {
+    let config = prepare(definition_id, configuration, None).await?;
+    let txn = crate::db::write(db).await?;
+    let version_id = owner_for_change(&txn, ctx, owner, at).await?;
+    let mut existing = rows(&txn, owner, version_id).await?;
+    let t = now();
+    let inserted = policy::ActiveModel {
+        kind: Set(owner.as_str().to_owned()),
+        org_id: Set(at.org_id.clone()),
+        owner_version_id: Set(version_id),
+        definition_id: Set(config.definition_id().to_owned()),
+        configuration: Set(config.to_json()),
+        order_index: Set(existing.len() as i32),
+        created_by: Set(ctx.user_id.clone()),
+        created_on: Set(t),
+        modified_by: Set(ctx.user_id.clone()),
+        modified_on: Set(t),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let at_index = position.unwrap_or(existing.len()).min(existing.len());
+    existing.insert(at_index, inserted.clone());
+    renumber(&txn, &existing).await?;
+    let mut dto = to_dto(&inserted);
+    dto.order = at_index as i32;
+    record(
+        &txn,
+        ctx,
+        owner,
+        at,
+        "Policy added",
+        format!("Added policy {} ({})", dto.name, dto.description),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(dto)
+}
+
+/// A policy of this owner, for a change.
+async fn find_in(
+    txn: &impl ConnectionTrait,
+    owner: Owner,
+    version_id: i32,
+    policy_id: i64,
+) -> Result<policy::Model> {
+    let id = i32::try_from(policy_id).map_err(|_| gone())?;
+    of(owner, version_id)
+        .filter(policy::Column::Id.eq(id))
+        .one(txn)
+        .await?
+        .ok_or_else(gone)
+}
+
+fn gone() -> Error {
+    Error::NotFound("This policy no longer exists.".into())
+}
+
+/// Changes a policy's configuration (its definition stays).
+pub async fn update(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+    policy_id: i64,
+    configuration: &str,
+) -> Result<PolicyDto> {
+    // Read the previous configuration first: hashing may take a while and must not hold the
+    // write transaction.
+    let before = {
+        let version_id = owner_version_id(db, owner, at).await?;
+        find_in(db, owner, version_id, policy_id).await?
+    };
+    let config = prepare(
+        &before.definition_id,
+        configuration,
+        Some(&before.configuration),
+    )
+    .await?;
+    let txn = crate::db::write(db).await?;
+    let version_id = owner_for_change(&txn, ctx, owner, at).await?;
+    let current = find_in(&txn, owner, version_id, policy_id).await?;
+    let mut m = current.into_active_model();
+    m.configuration = Set(config.to_json());
+    m.modified_by = Set(ctx.user_id.clone());
+    m.modified_on = Set(now());
+    let updated = m.update(&txn).await?;
+    let dto = to_dto(&updated);
+    record(
+        &txn,
+        ctx,
+        owner,
+        at,
+        "Policy changed",
+        format!("Changed policy {} ({})", dto.name, dto.description),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(dto)
+}
+
+async fn owner_version_id(db: &impl ConnectionTrait, owner: Owner, at: &EntityRef) -> Result<i32> {
+    Ok(match owner {
+        Owner::Client => {
+            catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?
+                .id
+        }
+        Owner::Plan => {
+            catalog::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?
+                .id
+        }
+        Owner::Api => {
+            catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?
+                .id
+        }
+    })
+}
+
+/// Removes a policy.
+pub async fn remove(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+    policy_id: i64,
+) -> Result<()> {
+    let txn = crate::db::write(db).await?;
+    let version_id = owner_for_change(&txn, ctx, owner, at).await?;
+    let p = find_in(&txn, owner, version_id, policy_id).await?;
+    let dto = to_dto(&p);
+    policy::Entity::delete_by_id(p.id).exec(&txn).await?;
+    let rest = rows(&txn, owner, version_id).await?;
+    renumber(&txn, &rest).await?;
+    record(
+        &txn,
+        ctx,
+        owner,
+        at,
+        "Policy removed",
+        format!("Removed policy {} ({})", dto.name, dto.description),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Puts the owner's policies in the order of `ids` (every policy exactly once).
+pub async fn reorder(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    owner: Owner,
+    at: &EntityRef,
+    ids: &[i64],
+) -> Result<Vec<PolicyDto>> {
+    let txn = crate::db::write(db).await?;
+    let version_id = owner_for_change(&txn, ctx, owner, at).await?;
+    let current = rows(&txn, owner, version_id).await?;
+    let mut ordered = Vec::with_capacity(current.len());
+    for id in ids {
+        match current.iter().find(|p| i64::from(p.id) == *id) {
+            Some(p) if !ordered.iter().any(|o: &policy::Model| o.id == p.id) => {
+                ordered.push(p.clone())
+            }
+            _ => {
+                return Err(Error::conflict(
+                    "",
+                    "The policies changed meanwhile; reload the page and try again.",
+                ));
+            }
+        }
+    }
+    if ordered.len() != current.len() {
+        return Err(Error::conflict(
+            "",
+            "The policies changed meanwhile; reload the page and try again.",
+        ));
+    }
+    renumber(&txn, &ordered).await?;
+    let names: Vec<String> = ordered.iter().map(|p| to_dto(p).name).collect();
+    record(
+        &txn,
+        ctx,
+        owner,
+        at,
+        "Policies reordered",
+        format!("Policy order: {}", names.join(" → ")),
+    )
+    .await?;
+    let out = rows(&txn, owner, version_id)
+        .await?
+        .iter()
+        .map(to_dto)
+        .collect();
+    txn.commit().await?;
+    Ok(out)
 }

@@ -606,7 +606,19 @@ pub async fn my_clients(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<MyCl
                 .all(db)
                 .await?;
             let status = ClientStatus::parse(&v.status).unwrap_or(ClientStatus::Created);
+            let live: Vec<(i64, i32, i32)> = rows
+                .iter()
+                .filter(|c| c.status == domain::ContractStatus::Created.as_str())
+                .map(|c| (i64::from(c.id), c.api_version_id, c.plan_version_id))
+                .collect();
+            let usage = if status == ClientStatus::Registered {
+                crate::limits::contract_usage(db, v.id, v.registered_policies.as_deref(), &live)
+                    .await?
+            } else {
+                Vec::new()
+            };
             out.push(MyClientVersion {
+                usage,
                 org_id: o.id.clone(),
                 org_name: o.name.clone(),
                 name: parents

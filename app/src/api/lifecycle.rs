@@ -1,7 +1,7 @@
 //! Server functions for the lifecycle of clients, APIs and plans: register, unregister,
 //! publish, retire, lock, delete, new versions, new API keys, and the API's configuration tabs.
 
-use domain::dto::{ContractDto, LockedPlan, Page, PlanOffer, PolicyDto};
+use domain::dto::{ContractDto, LockedPlan, Page, PlanOffer};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -225,19 +225,3 @@ pub async fn api_contracts(
     .await?)
 }
 
-/// The policies of a client or plan version.
-#[server]
-pub async fn version_policies(
-    kind: Kind,
-    org: String,
-    id: String,
-    version: String,
-) -> Result<Vec<PolicyDto>, AppError> {
-    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let (db, at) = (&state.db, crate::ssr::at(org, id, version));
-    Ok(match kind {
-        Kind::Client => service::clients::policies(db, &ctx, &at).await?,
-        Kind::Plan => service::plans::policies(db, &ctx, &at).await?,
-        Kind::Api => service::apis::policies(db, &ctx, &at).await?,
-    })
-}

@@ -6,4 +6,5 @@ pub mod catalog;
 pub mod contracts;
 pub mod lifecycle;
 pub mod orgs;
+pub mod policies;
 pub mod portal;

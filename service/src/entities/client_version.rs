@@ -20,6 +20,9 @@ pub struct Model {
     pub registered_on: Option<super::Timestamp>,
     pub retired_on: Option<super::Timestamp>,
     pub changed_since_registration: bool,
+    /// The policy chain at the last registration (JSON list of `{id, definitionId,
+    /// configuration}`): what the gateway enforces until the next Re-register.
+    pub registered_policies: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

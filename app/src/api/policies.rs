@@ -1,0 +1,145 @@
+//! Server functions of the Policies tabs (client, plan and API versions) and the Metrics tabs.
+
+use domain::dto::{MetricsDto, PlanChainDto, PolicyDefinitionDto, PolicyDto};
+use leptos::prelude::*;
+
+use crate::api::catalog::Kind;
+use crate::error::AppError;
+
+#[cfg(feature = "ssr")]
+fn owner(kind: Kind) -> service::policies::Owner {
+    match kind {
+        Kind::Client => service::policies::Owner::Client,
+        Kind::Plan => service::policies::Owner::Plan,
+        Kind::Api => service::policies::Owner::Api,
+    }
+}
+
+/// The policies of a client, plan or API version, in order.
+#[server]
+pub async fn version_policies(
+    kind: Kind,
+    org: String,
+    id: String,
+    version: String,
+) -> Result<Vec<PolicyDto>, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, id, version);
+    Ok(service::policies::list_for(&state.db, &ctx, owner(kind), &at).await?)
+}
+
+/// The catalogue the Add Policy wizard offers.
+#[server]
+pub async fn policy_definitions() -> Result<Vec<PolicyDefinitionDto>, AppError> {
+    crate::ssr::ctx()?;
+    Ok(service::policies::definitions())
+}
+
+/// Attaches a policy at `position` (0 = first; none = last).
+#[server]
+pub async fn add_policy(
+    kind: Kind,
+    org: String,
+    id: String,
+    version: String,
+    definition_id: String,
+    configuration: String,
+    position: Option<usize>,
+) -> Result<PolicyDto, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, id, version);
+    Ok(service::policies::add(
+        &state.db,
+        &ctx,
+        owner(kind),
+        &at,
+        &definition_id,
+        &configuration,
+        position,
+    )
+    .await?)
+}
+
+/// Changes a policy's configuration.
+#[server]
+pub async fn update_policy(
+    kind: Kind,
+    org: String,
+    id: String,
+    version: String,
+    policy_id: i64,
+    configuration: String,
+) -> Result<PolicyDto, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, id, version);
+    Ok(service::policies::update(
+        &state.db,
+        &ctx,
+        owner(kind),
+        &at,
+        policy_id,
+        &configuration,
+    )
+    .await?)
+}
+
+/// Removes a policy.
+#[server]
+pub async fn remove_policy(
+    kind: Kind,
+    org: String,
+    id: String,
+    version: String,
+    policy_id: i64,
+) -> Result<(), AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, id, version);
+    Ok(service::policies::remove(&state.db, &ctx, owner(kind), &at, policy_id).await?)
+}
+
+/// Puts the policies in the order of `ids`.
+#[server]
+pub async fn reorder_policies(
+    kind: Kind,
+    org: String,
+    id: String,
+    version: String,
+    ids: Vec<i64>,
+) -> Result<Vec<PolicyDto>, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, id, version);
+    Ok(service::policies::reorder(&state.db, &ctx, owner(kind), &at, &ids).await?)
+}
+
+/// The effective chain of each plan an API version offers (plan policies, then API policies).
+#[server]
+pub async fn api_policy_chains(
+    org: String,
+    api: String,
+    version: String,
+) -> Result<Vec<PlanChainDto>, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, api, version);
+    Ok(service::policies::api_chains(&state.db, &ctx, &at).await?)
+}
+
+/// Gateway traffic of a client or API version over `range` ("hour", "day", "week", "month").
+#[server]
+pub async fn version_metrics(
+    kind: Kind,
+    org: String,
+    id: String,
+    version: String,
+    range: String,
+) -> Result<MetricsDto, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let at = crate::ssr::at(org, id, version);
+    let range = domain::metrics::Range::parse(&range)
+        .ok_or_else(|| AppError::BadRequest("unknown range".into()))?;
+    let of = match kind {
+        Kind::Client => service::metrics::Of::Client,
+        Kind::Api => service::metrics::Of::Api,
+        Kind::Plan => return Err(AppError::BadRequest("plans have no metrics tab".into())),
+    };
+    Ok(service::metrics::query(&state.db, &ctx, of, &at, range).await?)
+}

@@ -1,0 +1,318 @@
+//! IP Allowlist and IP Blocklist: parsing entries ([`IpMatcher`]), choosing the address to check
+//! ([`client_ip`]), and their failures.
+
+use std::net::{IpAddr, SocketAddr};
+
+use http::HeaderMap;
+
+use super::IpList;
+use super::check::{Errors, blank_to_none, item};
+use super::failure::{FailureType, PolicyFailure};
+use crate::FieldError;
+
+/// One entry: any address, or an inclusive range of one family (single addresses and CIDR
+/// blocks are ranges too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Any,
+    V4(u32, u32),
+    V6(u128, u128),
+}
+
+impl Entry {
+    fn contains(self, ip: IpAddr) -> bool {
+        match (self, ip) {
+            (Entry::Any, _) => true,
+            (Entry::V4(lo, hi), IpAddr::V4(a)) => (lo..=hi).contains(&u32::from(a)),
+            (Entry::V6(lo, hi), IpAddr::V6(a)) => (lo..=hi).contains(&u128::from(a)),
+            _ => false,
+        }
+    }
+}
+
+/// A parsed list of IP entries: single addresses (v4 or v6), CIDR blocks (`10.0.0.0/8`,
+/// `2001:db8::/32`), ranges `a-b` (same family, `a <= b`) and `*` (any). IPv4-mapped IPv6
+/// addresses (`::ffff:1.2.3.4`) match their IPv4 form and the other way round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpMatcher {
+    entries: Vec<Entry>,
+}
+
+impl IpMatcher {
+    /// Parses every entry; problems are reported on field `ips[i]`. An empty list matches
+    /// nothing.
+    pub fn parse(entries: &[String]) -> Result<IpMatcher, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let mut parsed = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            match parse_entry(entry.trim()) {
+                Ok(e) => parsed.push(e),
+                Err(message) => errors.push(FieldError::new(item("ips", i), message)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(IpMatcher { entries: parsed })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Whether `ip` is covered by an entry.
+    pub fn matches(&self, ip: IpAddr) -> bool {
+        let canonical = ip.to_canonical();
+        self.entries
+            .iter()
+            .any(|e| e.contains(ip) || e.contains(canonical))
+    }
+}
+
+fn parse_entry(s: &str) -> Result<Entry, String> {
+    if s == "*" {
+        return Ok(Entry::Any);
+    }
+    if s.is_empty() {
+        return Err("Enter an IP address, a CIDR block or a range.".to_owned());
+    }
+    let not_an_ip = || format!("'{s}' is not an IP address, a CIDR block or a range.");
+    let addr = |a: &str| a.trim().parse::<IpAddr>().map_err(|_| not_an_ip());
+    if let Some((base, len)) = s.split_once('/') {
+        let len: u32 = len.trim().parse().map_err(|_| not_an_ip())?;
+        return match addr(base)? {
+            IpAddr::V4(a) if len <= 32 => {
+                let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+                let lo = u32::from(a) & mask;
+                Ok(Entry::V4(lo, lo | !mask))
+            }
+            IpAddr::V6(a) if len <= 128 => {
+                let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+                let lo = u128::from(a) & mask;
+                Ok(Entry::V6(lo, lo | !mask))
+            }
+            IpAddr::V4(_) => Err(format!("'{s}': an IPv4 block is at most /32.")),
+            IpAddr::V6(_) => Err(format!("'{s}': an IPv6 block is at most /128.")),
+        };
+    }
+    let (first, last) = match s.split_once('-') {
+        Some((a, b)) => (addr(a)?.to_canonical(), addr(b)?.to_canonical()),
+        None => {
+            let a = addr(s)?.to_canonical();
+            (a, a)
+        }
+    };
+    let entry = match (first, last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => Entry::V4(u32::from(a), u32::from(b)),
+        (IpAddr::V6(a), IpAddr::V6(b)) => Entry::V6(u128::from(a), u128::from(b)),
+        _ => return Err(format!("'{s}' mixes IPv4 and IPv6 addresses.")),
+    };
+    match entry {
+        Entry::V4(a, b) if a > b => Err(format!("'{s}' starts after it ends.")),
+        Entry::V6(a, b) if a > b => Err(format!("'{s}' starts after it ends.")),
+        _ => Ok(entry),
+    }
+}
+
+/// The IP address a policy checks: the first entry of the `ip_header` header (e.g.
+/// `X-Forwarded-For: 1.2.3.4, 10.0.0.1` gives 1.2.3.4) when configured and readable as an
+/// address (a port is ignored), else the peer address.
+///
+/// Such headers are only trustworthy when a proxy in front of the gateway sets them.
+pub fn client_ip(ip_header: Option<&str>, headers: &HeaderMap, peer: IpAddr) -> IpAddr {
+    blank_to_none(ip_header)
+        .and_then(|name| headers.get(name.trim()))
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(',').next())
+        .and_then(|first| {
+            let first = first.trim();
+            first
+                .parse::<IpAddr>()
+                .ok()
+                .or_else(|| first.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        })
+        .unwrap_or(peer)
+}
+
+/// The compiled parts of an IP list: matcher, response code, header.
+pub(crate) fn compile(
+    list: &IpList,
+    errs: &mut Errors,
+) -> Option<(IpMatcher, u16, Option<String>)> {
+    errs.ensure(
+        !list.ips.is_empty(),
+        "ips",
+        "Enter at least one IP address, CIDR block or range.",
+    );
+    let matcher = IpMatcher::parse(&list.ips).map_err(|e| errs.extend(e)).ok();
+    errs.ensure(
+        matches!(list.response_code, 403 | 404 | 500),
+        "responseCode",
+        "Choose a response code of 403, 404 or 500.",
+    );
+    let header = errs
+        .optional_header_name("ipHeader", list.ip_header.as_deref())
+        .ok()?;
+    Some((matcher?, list.response_code, header.map(|h| h.to_string())))
+}
+
+/// Refuses an allowlisted API's request from an address not on the list (code 10001).
+pub(crate) fn allowlist_check(
+    matcher: &IpMatcher,
+    response_code: u16,
+    ip: IpAddr,
+) -> Result<(), PolicyFailure> {
+    if matcher.matches(ip) {
+        Ok(())
+    } else {
+        Err(PolicyFailure::new(
+            response_code,
+            10001,
+            FailureType::Authorization,
+            "Your IP address is not allowed.",
+        ))
+    }
+}
+
+/// Refuses a request from a blocklisted address (code 10002).
+pub(crate) fn blocklist_check(
+    matcher: &IpMatcher,
+    response_code: u16,
+    ip: IpAddr,
+) -> Result<(), PolicyFailure> {
+    if matcher.matches(ip) {
+        Err(PolicyFailure::new(
+            response_code,
+            10002,
+            FailureType::Authorization,
+            "Your IP address is blocked.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(entries: &[&str]) -> IpMatcher {
+        let entries: Vec<String> = entries.iter().map(|s| (*s).to_owned()).collect();
+        IpMatcher::parse(&entries).unwrap()
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn matching_table() {
+        // (entries, address, matches)
+        let cases: &[(&[&str], &str, bool)] = &[
+            (&["1.2.3.4"], "1.2.3.4", true),
+            (&["1.2.3.4"], "1.2.3.5", false),
+            (&["2001:db8::1"], "2001:db8::1", true),
+            (&["2001:db8::1"], "2001:db8::2", false),
+            (&["10.0.0.0/8"], "10.255.255.255", true),
+            (&["10.0.0.0/8"], "11.0.0.0", false),
+            (&["10.1.2.3/8"], "10.9.9.9", true),
+            (&["0.0.0.0/0"], "203.0.113.9", true),
+            (&["0.0.0.0/0"], "::1", false),
+            (&["1.2.3.4/32"], "1.2.3.4", true),
+            (&["1.2.3.4/32"], "1.2.3.5", false),
+            (&["2001:db8::/32"], "2001:db8:ffff::1", true),
+            (&["2001:db8::/32"], "2001:db9::1", false),
+            (&["::1/128"], "::1", true),
+            (&["::1/128"], "::2", false),
+            (&["::/0"], "2001:db8::1", true),
+            (&["1.2.3.4-1.2.3.9"], "1.2.3.9", true),
+            (&["1.2.3.4-1.2.3.9"], "1.2.3.10", false),
+            (&["1.2.3.4 - 1.2.4.0"], "1.2.3.200", true),
+            (&["2001:db8::1-2001:db8::ff"], "2001:db8::80", true),
+            (&["*"], "8.8.8.8", true),
+            (&["*"], "::1", true),
+            (&["1.2.3.4"], "::ffff:1.2.3.4", true),
+            (&["::ffff:1.2.3.4"], "1.2.3.4", true),
+            (&["10.0.0.0/8"], "::ffff:10.0.0.1", true),
+            (&["::ffff:0:0/96"], "::ffff:10.0.0.1", true),
+            (&["1.1.1.1", "2.2.2.2"], "2.2.2.2", true),
+            (&[], "1.1.1.1", false),
+        ];
+        for (entries, addr, expected) in cases {
+            assert_eq!(
+                matcher(entries).matches(ip(addr)),
+                *expected,
+                "{entries:?} {addr}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_entries_are_refused_with_their_index() {
+        let cases = [
+            (
+                "10.0.0.300",
+                "'10.0.0.300' is not an IP address, a CIDR block or a range.",
+            ),
+            (
+                "garbage",
+                "'garbage' is not an IP address, a CIDR block or a range.",
+            ),
+            (
+                "10.0.0.0/33",
+                "'10.0.0.0/33': an IPv4 block is at most /32.",
+            ),
+            ("::/129", "'::/129': an IPv6 block is at most /128."),
+            (
+                "10.0.0.0/x",
+                "'10.0.0.0/x' is not an IP address, a CIDR block or a range.",
+            ),
+            ("1.2.3.9-1.2.3.4", "'1.2.3.9-1.2.3.4' starts after it ends."),
+            (
+                "1.2.3.4-::1",
+                "'1.2.3.4-::1' mixes IPv4 and IPv6 addresses.",
+            ),
+            (
+                "1.2.3.4-",
+                "'1.2.3.4-' is not an IP address, a CIDR block or a range.",
+            ),
+            ("", "Enter an IP address, a CIDR block or a range."),
+        ];
+        for (entry, message) in cases {
+            let entries = vec!["1.1.1.1".to_owned(), entry.to_owned()];
+            let errors = IpMatcher::parse(&entries).unwrap_err();
+            assert_eq!(errors, [FieldError::new("ips[1]", message)], "{entry}");
+        }
+    }
+
+    #[test]
+    fn client_ip_from_header_or_peer() {
+        let peer = ip("192.0.2.1");
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 10.0.0.1".parse().unwrap());
+        headers.insert("x-real-ip", "[2001:db8::1]:443".parse().unwrap());
+        headers.insert("x-bad", "unknown".parse().unwrap());
+        assert_eq!(
+            client_ip(Some("X-Forwarded-For"), &headers, peer),
+            ip("1.2.3.4")
+        );
+        assert_eq!(
+            client_ip(Some("X-Real-IP"), &headers, peer),
+            ip("2001:db8::1")
+        );
+        assert_eq!(client_ip(Some("X-Bad"), &headers, peer), peer);
+        assert_eq!(client_ip(Some("X-Missing"), &headers, peer), peer);
+        assert_eq!(client_ip(None, &headers, peer), peer);
+        assert_eq!(client_ip(Some(""), &headers, peer), peer);
+    }
+
+    #[test]
+    fn list_checks() {
+        let m = matcher(&["10.0.0.0/8"]);
+        assert!(allowlist_check(&m, 403, ip("10.1.1.1")).is_ok());
+        let refused = allowlist_check(&m, 404, ip("8.8.8.8")).unwrap_err();
+        assert_eq!((refused.status, refused.code), (404, 10001));
+        assert_eq!(refused.failure_type, FailureType::Authorization);
+        assert_eq!(refused.message, "Your IP address is not allowed.");
+        assert!(blocklist_check(&m, 403, ip("8.8.8.8")).is_ok());
+        let blocked = blocklist_check(&m, 500, ip("10.0.0.1")).unwrap_err();
+        assert_eq!((blocked.status, blocked.code), (500, 10002));
+    }
+}

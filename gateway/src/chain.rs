@@ -1,0 +1,298 @@
+//! The policy chain of one request: Client → Plan → API, each in order. [`request`] runs the
+//! policies forward on the request (the first refusal answers); [`response`] runs the ones that
+//! touch responses in reverse. The rules themselves are `domain::policy`; this module applies
+//! them with the node's stores (limit counters, response cache, verified credentials).
+
+use std::net::IpAddr;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use domain::policy::{
+    Compiled, Direction, LimitKind, Period, basic_credentials, is_preflight, quota_failure,
+    rate_limit_failure, transfer_quota_failure,
+};
+use http_body_util::BodyExt;
+use service::gateway::Chain;
+use service::limits::counter_key;
+
+use crate::{Gateway, add_headers, failure, policy_failure};
+
+/// Largest response body a URL Rewriting policy rewrites (larger ones answer 502).
+const MAX_REWRITE_BODY: usize = 8 << 20;
+
+/// What the chain sees of a request and may change: the path after the API version and the
+/// query (URL Rewriting), plus who is calling.
+pub(crate) struct Exchange {
+    pub method: Method,
+    pub rest: String,
+    pub query: Option<String>,
+    pub peer: IpAddr,
+    pub https: bool,
+    /// Counter scope of the client version (its id), if a client is known.
+    pub client: Option<String>,
+    /// Counter scope of the API version (its id).
+    pub api: String,
+    pub bytes_in: u64,
+}
+
+/// What the response phase has to do, collected by the request phase.
+#[derive(Default)]
+pub(crate) struct After {
+    /// Headers to add to the response (limits, CORS).
+    pub headers: Vec<(String, String)>,
+    /// Simple Header and URL Rewriting policies, in chain order (applied in reverse).
+    editors: Vec<(Chain, usize)>,
+    /// Transfer quotas that count the response's bytes: (counter key, limit, period).
+    pub downloads: Vec<(String, u64, Period)>,
+    /// The cache key and the Caching policy that may store the response.
+    cache: Option<(String, Chain, usize)>,
+}
+
+fn unusable() -> Response {
+    failure(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        10026,
+        "A policy of this API cannot be applied; the API's provider has been told in the gateway log.",
+    )
+}
+
+/// Runs the chains forward. `Ok(None)`: go on to the backend; `Ok(Some(res))`: answered here
+/// (a CORS preflight, a cached response); `Err(res)`: refused.
+pub(crate) async fn request(
+    gw: &Gateway,
+    chains: &[&Chain],
+    ex: &mut Exchange,
+    headers: &mut HeaderMap,
+    after: &mut After,
+) -> Result<Option<Response>, Response> {
+    let now = chrono::Utc::now();
+    for chain in chains {
+        for (i, policy) in chain.iter().enumerate() {
+            let Ok(rule) = &policy.rule else {
+                return Err(unusable());
+            };
+            rule.check_request(ex.method.as_str(), &ex.rest, headers, ex.peer, now)
+                .map_err(|f| policy_failure(&f))?;
+            match rule {
+                Compiled::RateLimit(l) => {
+                    let Some(scope) = l.key(ex.client.as_deref(), &ex.api, ex.peer, headers) else {
+                        continue;
+                    };
+                    let out = gw
+                        .limits
+                        .rate(&counter_key(policy.id, &scope), l.limit, l.period)
+                        .await;
+                    if !out.allowed {
+                        return Err(policy_failure(&rate_limit_failure(l.limit, out.reset_secs)));
+                    }
+                    after.headers.extend(LimitKind::RateLimit.headers(
+                        l.limit,
+                        out.remaining,
+                        out.reset_secs,
+                    ));
+                }
+                Compiled::Quota(l) => {
+                    let Some(scope) = l.key(ex.client.as_deref(), &ex.api, ex.peer, headers) else {
+                        continue;
+                    };
+                    let key = counter_key(policy.id, &scope);
+                    let out = gw.limits.quota(&key, l.limit, l.period, 1, true).await;
+                    if !out.allowed {
+                        return Err(policy_failure(&quota_failure(l.limit, out.reset_secs)));
+                    }
+                    after.headers.extend(LimitKind::Quota.headers(
+                        l.limit,
+                        out.remaining,
+                        out.reset_secs,
+                    ));
+                }
+                Compiled::TransferQuota(t) => {
+                    let Some(scope) = t.key(ex.client.as_deref(), &ex.api, ex.peer, headers) else {
+                        continue;
+                    };
+                    let key = counter_key(policy.id, &scope);
+                    let upload = matches!(t.direction, Direction::Upload | Direction::Both);
+                    let download = matches!(t.direction, Direction::Download | Direction::Both);
+                    let cost = if upload { ex.bytes_in } else { 0 };
+                    // Check what is left (and count the upload); a download is counted when
+                    // its body has been sent.
+                    let out = gw.limits.quota(&key, t.limit, t.period, cost, true).await;
+                    if !out.allowed || out.remaining == 0 {
+                        return Err(policy_failure(&transfer_quota_failure(
+                            t.limit,
+                            out.reset_secs,
+                        )));
+                    }
+                    if download {
+                        after.downloads.push((key, t.limit, t.period));
+                    }
+                    after.headers.extend(LimitKind::TransferQuota.headers(
+                        t.limit,
+                        out.remaining,
+                        out.reset_secs,
+                    ));
+                }
+                Compiled::BasicAuth(realm) => {
+                    if let Some((user, password)) = basic_credentials(headers)
+                        && let Some(hash) = realm.password_hash(&user)
+                        && !gw.credentials.contains(hash, &password)
+                        && service::accounts::verify_secret(&password, hash).await
+                    {
+                        gw.credentials.insert(hash, &password);
+                    }
+                    let user = realm
+                        .authenticate(headers, ex.https, |hash, password| {
+                            gw.credentials.contains(hash, password)
+                        })
+                        .map_err(|f| policy_failure(&f))?;
+                    headers.remove(header::AUTHORIZATION);
+                    realm.forward_identity(headers, &user);
+                }
+                Compiled::Cors(rules) => {
+                    if is_preflight(ex.method.as_str(), headers) {
+                        match rules.preflight(headers) {
+                            Some(Ok(answer)) => {
+                                let mut res = StatusCode::NO_CONTENT.into_response();
+                                add_headers(res.headers_mut(), &answer);
+                                return Ok(Some(res));
+                            }
+                            Some(Err(f)) => return Err(policy_failure(&f)),
+                            None => {}
+                        }
+                    } else {
+                        let add = rules
+                            .check_actual(ex.method.as_str(), headers)
+                            .map_err(|f| policy_failure(&f))?;
+                        after.headers.extend(add);
+                    }
+                }
+                Compiled::SimpleHeader(editor) => {
+                    editor.apply_request(headers);
+                    after.editors.push(((*chain).clone(), i));
+                }
+                Compiled::UrlRewriting(rewriter) => {
+                    let path_and_query = match &ex.query {
+                        Some(q) => format!("{}?{q}", ex.rest),
+                        None => ex.rest.clone(),
+                    };
+                    let rewritten = rewriter.rewrite_url(&path_and_query);
+                    match rewritten.split_once('?') {
+                        Some((path, q)) => {
+                            ex.rest = path.to_owned();
+                            ex.query = (!q.is_empty()).then(|| q.to_owned());
+                        }
+                        None => {
+                            ex.rest = rewritten;
+                            ex.query = None;
+                        }
+                    }
+                    rewriter.rewrite_request_headers(headers);
+                    after.editors.push(((*chain).clone(), i));
+                }
+                Compiled::Caching(rules) => {
+                    if rules.cacheable(ex.method.as_str(), &ex.rest, None) {
+                        let key = format!(
+                            "{}|{}|{}?{}",
+                            policy.id,
+                            ex.method,
+                            ex.rest,
+                            ex.query.as_deref().unwrap_or("")
+                        );
+                        if let Some(hit) = gw.cache.get(&key) {
+                            let mut res = Response::new(Body::from(hit.body));
+                            *res.status_mut() = hit.status;
+                            *res.headers_mut() = hit.headers;
+                            res.headers_mut()
+                                .insert("x-cache", HeaderValue::from_static("HIT"));
+                            return Ok(Some(res));
+                        }
+                        after.cache = Some((key, (*chain).clone(), i));
+                    }
+                }
+                Compiled::IpAllowlist { .. }
+                | Compiled::IpBlocklist { .. }
+                | Compiled::IgnoredResources(_)
+                | Compiled::TimeRestricted(_) => {}
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Runs the response side: header edits and rewrites in reverse chain order, the cache, and the
+/// headers the request side collected.
+pub(crate) async fn response(
+    gw: &Gateway,
+    after: &After,
+    method: &Method,
+    rest: &str,
+    res: Response,
+) -> Response {
+    let (mut parts, mut body) = res.into_parts();
+    let mut body_rewriters = Vec::new();
+    for (chain, i) in after.editors.iter().rev() {
+        match &chain[*i].rule {
+            Ok(Compiled::SimpleHeader(editor)) => editor.apply_response(&mut parts.headers),
+            Ok(Compiled::UrlRewriting(rewriter)) => {
+                rewriter.rewrite_response_headers(&mut parts.headers);
+                if rewriter.rewrites_body() {
+                    body_rewriters.push(rewriter);
+                }
+            }
+            _ => {}
+        }
+    }
+    if !body_rewriters.is_empty() {
+        let Ok(collected) = http_body_util::Limited::new(body, MAX_REWRITE_BODY)
+            .collect()
+            .await
+        else {
+            return failure(
+                StatusCode::BAD_GATEWAY,
+                10025,
+                "The API's response is too large to rewrite.",
+            );
+        };
+        let mut text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
+        for r in body_rewriters {
+            text = r.rewrite_body(&text);
+        }
+        parts.headers.remove(header::CONTENT_LENGTH);
+        body = Body::from(text);
+    }
+    if let Some((key, chain, i)) = &after.cache
+        && let Ok(Compiled::Caching(rules)) = &chain[*i].rule
+        && rules.cacheable(method.as_str(), rest, Some(parts.status.as_u16()))
+    {
+        let small = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n <= crate::cache::MAX_BODY);
+        if small {
+            let Ok(collected) = body.collect().await else {
+                return failure(
+                    StatusCode::BAD_GATEWAY,
+                    10025,
+                    "The API's backend did not answer.",
+                );
+            };
+            let bytes = collected.to_bytes();
+            gw.cache.put(
+                key.clone(),
+                parts.status,
+                parts.headers.clone(),
+                bytes.clone(),
+                rules.ttl_seconds(),
+            );
+            parts
+                .headers
+                .insert("x-cache", HeaderValue::from_static("MISS"));
+            body = Body::from(bytes);
+        }
+    }
+    add_headers(&mut parts.headers, &after.headers);
+    Response::from_parts(parts, body)
+}

@@ -1,0 +1,128 @@
+//! Per-request metrics, off the request path: a request hands its [`Record`] to a bounded
+//! channel (never waiting; a full channel is counted in `dropped` and reported in `/metrics`
+//! and the log), and one task adds the records to per-minute rollups and writes them to the
+//! database every second (`service::metrics::write_batch`). When the database is unreachable
+//! the rollups wait for the next flush, up to [`MAX_PENDING`] rows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use service::metrics::{MinuteKey, MinuteStats};
+use tokio::sync::mpsc;
+
+/// Records waiting in the channel at most.
+pub const CHANNEL: usize = 65_536;
+/// Rollup rows kept while the database does not answer.
+pub const MAX_PENDING: usize = 200_000;
+/// How often rollups are written.
+pub const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// One request, as the gateway saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Record {
+    pub key: MinuteKey,
+    pub duration_us: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+}
+
+/// The sending side, held by the gateway.
+pub struct Recorder {
+    tx: mpsc::Sender<Record>,
+    pub dropped: AtomicU64,
+    pub written: AtomicU64,
+    pub write_errors: AtomicU64,
+}
+
+impl Recorder {
+    /// A recorder writing to `db`, with its flushing task.
+    pub fn start(db: service::DatabaseConnection) -> Arc<Recorder> {
+        let (tx, rx) = mpsc::channel(CHANNEL);
+        let recorder = Arc::new(Recorder {
+            tx,
+            dropped: AtomicU64::new(0),
+            written: AtomicU64::new(0),
+            write_errors: AtomicU64::new(0),
+        });
+        tokio::spawn(run(recorder.clone(), rx, db));
+        recorder
+    }
+
+    /// Hands a record over without waiting.
+    pub fn record(&self, r: Record) {
+        if self.tx.try_send(r).is_err() {
+            let n = self.dropped.fetch_add(1, Ordering::Relaxed);
+            if n.is_power_of_two() {
+                tracing::warn!(
+                    dropped = n + 1,
+                    "metrics buffer full: request records dropped"
+                );
+            }
+        }
+    }
+}
+
+async fn run(
+    recorder: Arc<Recorder>,
+    mut rx: mpsc::Receiver<Record>,
+    db: service::DatabaseConnection,
+) {
+    let mut pending: HashMap<MinuteKey, MinuteStats> = HashMap::new();
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            r = rx.recv() => match r {
+                Some(r) => add(&recorder, &mut pending, r),
+                None => {
+                    flush(&recorder, &db, &mut pending).await;
+                    return;
+                }
+            },
+            _ = tick.tick() => flush(&recorder, &db, &mut pending).await,
+        }
+    }
+}
+
+fn add(recorder: &Recorder, pending: &mut HashMap<MinuteKey, MinuteStats>, r: Record) {
+    if pending.len() >= MAX_PENDING && !pending.contains_key(&r.key) {
+        recorder.dropped.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    pending
+        .entry(r.key)
+        .or_default()
+        .add(r.duration_us, r.bytes_in, r.bytes_out);
+}
+
+async fn flush(
+    recorder: &Recorder,
+    db: &service::DatabaseConnection,
+    pending: &mut HashMap<MinuteKey, MinuteStats>,
+) {
+    if pending.is_empty() {
+        return;
+    }
+    let batch: Vec<(MinuteKey, MinuteStats)> = pending.drain().collect();
+    match service::metrics::write_batch(db, &batch).await {
+        Ok(()) => {
+            recorder
+                .written
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+        }
+        Err(e) => {
+            recorder.write_errors.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, rows = batch.len(), "metrics not written; retrying with the next flush");
+            for (k, s) in batch {
+                let into = pending.entry(k).or_default();
+                into.requests += s.requests;
+                into.bytes_in += s.bytes_in;
+                into.bytes_out += s.bytes_out;
+                into.duration_us += s.duration_us;
+                domain::metrics::merge(&mut into.latency, &s.latency);
+            }
+        }
+    }
+}
