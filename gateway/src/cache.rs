@@ -121,9 +121,21 @@ mod tests {
     #[test]
     fn cached_responses_expire() {
         let c = Cache::default();
-        c.put("k".into(), StatusCode::OK, HeaderMap::new(), Bytes::from_static(b"x"), 60);
+        c.put(
+            "k".into(),
+            StatusCode::OK,
+            HeaderMap::new(),
+            Bytes::from_static(b"x"),
+            60,
+        );
         assert_eq!(c.get("k").unwrap().body, Bytes::from_static(b"x"));
-        c.put("old".into(), StatusCode::OK, HeaderMap::new(), Bytes::new(), 0);
+        c.put(
+            "old".into(),
+            StatusCode::OK,
+            HeaderMap::new(),
+            Bytes::new(),
+            0,
+        );
         assert!(c.get("old").is_none());
         c.clear();
         assert!(c.get("k").is_none());

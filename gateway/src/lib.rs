@@ -364,8 +364,7 @@ impl Gateway {
             if n.is_multiple_of(60) {
                 self.limits.evict_expired();
                 self.cache.evict_expired();
-                if let Err(e) = service::limits::purge(&db, chrono::Utc::now().timestamp()).await
-                {
+                if let Err(e) = service::limits::purge(&db, chrono::Utc::now().timestamp()).await {
                     tracing::warn!(error = %e, "expired limit counters not purged");
                 }
             }

@@ -331,7 +331,12 @@ mod tests {
         let saved = l.take_dirty();
         let restarted = Limits::local();
         restarted.restore(saved);
-        assert!(!restarted.quota("2|c:1", 2, Period::Day, 1, true).await.allowed);
+        assert!(
+            !restarted
+                .quota("2|c:1", 2, Period::Day, 1, true)
+                .await
+                .allowed
+        );
         // Unchecked adds count past the limit (bytes already sent).
         let out = restarted.quota("2|c:1", 2, Period::Day, 5, false).await;
         assert!(out.allowed);

@@ -51,7 +51,13 @@ pub(crate) async fn proxy(State(gw): State<Arc<Gateway>>, req: Request) -> Respo
 
 /// Wraps the response body so that, once it has been sent, its size goes to the metrics record
 /// and to the transfer quotas that count downloads.
-fn finish(gw: &Arc<Gateway>, res: Response, seen: Seen, started: Instant, bytes_in: u64) -> Response {
+fn finish(
+    gw: &Arc<Gateway>,
+    res: Response,
+    seen: Seen,
+    started: Instant,
+    bytes_in: u64,
+) -> Response {
     let Some(api_version_id) = seen.api_version_id else {
         return res;
     };

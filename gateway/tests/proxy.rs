@@ -2,128 +2,18 @@
 //! or the query, contracts, public and retired APIs, the error answers, and changes reaching the
 //! gateway within a second; a gateway whose database goes away keeps serving.
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+mod support;
 
-use axum::body::Body;
-use axum::extract::Request;
 use axum::http::StatusCode;
 use domain::Discoverability;
 use domain::dto::PlanOffer;
-use http_body_util::BodyExt;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
-use service::{Ctx, EntityRef};
-
-type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
-
-/// A backend that answers with what it received: method, path, query and selected headers.
-async fn backend() -> SocketAddr {
-    let app = axum::Router::new().fallback(|req: Request| async move {
-        let h = |n: &str| {
-            req.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
-        };
-        serde_json::json!({
-            "path": req.uri().path(),
-            "query": req.uri().query().unwrap_or(""),
-            "x_api_key": h("x-api-key"),
-            "x_forwarded_for": h("x-forwarded-for"),
-            "x_forwarded_host": h("x-forwarded-host"),
-        })
-        .to_string()
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-async fn serve(gw: std::sync::Arc<gateway::Gateway>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app = gateway::router(gw).into_make_service_with_connect_info::<SocketAddr>();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    addr
-}
-
-async fn get(
-    client: &HttpClient,
-    url: String,
-    key: Option<&str>,
-) -> (StatusCode, serde_json::Value) {
-    let mut req = Request::builder().uri(url);
-    if let Some(k) = key {
-        req = req.header("x-api-key", k);
-    }
-    let res = client
-        .request(req.body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-    )
-}
-
-fn at(org: &str, id: &str) -> EntityRef {
-    EntityRef {
-        org_id: org.into(),
-        id: id.into(),
-        version: "1.0".into(),
-    }
-}
-
-/// Waits (≤ 1 s) until `url` answers `expected`; returns how long it took.
-async fn within_a_second(
-    client: &HttpClient,
-    url: String,
-    key: &str,
-    expected: StatusCode,
-) -> Duration {
-    let start = Instant::now();
-    loop {
-        if get(client, url.clone(), Some(key)).await.0 == expected {
-            return start.elapsed();
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(1),
-            "not {expected} within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
+use support::*;
 
 #[tokio::test]
 async fn keys_contracts_errors_and_changes_within_a_second() {
-    let dir = std::env::temp_dir().join(format!("tollgate-gw-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let url = format!("sqlite://{}/gw.db?mode=rwc", dir.display());
+    let (dir, url) = sqlite_url("gw");
     let db = service::db::connect(&url).await.unwrap();
-    let user = service::accounts::sign_up(
-        &db,
-        service::accounts::SignUp {
-            email: "ops@example.com".into(),
-            display_name: "Ops".into(),
-            password: "correct horse battery".into(),
-        },
-        false,
-    )
-    .await
-    .unwrap();
-    let ctx = Ctx {
-        user_id: user.id,
-        email: user.email,
-        display_name: user.display_name,
-        is_admin: false,
-        portal_only: false,
-        via_portal: false,
-    };
+    let ctx = signed_up(&db, "ops@example.com").await;
     let backend = backend().await;
     let org = service::organizations::NewOrganization {
         name: "Acme".into(),
@@ -202,7 +92,7 @@ async fn keys_contracts_errors_and_changes_within_a_second() {
         .unwrap();
 
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
-    let http: HttpClient = Client::builder(TokioExecutor::new()).build_http();
+    let http = http();
     let base = format!("http://{gw}/Acme");
 
     // The key in the query is taken out; path and the rest of the query reach the backend.

@@ -96,8 +96,7 @@ pub(crate) async fn set_client_status(
             ClientStatus::Registered => {
                 m.registered_on = Set(Some(at));
                 m.changed_since_registration = Set(false);
-                m.registered_policies =
-                    Set(Some(crate::policies::registered_chain(db, id).await?));
+                m.registered_policies = Set(Some(crate::policies::registered_chain(db, id).await?));
             }
             ClientStatus::Retired => m.retired_on = Set(Some(at)),
             _ => {}

@@ -35,9 +35,8 @@ pub async fn save_batch(db: &impl ConnectionTrait, counters: &[Counter]) -> Resu
     let updated = chrono::Utc::now().timestamp();
     for chunk in counters.chunks(200) {
         let mut q = Query::insert();
-        q.into_table(Alias::new(TABLE)).columns(
-            ["key", "used", "state", "window_end", "updated_on"].map(Alias::new),
-        );
+        q.into_table(Alias::new(TABLE))
+            .columns(["key", "used", "state", "window_end", "updated_on"].map(Alias::new));
         for c in chunk {
             q.values_panic([
                 c.key.clone().into(),
@@ -194,7 +193,8 @@ pub(crate) async fn contract_usage(
     for (contract_id, config, key) in wanted {
         let counter = counters.iter().find(|c| c.key == key);
         let usage = usage_of(&config, counter, now);
-        if let (Some(u), Some(slot)) = (usage, out.iter_mut().find(|o| o.contract_id == contract_id))
+        if let (Some(u), Some(slot)) =
+            (usage, out.iter_mut().find(|o| o.contract_id == contract_id))
         {
             slot.limits.push(u);
         }

@@ -67,7 +67,10 @@ fn int(n: u64) -> i64 {
 }
 
 /// Adds the rollups to the stored ones (one multi-row upsert per 200 rows).
-pub async fn write_batch(db: &impl ConnectionTrait, batch: &[(MinuteKey, MinuteStats)]) -> Result<()> {
+pub async fn write_batch(
+    db: &impl ConnectionTrait,
+    batch: &[(MinuteKey, MinuteStats)],
+) -> Result<()> {
     let backend = db.get_database_backend();
     for chunk in batch.chunks(200) {
         let mut q = Query::insert();
@@ -136,15 +139,14 @@ pub async fn query(
     let (filter_col, version_id) = match of {
         Of::Client => {
             authz::require(db, ctx, &at.org_id, Permission::ClientView).await?;
-            let v =
-                catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
-                    .await?;
+            let v = catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
+                .await?;
             ("client_version_id", v.id)
         }
         Of::Api => {
             authz::require(db, ctx, &at.org_id, Permission::ApiView).await?;
-            let v = catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version)
-                .await?;
+            let v =
+                catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version).await?;
             ("api_version_id", v.id)
         }
     };
@@ -249,7 +251,12 @@ async fn grouped(
     let mut q = Query::select();
     q.from(Alias::new(TABLE))
         .expr_as(Expr::cust(bucket.clone()), Alias::new("bucket"));
-    for c in ["api_version_id", "client_version_id", "plan_version_id", "status"] {
+    for c in [
+        "api_version_id",
+        "client_version_id",
+        "plan_version_id",
+        "status",
+    ] {
         q.column(Alias::new(c));
     }
     for c in SUM_COLUMNS.iter().chain(&LATENCY_COLUMNS) {
@@ -270,7 +277,8 @@ async fn grouped(
     let stmt = db.get_database_backend().build(&q);
     let mut out = Vec::new();
     for r in db.query_all_raw(stmt).await? {
-        let get = |c: &str| -> Result<u64> { Ok(u64::try_from(r.try_get::<i64>("", c)?).unwrap_or(0)) };
+        let get =
+            |c: &str| -> Result<u64> { Ok(u64::try_from(r.try_get::<i64>("", c)?).unwrap_or(0)) };
         let mut latency = [0u64; BUCKETS];
         for (i, c) in LATENCY_COLUMNS.iter().enumerate() {
             latency[i] = get(c)?;

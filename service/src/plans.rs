@@ -224,4 +224,3 @@ pub async fn new_version(
     txn.commit().await?;
     Ok(r)
 }
-

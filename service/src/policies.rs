@@ -111,7 +111,11 @@ pub(crate) async fn list(
     owner: Owner,
     version_id: i32,
 ) -> Result<Vec<PolicyDto>> {
-    Ok(rows(db, owner, version_id).await?.iter().map(to_dto).collect())
+    Ok(rows(db, owner, version_id)
+        .await?
+        .iter()
+        .map(to_dto)
+        .collect())
 }
 
 pub(crate) async fn rows(
@@ -269,9 +273,8 @@ async fn owner_for_change(
     match owner {
         Owner::Client => {
             authz::require(txn, ctx, &at.org_id, Permission::ClientEdit).await?;
-            let cv =
-                catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version)
-                    .await?;
+            let cv = catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version)
+                .await?;
             let status = ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created);
             if status == ClientStatus::Retired {
                 return Err(Error::conflict(
@@ -289,8 +292,8 @@ async fn owner_for_change(
         }
         Owner::Plan => {
             authz::require(txn, ctx, &at.org_id, Permission::PlanEdit).await?;
-            let pv = catalog::lock_version::<plan::Entity>(txn, &at.org_id, &at.id, &at.version)
-                .await?;
+            let pv =
+                catalog::lock_version::<plan::Entity>(txn, &at.org_id, &at.id, &at.version).await?;
             lifecycle::change_plan_policies(
                 PlanStatus::parse(&pv.status).unwrap_or(PlanStatus::Created),
             )?;
@@ -298,8 +301,8 @@ async fn owner_for_change(
         }
         Owner::Api => {
             authz::require(txn, ctx, &at.org_id, Permission::ApiEdit).await?;
-            let av = catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version)
-                .await?;
+            let av =
+                catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await?;
             lifecycle::change_api(
                 ApiStatus::parse(&av.status).unwrap_or(ApiStatus::Created),
                 ApiPart::Policies,
@@ -318,7 +321,9 @@ async fn record(
     summary: String,
 ) -> Result<()> {
     match owner {
-        Owner::Client => catalog::record_action::<client::Entity>(txn, ctx, at, what, summary).await,
+        Owner::Client => {
+            catalog::record_action::<client::Entity>(txn, ctx, at, what, summary).await
+        }
         Owner::Plan => catalog::record_action::<plan::Entity>(txn, ctx, at, what, summary).await,
         Owner::Api => catalog::record_action::<api::Entity>(txn, ctx, at, what, summary).await,
     }
@@ -326,11 +331,7 @@ async fn record(
 
 /// Parses and validates a configuration from the browser, hashing new BASIC authentication
 /// passwords; an identity sent without a password keeps the hash it had in `previous`.
-async fn prepare(
-    definition_id: &str,
-    json: &str,
-    previous: Option<&str>,
-) -> Result<PolicyConfig> {
+async fn prepare(definition_id: &str, json: &str, previous: Option<&str>) -> Result<PolicyConfig> {
     let mut config = PolicyConfig::parse(definition_id, json).map_err(Error::Invalid)?;
     if let PolicyConfig::BasicAuth(b) = &mut config {
         let old = match previous.map(|p| PolicyConfig::parse(definition_id, p)) {

@@ -1,0 +1,633 @@
+//! Policies on real traffic, through a real local backend and a real database (SQLite): the
+//! Client → Plan → API chain, each policy's refusal with its status and failure code, header
+//! and URL edits, caching, BASIC authentication, limits that survive a restart and are shared
+//! through Redis, and the per-minute metrics the Metrics tab and My Clients read.
+
+mod support;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::StatusCode;
+use chrono::Timelike;
+use domain::metrics::Range;
+use service::policies::Owner;
+use support::*;
+
+/// Attaches `definition` to the client, re-registers it, and waits until the gateway answers
+/// `probe` with `expected`.
+#[allow(clippy::too_many_arguments)]
+async fn with_client_policy(
+    db: &service::DatabaseConnection,
+    ctx: &service::Ctx,
+    http: &HttpClient,
+    probe: &str,
+    key: &str,
+    expected: StatusCode,
+    definition: &str,
+    config: &str,
+) -> i64 {
+    let p = service::policies::add(
+        db,
+        ctx,
+        Owner::Client,
+        &at("Acme", "App"),
+        definition,
+        config,
+        None,
+    )
+    .await
+    .unwrap();
+    service::clients::register(db, ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    if expected == StatusCode::OK {
+        // Nothing to see from outside: give the gateway time to reload.
+        tokio::time::sleep(gateway::POLL_EVERY * 3).await;
+    } else {
+        within_a_second(http, probe.to_owned(), key, expected).await;
+    }
+    p.id
+}
+
+async fn without_client_policy(
+    db: &service::DatabaseConnection,
+    ctx: &service::Ctx,
+    http: &HttpClient,
+    probe: &str,
+    key: &str,
+    id: i64,
+) {
+    service::policies::remove(db, ctx, Owner::Client, &at("Acme", "App"), id)
+        .await
+        .unwrap();
+    service::clients::register(db, ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    within_a_second(http, probe.to_owned(), key, StatusCode::OK).await;
+}
+
+fn req(method: &str, url: &str, key: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(method)
+        .uri(url)
+        .header("x-api-key", key)
+}
+
+#[tokio::test]
+async fn plan_and_api_chain_limits_headers_and_metrics() {
+    let (dir, url) = sqlite_url("chain");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = backend().await;
+    let (ctx, key) = world(
+        &db,
+        backend,
+        &[(
+            "rate-limiting",
+            r#"{"limit":3,"granularity":"Client","period":"Minute"}"#,
+        )],
+        &[(
+            "simple-header",
+            r#"{"addHeaders":[{"name":"X-Added","value":"yes","applyTo":"both","overwrite":true}],
+                "stripHeaders":[{"by":"name","pattern":"Server","applyTo":"response"}]}"#,
+        )],
+    )
+    .await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let url = format!("http://{gw}/Acme/Weather/1.0/forecast");
+
+    for remaining in ["2", "1", "0"] {
+        let a = send(&http, req("GET", &url, &key).body(Body::empty()).unwrap()).await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.header("x-ratelimit-limit"), "3");
+        assert_eq!(a.header("x-ratelimit-remaining"), remaining);
+        // The API's Simple Header policy edits both ways.
+        assert_eq!(a.body["headers"]["x-added"], "yes");
+        assert_eq!(a.header("x-added"), "yes");
+        assert_eq!(a.header("server"), "");
+        assert_eq!(a.header("x-backend"), "yes");
+    }
+    let refused = send(&http, req("GET", &url, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(refused.body["failureCode"], 10005);
+    assert_eq!(refused.body["type"], "Other");
+    assert_eq!(refused.header("x-policy-failure-code"), "10005");
+    assert_eq!(refused.header("x-policy-failure-type"), "Other");
+    assert_eq!(refused.header("x-ratelimit-remaining"), "0");
+    assert!(!refused.header("retry-after").is_empty());
+
+    // Rollups reach the database within a flush; the Metrics tab reads them.
+    tokio::time::sleep(gateway::recorder::FLUSH_EVERY + Duration::from_millis(500)).await;
+    let m = service::metrics::query(
+        &db,
+        &ctx,
+        service::metrics::Of::Api,
+        &at("Acme", "Weather"),
+        Range::Hour,
+    )
+    .await
+    .unwrap();
+    assert_eq!(m.total, 4);
+    assert_eq!(m.by_class[1], 3);
+    assert_eq!(m.by_class[3], 1);
+    assert_eq!(
+        m.points
+            .iter()
+            .map(|p| p.by_class.iter().sum::<u64>())
+            .sum::<u64>(),
+        4
+    );
+    assert!(m.p50_ms.is_some());
+    assert_eq!(m.by_client.len(), 1);
+    assert!(
+        m.by_client[0].label.contains("App 1.0"),
+        "{:?}",
+        m.by_client
+    );
+    assert_eq!(m.by_client[0].errors, 1);
+    assert_eq!(m.by_plan[0].label, "Gold 1.0");
+    let client_view = service::metrics::query(
+        &db,
+        &ctx,
+        service::metrics::Of::Client,
+        &at("Acme", "App"),
+        Range::Day,
+    )
+    .await
+    .unwrap();
+    assert_eq!(client_view.total, 4);
+    assert_eq!(client_view.by_plan[0].label, "Weather 1.0 · Gold 1.0");
+
+    // My Clients in the portal shows what is used and left of the plan's rate limit.
+    let mine = service::portal::my_clients(&db, &ctx).await.unwrap();
+    let usage = &mine[0].usage[0].limits;
+    assert_eq!(usage.len(), 1, "{usage:?}");
+    assert_eq!(usage[0].kind, "Rate limit");
+    assert_eq!(
+        (usage[0].limit, usage[0].used, usage[0].remaining),
+        (3, 3, 0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn each_policy_on_real_traffic() {
+    let (dir, url) = sqlite_url("each");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = backend().await;
+    let (ctx, key) = world(&db, backend, &[], &[]).await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let base = format!("http://{gw}/Acme/Weather/1.0");
+    let probe = format!("{base}/probe");
+    let failure_of = |a: &Answer| (a.status, a.body["failureCode"].as_u64());
+
+    // IP blocklist / allowlist, on the peer address.
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::FORBIDDEN,
+        "ip-blocklist",
+        r#"{"ips":["127.0.0.0/8"]}"#,
+    )
+    .await;
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::FORBIDDEN, Some(10002)));
+    assert_eq!(a.header("x-policy-failure-type"), "Authorization");
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::NOT_FOUND,
+        "ip-allowlist",
+        r#"{"ips":["10.0.0.0/8","192.168.1.1-192.168.1.9"],"responseCode":404}"#,
+    )
+    .await;
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::NOT_FOUND, Some(10001)));
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // Ignored resources: only the matching method and path.
+    let admin = format!("{base}/admin/users");
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &admin,
+        &key,
+        StatusCode::NOT_FOUND,
+        "ignored-resources",
+        r#"{"rules":[{"verb":"GET","pathPattern":"/admin.*"}]}"#,
+    )
+    .await;
+    let a = send(&http, req("GET", &admin, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::NOT_FOUND, Some(10007)));
+    let a = send(
+        &http,
+        req("POST", &admin, &key).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body["method"], "POST");
+    without_client_policy(&db, &ctx, &http, &admin, &key, id).await;
+
+    // Time restricted access: a window that is not now.
+    let h = chrono::Utc::now().hour();
+    let config = format!(
+        r#"{{"rules":[{{"timeStart":"{:02}:00","timeEnd":"{:02}:00","dayStart":1,"dayEnd":7,"pathPattern":".*"}}]}}"#,
+        (h + 2) % 24,
+        (h + 3) % 24
+    );
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::LOCKED,
+        "time-restricted-access",
+        &config,
+    )
+    .await;
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::LOCKED, Some(10014)));
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // CORS: a preflight is answered by the gateway; a foreign origin is refused.
+    let id = service::policies::add(
+        &db, &ctx, Owner::Client, &at("Acme", "App"), "cors",
+        r#"{"allowOrigins":["https://app.example.com"],"allowMethods":["GET","PUT"],"allowHeaders":["X-API-Key"],"exposeHeaders":["X-RateLimit-Remaining"],"allowCredentials":false,"errorOnFailure":true}"#,
+        None,
+    )
+    .await
+    .unwrap()
+    .id;
+    service::clients::register(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    tokio::time::sleep(gateway::POLL_EVERY * 3).await;
+    let a = send(
+        &http,
+        req("OPTIONS", &probe, &key)
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "PUT")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        a.header("access-control-allow-origin"),
+        "https://app.example.com"
+    );
+    assert!(a.header("access-control-allow-methods").contains("PUT"));
+    let a = send(
+        &http,
+        req("GET", &probe, &key)
+            .header("origin", "https://evil.example.net")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(failure_of(&a), (StatusCode::BAD_REQUEST, Some(10015)));
+    let a = send(
+        &http,
+        req("GET", &probe, &key)
+            .header("origin", "https://app.example.com")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.header("access-control-allow-origin"),
+        "https://app.example.com"
+    );
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // URL rewriting: the request path, and the response body.
+    let id = service::policies::add(
+        &db, &ctx, Owner::Client, &at("Acme", "App"), "url-rewriting",
+        r#"{"fromRegex":"^/old/(.*)$","toReplacement":"/new/$1","processRequestUrl":true,"processRequestHeaders":false,"processResponseHeaders":false,"processBody":false}"#,
+        None,
+    )
+    .await
+    .unwrap()
+    .id;
+    let body_id = service::policies::add(
+        &db, &ctx, Owner::Client, &at("Acme", "App"), "url-rewriting",
+        r#"{"fromRegex":"backend\\.internal","toReplacement":"api.example.com","processRequestUrl":false,"processRequestHeaders":false,"processResponseHeaders":false,"processBody":true}"#,
+        None,
+    )
+    .await
+    .unwrap()
+    .id;
+    service::clients::register(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    tokio::time::sleep(gateway::POLL_EVERY * 3).await;
+    let a = send(
+        &http,
+        req("GET", &format!("{base}/old/items?x=1"), &key)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.body["path"], "/v1/new/items", "{}", a.text);
+    assert_eq!(a.body["query"], "x=1");
+    assert_eq!(a.body["link"], "http://api.example.com/v1/items");
+    service::policies::remove(&db, &ctx, Owner::Client, &at("Acme", "App"), body_id)
+        .await
+        .unwrap();
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // BASIC authentication: refused without or with wrong credentials; the identity is
+    // forwarded and the credentials are not.
+    let id = with_client_policy(
+        &db, &ctx, &http, &probe, &key, StatusCode::UNAUTHORIZED,
+        "basic-auth",
+        r#"{"realm":"Weather","identities":[{"username":"ann","password":"s3cret-pass"}],"forwardIdentityHeader":"X-Identity","requireTls":false}"#,
+    )
+    .await;
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::UNAUTHORIZED, Some(10003)));
+    assert_eq!(a.header("www-authenticate"), "Basic realm=\"Weather\"");
+    let basic = |user: &str, pass: &str| {
+        use std::io::Write;
+        let mut raw = Vec::new();
+        write!(raw, "{user}:{pass}").unwrap();
+        format!("Basic {}", base64(&raw))
+    };
+    let a = send(
+        &http,
+        req("GET", &probe, &key)
+            .header("authorization", basic("ann", "wrong"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(failure_of(&a), (StatusCode::UNAUTHORIZED, Some(10003)));
+    for _ in 0..2 {
+        let a = send(
+            &http,
+            req("GET", &probe, &key)
+                .header("authorization", basic("ann", "s3cret-pass"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+        assert_eq!(a.body["headers"]["x-identity"], "ann");
+        assert!(a.body["headers"].get("authorization").is_none());
+    }
+    // The stored configuration keeps a hash, never the password.
+    let stored = service::policies::list_for(&db, &ctx, Owner::Client, &at("Acme", "App"))
+        .await
+        .unwrap();
+    assert!(!stored[0].configuration.contains("s3cret"));
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // Caching: the second identical GET comes from the gateway.
+    let cached = format!("{base}/cached/list");
+    let id = service::policies::add(
+        &db,
+        &ctx,
+        Owner::Client,
+        &at("Acme", "App"),
+        "caching",
+        r#"{"ttlSeconds":60,"rules":[{"method":"GET","pathPattern":"/cached.*"}]}"#,
+        None,
+    )
+    .await
+    .unwrap()
+    .id;
+    service::clients::register(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    tokio::time::sleep(gateway::POLL_EVERY * 3).await;
+    let first = send(
+        &http,
+        req("GET", &cached, &key).body(Body::empty()).unwrap(),
+    )
+    .await;
+    let second = send(
+        &http,
+        req("GET", &cached, &key).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (first.header("x-cache"), second.header("x-cache")),
+        ("MISS", "HIT")
+    );
+    assert_eq!(first.text, second.text);
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // Quota: the fourth request of the day is refused.
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::OK,
+        "quota",
+        r#"{"limit":3,"granularity":"Client","period":"Day"}"#,
+    )
+    .await;
+    for remaining in ["2", "1", "0"] {
+        let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            (a.status, a.header("x-quota-remaining")),
+            (StatusCode::OK, remaining)
+        );
+    }
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::TOO_MANY_REQUESTS, Some(10012)));
+    assert_eq!(a.header("x-quota-remaining"), "0");
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // Transfer quota: downloads count once sent; the next request is refused.
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::OK,
+        "transfer-quota",
+        r#"{"limit":100,"direction":"download","granularity":"Client","period":"Day"}"#,
+    )
+    .await;
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (a.status, a.header("x-transferquota-remaining")),
+        (StatusCode::OK, "100")
+    );
+    assert!(a.text.len() > 100);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let a = send(&http, req("GET", &probe, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(failure_of(&a), (StatusCode::TOO_MANY_REQUESTS, Some(10013)));
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
+    // A change to a registered client's policies waits for Re-register.
+    service::policies::add(
+        &db,
+        &ctx,
+        Owner::Client,
+        &at("Acme", "App"),
+        "ip-blocklist",
+        r#"{"ips":["*"]}"#,
+        None,
+    )
+    .await
+    .unwrap();
+    let v = service::clients::get_version(&db, &ctx, "Acme", "App", "1.0")
+        .await
+        .unwrap();
+    assert!(v.unpublished_changes);
+    tokio::time::sleep(gateway::POLL_EVERY * 3).await;
+    assert_eq!(
+        get(&http, probe.clone(), Some(&key)).await.0,
+        StatusCode::OK
+    );
+    service::clients::register(&db, &ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+    within_a_second(&http, probe.clone(), &key, StatusCode::FORBIDDEN).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
+    let (dir, url) = sqlite_url("restart");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = backend().await;
+    let (_ctx, key) = world(
+        &db,
+        backend,
+        &[
+            (
+                "quota",
+                r#"{"limit":2,"granularity":"Client","period":"Day"}"#,
+            ),
+            (
+                "rate-limiting",
+                r#"{"limit":100,"granularity":"Api","period":"Minute"}"#,
+            ),
+        ],
+        &[],
+    )
+    .await;
+    let http = http();
+    let first = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    for _ in 0..2 {
+        let (status, _) = get(
+            &http,
+            format!("http://{first}/Acme/Weather/1.0/x"),
+            Some(&key),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    tokio::time::sleep(gateway::PERSIST_EVERY * 2).await;
+    // A node started afterwards (a restart) starts from the stored counters.
+    let restarted = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let (status, body) = get(
+        &http,
+        format!("http://{restarted}/Acme/Weather/1.0/x"),
+        Some(&key),
+    )
+    .await;
+    assert_eq!(
+        (status, body["failureCode"].as_u64()),
+        (StatusCode::TOO_MANY_REQUESTS, Some(10012))
+    );
+
+    // Two nodes sharing Redis (database 7, emptied first) count one rate limit together.
+    let redis_url = "redis://127.0.0.1:6379/7";
+    let client = redis::Client::open(redis_url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await.unwrap();
+    let (dir2, url2) = sqlite_url("redis");
+    let db2 = service::db::connect(&url2).await.unwrap();
+    let (_ctx2, key2) = world(
+        &db2,
+        backend,
+        &[(
+            "rate-limiting",
+            r#"{"limit":4,"granularity":"Client","period":"Minute"}"#,
+        )],
+        &[],
+    )
+    .await;
+    let options = gateway::Options {
+        redis_url: Some(redis_url.into()),
+        ..Default::default()
+    };
+    let a = gateway::Gateway::start_with(db2.clone(), options.clone())
+        .await
+        .unwrap();
+    assert!(a.limits.shared());
+    let a = serve(a).await;
+    let b = serve(
+        gateway::Gateway::start_with(db2.clone(), options)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let mut statuses = Vec::new();
+    for node in [a, b, a, b, a, b] {
+        statuses.push(
+            get(
+                &http,
+                format!("http://{node}/Acme/Weather/1.0/x"),
+                Some(&key2),
+            )
+            .await
+            .0,
+        );
+    }
+    assert_eq!(
+        statuses,
+        [
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS,
+            StatusCode::TOO_MANY_REQUESTS
+        ]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&dir2);
+}
+
+/// Standard base64 (for the Authorization header in the tests).
+fn base64(raw: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in raw.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
