@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Gateway benchmark: a local backend (nginx answering "ok"), nginx as a plain reverse proxy with
-# upstream keep-alive, and Tollgate's gateway with a registered client and contract. wrk runs the
+# upstream keep-alive, and Tollgate's gateway with a registered client and contract, a plan with a rate-limit
+# policy too high to trip and per-request metrics recording on. wrk runs the
 # three interleaved, ROUNDS rounds (default 5) at c=1 and c=32, and the script prints requests/s
 # and p50/p99 (medians over the rounds) and Tollgate ÷ nginx. Then: register/unregister → first
 # accepted/refused request, and the gateway's memory with 100,000 registered client versions.

@@ -109,6 +109,13 @@ if [ "$RUN_E2E" -eq 1 ]; then
     export DATABASE_URL="sqlite://$E2E_TMP/e2e.db?mode=rwc"
     export TOLLGATE_ADMIN_EMAIL=admin@tollgate.local
     export TOLLGATE_ADMIN_PASSWORD=change-me-now-please
+    # The gateway on its own port, so that nothing else on this machine answers the specs.
+    export TOLLGATE_GATEWAY_LISTEN="${TOLLGATE_GATEWAY_LISTEN:-127.0.0.1:8089}"
+    export TOLLGATE_GATEWAY_URL="${TOLLGATE_GATEWAY_URL:-http://$TOLLGATE_GATEWAY_LISTEN}"
+    if (exec 3<>"/dev/tcp/${TOLLGATE_GATEWAY_LISTEN%:*}/${TOLLGATE_GATEWAY_LISTEN##*:}") 2>/dev/null; then
+        echo "something is already listening on $TOLLGATE_GATEWAY_LISTEN; stop it first" >&2
+        exit 1
+    fi
     export RUST_LOG="${RUST_LOG:-info,tollgate=info}"
     echo "DATABASE_URL=$DATABASE_URL"
     cargo leptos end-to-end --release

@@ -1,8 +1,9 @@
 //! Benchmark helper for `bench/gateway.sh` (release build):
 //!
 //! - `bench serve <backend-url> <listen>`: a fresh SQLite database with one published API
-//!   (backend `<backend-url>`) and one registered client; prints `KEY=…` and `URL=…`, then serves
-//!   the gateway on `<listen>` until killed.
+//!   (backend `<backend-url>`), a plan with a rate limit too high to trip, and one registered
+//!   client; prints `KEY=…` and `URL=…`, then serves the gateway (metrics recording on) on
+//!   `<listen>` until killed.
 //! - `bench propagation`: register → first accepted request, unregister → first refused request,
 //!   measured 10 times through a gateway polling the database.
 //! - `bench memory <n>`: the gateway's resident memory before and after loading a snapshot with
@@ -73,6 +74,18 @@ async fn world(endpoint: &str) -> (DatabaseConnection, Ctx, String) {
     service::plans::create(&db, &ctx, "Acme", plan)
         .await
         .unwrap();
+    // A rate limit high enough never to trip: the benchmark measures its cost, not refusals.
+    service::policies::add(
+        &db,
+        &ctx,
+        service::policies::Owner::Plan,
+        &at("Gold"),
+        "rate-limiting",
+        r#"{"limit":1000000000,"granularity":"Client","period":"Minute"}"#,
+        None,
+    )
+    .await
+    .unwrap();
     service::plans::lock(&db, &ctx, &at("Gold")).await.unwrap();
     let api = service::apis::NewApi {
         name: "Weather".into(),

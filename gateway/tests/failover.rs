@@ -30,7 +30,10 @@ async fn serves_on_when_the_sqlite_file_becomes_unreadable() {
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
     let http = http();
     let probe = format!("http://{gw}/Acme/Weather/1.0/x");
-    assert_eq!(get(&http, probe.clone(), Some(&key)).await.0, StatusCode::OK);
+    assert_eq!(
+        get(&http, probe.clone(), Some(&key)).await.0,
+        StatusCode::OK
+    );
 
     // Overwrite the file, its write-ahead log and the log's index with garbage: every read
     // now fails. (Permissions would not do: the tests may run as root.)
@@ -117,10 +120,27 @@ impl OwnPostgres {
             assert!(ok, "cannot hand {} to the postgres user", data.display());
         }
         let d = data.to_str().unwrap();
-        pg(&bin, "initdb", &["-D", d, "-A", "trust", "-U", "postgres", "--no-sync"]);
+        pg(
+            &bin,
+            "initdb",
+            &["-D", d, "-A", "trust", "-U", "postgres", "--no-sync"],
+        );
         let port = free_port();
         let options = format!("-p {port} -k {d} -c listen_addresses=127.0.0.1 -c fsync=off");
-        pg(&bin, "pg_ctl", &["-D", d, "-o", &options, "-l", &format!("{d}/log"), "-w", "start"]);
+        pg(
+            &bin,
+            "pg_ctl",
+            &[
+                "-D",
+                d,
+                "-o",
+                &options,
+                "-l",
+                &format!("{d}/log"),
+                "-w",
+                "start",
+            ],
+        );
         (
             OwnPostgres {
                 bin,
@@ -133,7 +153,18 @@ impl OwnPostgres {
 
     fn stop(&mut self) {
         if self.running {
-            pg(&self.bin, "pg_ctl", &["-D", self.data.to_str().unwrap(), "-m", "immediate", "-w", "stop"]);
+            pg(
+                &self.bin,
+                "pg_ctl",
+                &[
+                    "-D",
+                    self.data.to_str().unwrap(),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+            );
             self.running = false;
         }
     }
@@ -170,7 +201,10 @@ async fn serves_on_when_its_postgresql_stops() {
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
     let http = http();
     let probe = format!("http://{gw}/Acme/Weather/1.0/x");
-    assert_eq!(get(&http, probe.clone(), Some(&key)).await.0, StatusCode::OK);
+    assert_eq!(
+        get(&http, probe.clone(), Some(&key)).await.0,
+        StatusCode::OK
+    );
 
     server.stop();
     let failed = tokio::time::timeout(
@@ -178,9 +212,6 @@ async fn serves_on_when_its_postgresql_stops() {
         service::clients::unregister(&db, &ctx, &at("Acme", "App")),
     )
     .await;
-    assert!(
-        !matches!(failed, Ok(Ok(()))),
-        "the database should be gone"
-    );
+    assert!(!matches!(failed, Ok(Ok(()))), "the database should be gone");
     keeps_serving(&http, &probe, &key).await;
 }

@@ -224,4 +224,3 @@ pub async fn api_contracts(
     )
     .await?)
 }
-

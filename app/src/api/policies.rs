@@ -36,7 +36,7 @@ pub async fn policy_definitions() -> Result<Vec<PolicyDefinitionDto>, AppError> 
 }
 
 /// Attaches a policy at `position` (0 = first; none = last).
-#[server]
+#[server(input = server_fn::codec::Json)]
 pub async fn add_policy(
     kind: Kind,
     org: String,
@@ -61,7 +61,7 @@ pub async fn add_policy(
 }
 
 /// Changes a policy's configuration.
-#[server]
+#[server(input = server_fn::codec::Json)]
 pub async fn update_policy(
     kind: Kind,
     org: String,
@@ -72,19 +72,14 @@ pub async fn update_policy(
 ) -> Result<PolicyDto, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
-    Ok(service::policies::update(
-        &state.db,
-        &ctx,
-        owner(kind),
-        &at,
-        policy_id,
-        &configuration,
+    Ok(
+        service::policies::update(&state.db, &ctx, owner(kind), &at, policy_id, &configuration)
+            .await?,
     )
-    .await?)
 }
 
 /// Removes a policy.
-#[server]
+#[server(input = server_fn::codec::Json)]
 pub async fn remove_policy(
     kind: Kind,
     org: String,
@@ -98,7 +93,7 @@ pub async fn remove_policy(
 }
 
 /// Puts the policies in the order of `ids`.
-#[server]
+#[server(input = server_fn::codec::Json)]
 pub async fn reorder_policies(
     kind: Kind,
     org: String,
@@ -134,12 +129,16 @@ pub async fn version_metrics(
 ) -> Result<MetricsDto, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
-    let range = domain::metrics::Range::parse(&range)
-        .ok_or_else(|| AppError::BadRequest("unknown range".into()))?;
+    // Refusals go through `service::Error` so that the response gets their HTTP status.
+    let range = domain::metrics::Range::parse(&range).ok_or_else(|| {
+        service::Error::invalid("range", "Choose the last hour, day, week or month.")
+    })?;
     let of = match kind {
         Kind::Client => service::metrics::Of::Client,
         Kind::Api => service::metrics::Of::Api,
-        Kind::Plan => return Err(AppError::BadRequest("plans have no metrics tab".into())),
+        Kind::Plan => Err(service::Error::NotFound(
+            "Plans have no metrics: see the API or client versions using them.".into(),
+        ))?,
     };
     Ok(service::metrics::query(&state.db, &ctx, of, &at, range).await?)
 }

@@ -22,9 +22,11 @@ use crate::components::ui::{
 };
 use crate::error::AppError;
 use crate::pages::entities::{
-    ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, PoliciesCard, RouteParams,
-    VersionActions, route_params,
+    ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, RouteParams, VersionActions,
+    route_params,
 };
+use crate::pages::metrics::MetricsTab;
+use crate::pages::policies::{PoliciesTab, PolicyChainCard, api_access};
 
 type ApiResource = Resource<Result<ApiVersionDetail, AppError>>;
 
@@ -71,15 +73,12 @@ pub fn ApiPage() -> impl IntoView {
             "implementation" => with_detail(detail, reload, |d, reload| view! { <ImplementationForm d reload /> }.into_any()),
             "definition" => with_detail(detail, reload, |d, reload| view! { <DefinitionForms d reload /> }.into_any()),
             "plans" => with_detail(detail, reload, |d, reload| view! { <PlansForm d reload /> }.into_any()),
-            "policies" => view! { <PoliciesCard kind=Kind::Api p note="API policies run last, after the client's and the plan's, on every request to this API version." /> }.into_any(),
-            "contracts" => view! { <ApiContracts p reload /> }.into_any(),
-            "metrics" => view! {
-                <section class="card"><div class="card__body">
-                    <EmptyState message="No traffic yet.">
-                        <p class="muted">"Requests, response codes, latency and usage by client appear here once clients call this API version through the gateway."</p>
-                    </EmptyState>
-                </div></section>
+            "policies" => view! {
+                <PoliciesTab kind=Kind::Api p detail access=api_access reload note="API policies run last, after the client's and the plan's, on every request to this API version." />
+                <PolicyChainCard p reload />
             }.into_any(),
+            "contracts" => view! { <ApiContracts p reload /> }.into_any(),
+            "metrics" => view! { <MetricsTab kind=Kind::Api p help="Requests, response codes, latency and usage by client appear here once clients call this API version through the gateway." /> }.into_any(),
             "changelog" => view! { <ChangeLogCard kind=Kind::Api org=p.org.get() id=p.id.get() /> }.into_any(),
             _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
         }}

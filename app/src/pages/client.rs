@@ -19,9 +19,11 @@ use crate::components::ui::{
 };
 use crate::error::AppError;
 use crate::pages::entities::{
-    ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, PoliciesCard, RouteParams,
-    VersionActions, route_params,
+    ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, RouteParams, VersionActions,
+    route_params,
 };
+use crate::pages::metrics::MetricsTab;
+use crate::pages::policies::{PoliciesTab, client_access};
 
 type ClientResource = Resource<Result<ClientVersionDetail, AppError>>;
 
@@ -67,14 +69,8 @@ pub fn ClientPage() -> impl IntoView {
         {move || match p.tab.get().as_str() {
             "" => view! { <ClientOverview p detail reload /> }.into_any(),
             "contracts" => view! { <ContractsCard p detail reload full=true /> }.into_any(),
-            "policies" => view! { <PoliciesCard kind=Kind::Client p note="Client policies run first on every request made with this version's API key, before the plan's and the API's policies." /> }.into_any(),
-            "metrics" => view! {
-                <section class="card"><div class="card__body">
-                    <EmptyState message="No traffic yet.">
-                        <p class="muted">"Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key."</p>
-                    </EmptyState>
-                </div></section>
-            }.into_any(),
+            "policies" => view! { <PoliciesTab kind=Kind::Client p detail access=client_access reload note="Client policies run first on every request made with this version's API key, before the plan's and the API's policies." /> }.into_any(),
+            "metrics" => view! { <MetricsTab kind=Kind::Client p help="Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key." /> }.into_any(),
             "changelog" => view! { <ChangeLogCard kind=Kind::Client org=p.org.get() id=p.id.get() /> }.into_any(),
             _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
         }}

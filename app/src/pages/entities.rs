@@ -8,15 +8,11 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::catalog::{Kind, UpdateEntityDescription, entity_change_log, list_entities};
-use crate::api::lifecycle::{
-    DeleteEntity, NewVersion, RunVersionAction, VersionAction, version_policies,
-};
+use crate::api::lifecycle::{DeleteEntity, NewVersion, RunVersionAction, VersionAction};
 use crate::components::list::FilteredTable;
 use crate::components::status::StatusBadge;
 use crate::components::toast::use_toasts;
-use crate::components::ui::{
-    ConfirmDialog, Dialog, EmptyState, ErrorAlert, LoadError, Menu, SkeletonRows, described_by,
-};
+use crate::components::ui::{ConfirmDialog, Dialog, EmptyState, ErrorAlert, Menu, described_by};
 use crate::pages::orgs::ChangeLogTable;
 
 /// A filterable, paged table of clients, APIs or plans (all the caller may view, or one
@@ -440,45 +436,6 @@ pub(crate) fn route_params() -> RouteParams {
         id: get("id"),
         version: get("version"),
         tab: get("tab"),
-    }
-}
-
-/// The policies of a client, plan or API version, in order (read-only until the policy editor
-/// arrives with the gateway).
-#[component]
-pub(crate) fn PoliciesCard(
-    kind: Kind,
-    p: RouteParams,
-    #[prop(into)] note: String,
-) -> impl IntoView {
-    let policies = Resource::new(
-        move || (p.org.get(), p.id.get(), p.version.get()),
-        move |(o, c, v)| version_policies(kind, o, c, v),
-    );
-    let note = StoredValue::new(note);
-    view! {
-        <section class="card">
-            <div class="card__header"><h2 class="card__title">"Policies"</h2></div>
-            <div class="card__body">
-                <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
-                    {move || Suspend::new(async move {
-                        match policies.await {
-                            Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(list) if list.is_empty() => view! {
-                                <EmptyState message="No policies attached">
-                                    <p class="muted">{note.get_value()}</p>
-                                </EmptyState>
-                            }.into_any(),
-                            Ok(list) => view! {
-                                <ol class="stack">
-                                    {list.into_iter().map(|p| view! { <li><strong>{p.definition_id}</strong></li> }).collect_view()}
-                                </ol>
-                            }.into_any(),
-                        }
-                    })}
-                </Transition>
-            </div>
-        </section>
     }
 }
 

@@ -11,9 +11,9 @@ use crate::api::lifecycle::VersionAction;
 use crate::components::status::StatusBadge;
 use crate::components::ui::{EmptyState, LoadError, SkeletonRows, format_date};
 use crate::pages::entities::{
-    ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, PoliciesCard, VersionActions,
-    route_params,
+    ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, VersionActions, route_params,
 };
+use crate::pages::policies::{PoliciesTab, plan_access};
 
 const PLAN_TABS: &[(&str, &str)] = &[
     ("", "Overview"),
@@ -59,7 +59,7 @@ pub fn PlanPage() -> impl IntoView {
                     })}
                 </Transition>
             }.into_any(),
-            "policies" => view! { <PoliciesCard kind=Kind::Plan p note="Plan policies, such as rate limits and quotas, apply to every client with a contract for this plan. A locked plan version takes no policy changes." /> }.into_any(),
+            "policies" => view! { <PoliciesTab kind=Kind::Plan p detail access=plan_access reload note="Plan policies, such as rate limits and quotas, apply to every client with a contract for this plan. A locked plan version takes no policy changes." /> }.into_any(),
             "changelog" => view! { <ChangeLogCard kind=Kind::Plan org=p.org.get() id=p.id.get() /> }.into_any(),
             _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
         }}

@@ -2,7 +2,10 @@
 //! search box, the catalog, an API's page with documentation and plan cards, the Sign Up
 //! wizard, and My Clients. Anonymous visitors see what discoverability allows.
 
-use domain::dto::{ClientChoice, MyClientVersion, PortalApiCard, PortalApiDetail, SignUpResult};
+use domain::dto::{
+    ClientChoice, LimitUsage, MyClientVersion, PortalApiCard, PortalApiDetail, SignUpResult,
+};
+use domain::portal::thousands;
 use domain::{ClientStatus, ContractStatus, EntityName, Version};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -658,7 +661,14 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
                 {if c.contracts.is_empty() {
                     view! { <p class="muted">"No contracts. Sign up for a plan of an API to use this client with it."</p> }.into_any()
                 } else {
+                    let usage = c.usage.clone();
+                    let registered = c.status == ClientStatus::Registered;
                     c.contracts.into_iter().map(|k| {
+                        let limits = usage
+                            .iter()
+                            .find(|u| u.contract_id == k.id)
+                            .map(|u| u.limits.clone())
+                            .unwrap_or_default();
                         let key = key.clone().unwrap_or_else(|| "YOUR-API-KEY".to_owned());
                         let header_example = format!("curl -H \"X-API-Key: {key}\" {}/", k.gateway_url);
                         let query_example = format!("curl \"{}/?apikey={key}\"", k.gateway_url);
@@ -676,7 +686,7 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
                                 <CopyField value=k.gateway_url.clone() label=format!("Endpoint of {label}") />
                                 <p class="muted">"How to call it (the key in a header, or in the query):"</p>
                                 <pre class="schema">{header_example}"\n"{query_example}</pre>
-                                <p class="muted">"Usage: no traffic yet."</p>
+                                <ContractLimits limits registered label=label.clone() />
                             </div>
                         }
                     }).collect_view().into_any()
@@ -692,5 +702,54 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
             error=Signal::derive(move || act.value().get().and_then(Result::err))
             on_confirm=move || run(MyClientAction::Remove)
         />
+    }
+}
+
+/// Where a contract stands against its plan's limits: used, remaining and when it resets.
+#[component]
+fn ContractLimits(limits: Vec<LimitUsage>, registered: bool, label: String) -> impl IntoView {
+    if !registered {
+        return view! { <p class="muted">"Usage appears here once the client is registered."</p> }
+            .into_any();
+    }
+    if limits.is_empty() {
+        return view! { <p class="muted">"This plan sets no rate limit or quota."</p> }.into_any();
+    }
+    view! {
+        <ul class="usage-list" aria-label=format!("Usage of {label}")>
+            {limits.into_iter().map(|l| {
+                let pct = if l.limit == 0 { 0.0 } else { l.used as f64 * 100.0 / l.limit as f64 };
+                let tone = if pct >= 100.0 { "usage__bar usage__bar--full" } else if pct >= 80.0 { "usage__bar usage__bar--high" } else { "usage__bar" };
+                let resets = match l.resets_in {
+                    Some(s) if l.used > 0 => format!(" · resets in {}", duration(s)),
+                    _ => String::new(),
+                };
+                view! {
+                    <li class="usage">
+                        <div class="row">
+                            <strong>{l.kind.clone()}</strong>
+                            <span class="muted">{l.summary.clone()}</span>
+                            <span class="spacer"></span>
+                            <span>{format!("{} used · {} remaining{resets}", thousands(l.used), thousands(l.remaining))}</span>
+                        </div>
+                        <div class="usage__track" role="meter" aria-label=format!("{} used", l.kind) aria-valuemin="0" aria-valuemax=l.limit.to_string() aria-valuenow=l.used.to_string()>
+                            <div class=tone style=format!("width: {:.1}%", pct.min(100.0))></div>
+                        </div>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+/// `90` → "1 min 30 s", `7200` → "2 h".
+fn duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 if secs % 60 == 0 => format!("{} min", secs / 60),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        3600..86_400 => format!("{} h {} min", secs / 3600, (secs % 3600) / 60),
+        _ => format!("{} d {} h", secs / 86_400, (secs % 86_400) / 3600),
     }
 }
