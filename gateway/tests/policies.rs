@@ -552,9 +552,16 @@ async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
     );
 
     // Two nodes sharing Redis (database 7, emptied first) count one rate limit together.
-    let redis_url = "redis://127.0.0.1:6379/7";
-    let client = redis::Client::open(redis_url).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let redis_url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/7".into());
+    let client = redis::Client::open(redis_url.as_str()).unwrap();
+    let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Redis must answer at {redis_url} under CI"
+        );
+        eprintln!("skipped the Redis part: no Redis at {redis_url}");
+        return;
+    };
     let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await.unwrap();
     let (dir2, url2) = sqlite_url("redis");
     let db2 = service::db::connect(&url2).await.unwrap();
@@ -569,7 +576,7 @@ async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
     )
     .await;
     let options = gateway::Options {
-        redis_url: Some(redis_url.into()),
+        redis_url: Some(redis_url.clone()),
         ..Default::default()
     };
     let a = gateway::Gateway::start_with(db2.clone(), options.clone())
