@@ -362,7 +362,7 @@ impl Labels {
 
     fn client(&self, id: i32) -> String {
         match id {
-            0 => "Anonymous (public API, no key)".to_owned(),
+            0 => "No client (no key, or a key not valid here)".to_owned(),
             _ => self
                 .clients
                 .get(&id)
@@ -380,7 +380,7 @@ impl Labels {
 
     fn plan(&self, id: i32) -> String {
         match id {
-            0 => "No plan (public API)".to_owned(),
+            0 => "No plan".to_owned(),
             _ => self
                 .plans
                 .get(&id)

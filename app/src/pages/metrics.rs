@@ -500,7 +500,11 @@ fn UsageCard(title: &'static str, rows: Vec<UsageRow>) -> impl IntoView {
                                                         .then(|| {
                                                             view! {
                                                                 <span class="usage-row__errors">
-                                                                    {format!(" · {} errors", thousands(r.errors))}
+                                                                    {format!(
+                                                                        " · {} {}",
+                                                                        thousands(r.errors),
+                                                                        if r.errors == 1 { "error" } else { "errors" },
+                                                                    )}
                                                                 </span>
                                                             }
                                                         })}
