@@ -81,6 +81,22 @@ pub struct Options {
     pub trust_forwarded_proto: bool,
 }
 
+impl Options {
+    /// Adds the certificates of a PEM file (a private CA, say) to the roots trusted for
+    /// `https://` backends.
+    pub fn trust_pem_file(&mut self, path: &std::path::Path) -> Result<(), String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        for cert in certs {
+            let cert = cert.map_err(|e| format!("{}: {e}", path.display()))?;
+            self.extra_roots.push(cert.to_vec());
+        }
+        Ok(())
+    }
+}
+
 /// Request counters of one node, served in Prometheus text format at `/metrics`.
 #[derive(Default)]
 pub struct Metrics {

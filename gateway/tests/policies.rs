@@ -552,7 +552,8 @@ async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
     );
 
     // Two nodes sharing Redis (database 7, emptied first) count one rate limit together.
-    let redis_url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/7".into());
+    let redis_url =
+        std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/7".into());
     let client = redis::Client::open(redis_url.as_str()).unwrap();
     let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
         assert!(

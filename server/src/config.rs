@@ -22,6 +22,12 @@ pub struct Config {
     /// `REDIS_URL`: when set, gateway nodes share rate limits and quotas through this Redis;
     /// otherwise each node counts on its own.
     pub redis_url: Option<String>,
+    /// `TOLLGATE_GATEWAY_CA_FILE`: PEM certificates the gateway trusts for `https://` backends,
+    /// besides the system's and the Mozilla roots.
+    pub gateway_ca_file: Option<String>,
+    /// `TOLLGATE_GATEWAY_TRUST_PROXY=true`: the gateway believes `X-Forwarded-Proto: https` from
+    /// the TLS-terminating proxy in front of it.
+    pub gateway_trust_proxy: bool,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -44,6 +50,10 @@ impl Config {
             redis_url: std::env::var("REDIS_URL")
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
+            gateway_ca_file: std::env::var("TOLLGATE_GATEWAY_CA_FILE")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+            gateway_trust_proxy: env_or("TOLLGATE_GATEWAY_TRUST_PROXY", "false") == "true",
         }
     }
 

@@ -24,7 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let db = service::db::connect(&config.database_url)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
-        return run_gateway(db, &config.gateway_listen, config.redis_url.as_deref()).await;
+        return run_gateway(db, &config).await;
     }
     let leptos_options = config::leptos_options()?;
     service::gateway::set_public_url(&config.gateway_url);
@@ -54,11 +54,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     if config.gateway_listen != "off" {
-        let (db, listen) = (db.clone(), config.gateway_listen.clone());
-        let redis_url = config.redis_url.clone();
+        let (db, config) = (db.clone(), config.clone());
         tokio::spawn(async move {
-            if let Err(e) = run_gateway(db, &listen, redis_url.as_deref()).await {
-                tracing::error!(error = %e, listen = %listen, "the gateway did not start");
+            if let Err(e) = run_gateway(db, &config).await {
+                tracing::error!(error = %e, listen = %config.gateway_listen, "the gateway did not start");
             }
         });
     }
@@ -97,13 +96,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// Serves the gateway on `listen` until SIGTERM / Ctrl-C; in-flight requests finish.
 async fn run_gateway(
     db: service::DatabaseConnection,
-    listen: &str,
-    redis_url: Option<&str>,
+    config: &Config,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let options = gateway::Options {
-        redis_url: redis_url.map(str::to_owned),
+    let listen = config.gateway_listen.as_str();
+    let mut options = gateway::Options {
+        redis_url: config.redis_url.clone(),
+        trust_forwarded_proto: config.gateway_trust_proxy,
         ..Default::default()
     };
+    if let Some(file) = &config.gateway_ca_file {
+        options.trust_pem_file(std::path::Path::new(file))?;
+    }
     let gw = gateway::Gateway::start_with(db, options).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Tollgate gateway listening on http://{listen}");

@@ -60,7 +60,7 @@ fn select(where_sql: Expr) -> sea_orm::sea_query::SelectStatement {
     Query::select()
         .from(Alias::new(TABLE))
         .columns(["key", "used", "state", "window_end"].map(Alias::new))
-        .and_where(where_sql.into())
+        .and_where(where_sql)
         .to_owned()
 }
 

@@ -269,10 +269,10 @@ async fn grouped(
         .and_where(Expr::col(Alias::new("minute")).gte(start))
         .add_group_by([
             Expr::cust(bucket),
-            Expr::col(Alias::new("api_version_id")).into(),
-            Expr::col(Alias::new("client_version_id")).into(),
-            Expr::col(Alias::new("plan_version_id")).into(),
-            Expr::col(Alias::new("status")).into(),
+            Expr::col(Alias::new("api_version_id")),
+            Expr::col(Alias::new("client_version_id")),
+            Expr::col(Alias::new("plan_version_id")),
+            Expr::col(Alias::new("status")),
         ]);
     let stmt = db.get_database_backend().build(&q);
     let mut out = Vec::new();

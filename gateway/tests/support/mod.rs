@@ -183,6 +183,22 @@ pub async fn world(
     plan_policies: &[(&str, &str)],
     api_policies: &[(&str, &str)],
 ) -> (Ctx, String) {
+    world_at(
+        db,
+        &format!("http://{backend}/v1"),
+        plan_policies,
+        api_policies,
+    )
+    .await
+}
+
+/// [`world`] with the API's endpoint given as a URL.
+pub async fn world_at(
+    db: &DatabaseConnection,
+    endpoint: &str,
+    plan_policies: &[(&str, &str)],
+    api_policies: &[(&str, &str)],
+) -> (Ctx, String) {
     let ctx = signed_up(db, "ops@example.com").await;
     let org = service::organizations::NewOrganization {
         name: "Acme".into(),
@@ -217,7 +233,7 @@ pub async fn world(
         name: "Weather".into(),
         version: "1.0".into(),
         description: String::new(),
-        endpoint: format!("http://{backend}/v1"),
+        endpoint: endpoint.to_owned(),
     };
     service::apis::create(db, &ctx, "Acme", api).await.unwrap();
     for (definition, config) in api_policies {
