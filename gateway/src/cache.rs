@@ -1,9 +1,10 @@
-//! Small in-memory stores of a node: responses kept by the Caching Resources policy, and BASIC
-//! authentication credentials already verified (argon2 is deliberately slow; a node checks each
-//! user's password once per snapshot, not once per request). Both are bounded and emptied when
-//! the snapshot changes.
+//! Small in-memory stores of a node: responses kept by the Caching Resources policy (at most
+//! [`MAX_ENTRIES`] and [`MAX_TOTAL`] bytes, emptied when the snapshot changes), and BASIC
+//! authentication credentials already checked (argon2 is deliberately slow: a node checks each
+//! password once, on its own few threads, so that a flood of wrong passwords can neither pin
+//! every core nor delay sign-ins to the management UI).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,34 @@ use sha2::{Digest, Sha256};
 const MAX_ENTRIES: usize = 10_000;
 /// Largest body kept.
 pub(crate) const MAX_BODY: usize = 1 << 20;
-/// Verified credentials kept at most.
+/// All kept bodies together at most.
+pub(crate) const MAX_TOTAL: usize = 64 << 20;
+/// Checked credentials (right and wrong) kept at most.
 const MAX_CREDENTIALS: usize = 10_000;
+
+/// Whether a backend response may be kept for other requests of the same caller: its size is
+/// known and small, and it is not personal (`Set-Cookie`, `Cache-Control: private` or
+/// `no-store`) nor varies on more than its encoding.
+pub(crate) fn storable(headers: &HeaderMap) -> bool {
+    use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, SET_COOKIE, VARY};
+    let small = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+        .is_some_and(|n| n <= MAX_BODY);
+    let personal = headers.contains_key(SET_COOKIE)
+        || headers.get_all(CACHE_CONTROL).iter().any(|v| {
+            let v = v.to_str().unwrap_or("").to_ascii_lowercase();
+            v.contains("private") || v.contains("no-store")
+        });
+    let varies = headers.get_all(VARY).iter().any(|v| {
+        v.to_str()
+            .unwrap_or("*")
+            .split(',')
+            .any(|name| !name.trim().eq_ignore_ascii_case("accept-encoding"))
+    });
+    small && !personal && !varies
+}
 
 /// A stored response.
 #[derive(Clone)]
@@ -29,7 +56,7 @@ pub(crate) struct Cached {
 
 #[derive(Default)]
 pub(crate) struct Cache {
-    entries: Mutex<HashMap<String, Cached>>,
+    entries: Mutex<(HashMap<String, Cached>, usize)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -41,11 +68,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Cache {
     pub fn get(&self, key: &str) -> Option<Cached> {
-        let mut entries = lock(&self.entries);
+        let mut guard = lock(&self.entries);
+        let (entries, total) = &mut *guard;
         match entries.get(key) {
             Some(c) if c.expires > Instant::now() => Some(c.clone()),
             Some(_) => {
-                entries.remove(key);
+                if let Some(old) = entries.remove(key) {
+                    *total -= old.body.len();
+                }
                 None
             }
             None => None,
@@ -53,15 +83,18 @@ impl Cache {
     }
 
     pub fn put(&self, key: String, status: StatusCode, headers: HeaderMap, body: Bytes, ttl: u32) {
-        let mut entries = lock(&self.entries);
-        if entries.len() >= MAX_ENTRIES {
+        let mut guard = lock(&self.entries);
+        let (entries, total) = &mut *guard;
+        if entries.len() >= MAX_ENTRIES || *total + body.len() > MAX_TOTAL {
             let now = Instant::now();
             entries.retain(|_, c| c.expires > now);
-            if entries.len() >= MAX_ENTRIES {
+            *total = entries.values().map(|c| c.body.len()).sum();
+            if entries.len() >= MAX_ENTRIES || *total + body.len() > MAX_TOTAL {
                 return;
             }
         }
-        entries.insert(
+        *total += body.len();
+        if let Some(old) = entries.insert(
             key,
             Cached {
                 status,
@@ -69,23 +102,41 @@ impl Cache {
                 body,
                 expires: Instant::now() + Duration::from_secs(u64::from(ttl)),
             },
-        );
+        ) {
+            *total -= old.body.len();
+        }
     }
 
     pub fn clear(&self) {
-        lock(&self.entries).clear();
+        let mut guard = lock(&self.entries);
+        guard.0.clear();
+        guard.1 = 0;
     }
 
     pub fn evict_expired(&self) {
         let now = Instant::now();
-        lock(&self.entries).retain(|_, c| c.expires > now);
+        let mut guard = lock(&self.entries);
+        let (entries, total) = &mut *guard;
+        entries.retain(|_, c| c.expires > now);
+        *total = entries.values().map(|c| c.body.len()).sum();
     }
 }
 
-/// SHA-256 digests of (stored hash, password) pairs that verified.
-#[derive(Default)]
+/// SHA-256 digests of (stored hash, password) pairs already checked, with the outcome.
 pub(crate) struct VerifiedCredentials {
-    ok: Mutex<HashSet<[u8; 32]>>,
+    checked: Mutex<HashMap<[u8; 32], bool>>,
+    /// The gateway's own argon2 threads (half the cores, at least one).
+    permits: tokio::sync::Semaphore,
+}
+
+impl Default for VerifiedCredentials {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        VerifiedCredentials {
+            checked: Mutex::new(HashMap::new()),
+            permits: tokio::sync::Semaphore::new((cores / 2).max(1)),
+        }
+    }
 }
 
 fn digest(hash: &str, password: &str) -> [u8; 32] {
@@ -97,20 +148,43 @@ fn digest(hash: &str, password: &str) -> [u8; 32] {
 }
 
 impl VerifiedCredentials {
+    /// Whether the pair was checked and is right.
     pub fn contains(&self, hash: &str, password: &str) -> bool {
-        lock(&self.ok).contains(&digest(hash, password))
+        lock(&self.checked)
+            .get(&digest(hash, password))
+            .copied()
+            .unwrap_or(false)
     }
 
-    pub fn insert(&self, hash: &str, password: &str) {
-        let mut ok = lock(&self.ok);
-        if ok.len() >= MAX_CREDENTIALS {
-            ok.clear();
+    /// Checks the pair against its argon2 hash unless it was checked before.
+    pub async fn verify(&self, hash: &str, password: &str) {
+        let key = digest(hash, password);
+        if lock(&self.checked).contains_key(&key) {
+            return;
         }
-        ok.insert(digest(hash, password));
+        let Ok(_permit) = self.permits.acquire().await else {
+            return;
+        };
+        let (h, p) = (hash.to_owned(), password.to_owned());
+        let ok = tokio::task::spawn_blocking(move || {
+            use argon2::{PasswordHash, PasswordVerifier};
+            PasswordHash::new(&h).is_ok_and(|parsed| {
+                argon2::Argon2::default()
+                    .verify_password(p.as_bytes(), &parsed)
+                    .is_ok()
+            })
+        })
+        .await
+        .unwrap_or(false);
+        self.insert(key, ok);
     }
 
-    pub fn clear(&self) {
-        lock(&self.ok).clear();
+    fn insert(&self, key: [u8; 32], ok: bool) {
+        let mut checked = lock(&self.checked);
+        if checked.len() >= MAX_CREDENTIALS {
+            checked.clear();
+        }
+        checked.insert(key, ok);
     }
 }
 
@@ -141,12 +215,39 @@ mod tests {
         assert!(c.get("k").is_none());
     }
 
-    #[test]
-    fn credentials_are_remembered_by_digest() {
+    #[tokio::test]
+    async fn credentials_are_checked_once_by_digest() {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::encode_b64(b"tollgate-salt-16").unwrap();
+        let hash = argon2::Argon2::default()
+            .hash_password(b"secret", &salt)
+            .unwrap()
+            .to_string();
         let v = VerifiedCredentials::default();
-        assert!(!v.contains("$argon2id$x", "secret"));
-        v.insert("$argon2id$x", "secret");
-        assert!(v.contains("$argon2id$x", "secret"));
-        assert!(!v.contains("$argon2id$x", "other"));
+        assert!(!v.contains(&hash, "secret"));
+        v.verify(&hash, "secret").await;
+        v.verify(&hash, "wrong").await;
+        assert!(v.contains(&hash, "secret"));
+        assert!(!v.contains(&hash, "wrong"));
+        v.verify("not a hash", "secret").await;
+        assert!(!v.contains("not a hash", "secret"));
+    }
+
+    #[test]
+    fn personal_or_unsized_responses_are_not_stored() {
+        let mut h = HeaderMap::new();
+        assert!(!storable(&h), "unknown size");
+        h.insert("content-length", "10".parse().unwrap());
+        assert!(storable(&h));
+        h.insert("vary", "Accept-Encoding".parse().unwrap());
+        assert!(storable(&h));
+        let mut personal = h.clone();
+        personal.insert("set-cookie", "a=b".parse().unwrap());
+        assert!(!storable(&personal));
+        let mut private = h.clone();
+        private.insert("cache-control", "max-age=60, private".parse().unwrap());
+        assert!(!storable(&private));
+        h.insert("vary", "Authorization".parse().unwrap());
+        assert!(!storable(&h));
     }
 }

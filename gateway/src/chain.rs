@@ -29,10 +29,10 @@ pub(crate) struct Exchange {
     pub query: Option<String>,
     pub peer: IpAddr,
     pub https: bool,
-    /// Counter scope of the client version (its id), if a client is known.
-    pub client: Option<String>,
-    /// Counter scope of the API version (its id).
-    pub api: String,
+    /// The client version's id, if a client is known (its counters' scope).
+    pub client: Option<i32>,
+    /// The API version's id (the scope of per-API counters).
+    pub api: i32,
     pub bytes_in: u64,
 }
 
@@ -47,18 +47,50 @@ pub(crate) struct After {
     pub downloads: Vec<(String, u64, Period)>,
     /// The cache key and the Caching policy that may store the response.
     cache: Option<(String, Chain, usize)>,
+    /// A cached response that answers the request once every policy has passed.
+    hit: Option<crate::cache::Cached>,
 }
 
 fn unusable() -> Response {
     failure(
         StatusCode::INTERNAL_SERVER_ERROR,
         10026,
-        "A policy of this API cannot be applied; the API's provider has been told in the gateway log.",
+        "A policy of this API cannot be applied. Please tell the API's provider.",
     )
 }
 
+/// A policy's counter key for the caller: `None` when the granularity has nobody to count.
+fn scope_key(
+    policy_id: i32,
+    granularity: domain::policy::Granularity,
+    header: Option<&str>,
+    ex: &Exchange,
+    headers: &HeaderMap,
+) -> Option<String> {
+    let client = ex.client.map(|c| c.to_string());
+    let scope = domain::policy::granularity_key(
+        granularity,
+        header,
+        client.as_deref(),
+        &ex.api.to_string(),
+        ex.peer,
+        headers,
+    )?;
+    Some(counter_key(policy_id, &scope))
+}
+
+/// The response a cache hit answers with.
+fn cached_response(hit: crate::cache::Cached) -> Response {
+    let mut res = Response::new(Body::from(hit.body));
+    *res.status_mut() = hit.status;
+    *res.headers_mut() = hit.headers;
+    res.headers_mut()
+        .insert("x-cache", HeaderValue::from_static("HIT"));
+    res
+}
+
 /// Runs the chains forward. `Ok(None)`: go on to the backend; `Ok(Some(res))`: answered here
-/// (a CORS preflight, a cached response); `Err(res)`: refused.
+/// (a CORS preflight, or a cached response once every policy has passed); `Err(res)`: refused.
 pub(crate) async fn request(
     gw: &Gateway,
     chains: &[&Chain],
@@ -76,13 +108,12 @@ pub(crate) async fn request(
                 .map_err(|f| policy_failure(&f))?;
             match rule {
                 Compiled::RateLimit(l) => {
-                    let Some(scope) = l.key(ex.client.as_deref(), &ex.api, ex.peer, headers) else {
+                    let Some(key) =
+                        scope_key(policy.id, l.granularity, l.header.as_deref(), ex, headers)
+                    else {
                         continue;
                     };
-                    let out = gw
-                        .limits
-                        .rate(&counter_key(policy.id, &scope), l.limit, l.period)
-                        .await;
+                    let out = gw.limits.rate(&key, l.limit, l.period).await;
                     if !out.allowed {
                         return Err(policy_failure(&rate_limit_failure(l.limit, out.reset_secs)));
                     }
@@ -93,10 +124,11 @@ pub(crate) async fn request(
                     ));
                 }
                 Compiled::Quota(l) => {
-                    let Some(scope) = l.key(ex.client.as_deref(), &ex.api, ex.peer, headers) else {
+                    let Some(key) =
+                        scope_key(policy.id, l.granularity, l.header.as_deref(), ex, headers)
+                    else {
                         continue;
                     };
-                    let key = counter_key(policy.id, &scope);
                     let out = gw.limits.quota(&key, l.limit, l.period, 1, true).await;
                     if !out.allowed {
                         return Err(policy_failure(&quota_failure(l.limit, out.reset_secs)));
@@ -108,10 +140,11 @@ pub(crate) async fn request(
                     ));
                 }
                 Compiled::TransferQuota(t) => {
-                    let Some(scope) = t.key(ex.client.as_deref(), &ex.api, ex.peer, headers) else {
+                    let Some(key) =
+                        scope_key(policy.id, t.granularity, t.header.as_deref(), ex, headers)
+                    else {
                         continue;
                     };
-                    let key = counter_key(policy.id, &scope);
                     let upload = matches!(t.direction, Direction::Upload | Direction::Both);
                     let download = matches!(t.direction, Direction::Download | Direction::Both);
                     let cost = if upload { ex.bytes_in } else { 0 };
@@ -136,10 +169,8 @@ pub(crate) async fn request(
                 Compiled::BasicAuth(realm) => {
                     if let Some((user, password)) = basic_credentials(headers)
                         && let Some(hash) = realm.password_hash(&user)
-                        && !gw.credentials.contains(hash, &password)
-                        && service::accounts::verify_secret(&password, hash).await
                     {
-                        gw.credentials.insert(hash, &password);
+                        gw.credentials.verify(hash, &password).await;
                     }
                     let user = realm
                         .authenticate(headers, ex.https, |hash, password| {
@@ -177,37 +208,39 @@ pub(crate) async fn request(
                         None => ex.rest.clone(),
                     };
                     let rewritten = rewriter.rewrite_url(&path_and_query);
-                    match rewritten.split_once('?') {
-                        Some((path, q)) => {
-                            ex.rest = path.to_owned();
-                            ex.query = (!q.is_empty()).then(|| q.to_owned());
-                        }
-                        None => {
-                            ex.rest = rewritten;
-                            ex.query = None;
-                        }
-                    }
+                    let (path, query) = match rewritten.split_once('?') {
+                        Some((path, q)) => (path, (!q.is_empty()).then(|| q.to_owned())),
+                        None => (rewritten.as_str(), None),
+                    };
+                    // The rewritten path stays a path: it can never name another host.
+                    ex.rest = if path.is_empty() || path.starts_with('/') {
+                        path.to_owned()
+                    } else {
+                        format!("/{path}")
+                    };
+                    ex.query = query;
                     rewriter.rewrite_request_headers(headers);
                     after.editors.push(((*chain).clone(), i));
                 }
                 Compiled::Caching(rules) => {
-                    if rules.cacheable(ex.method.as_str(), &ex.rest, None) {
+                    let method = ex.method.as_str();
+                    if matches!(method, "GET" | "HEAD")
+                        && after.hit.is_none()
+                        && rules.cacheable(method, &ex.rest, None)
+                    {
+                        // Per caller: one client's response is never served to another.
                         let key = format!(
-                            "{}|{}|{}?{}",
+                            "{}|{}|{method}|{}?{}",
                             policy.id,
-                            ex.method,
+                            ex.client.map_or_else(|| "-".to_owned(), |c| c.to_string()),
                             ex.rest,
                             ex.query.as_deref().unwrap_or("")
                         );
-                        if let Some(hit) = gw.cache.get(&key) {
-                            let mut res = Response::new(Body::from(hit.body));
-                            *res.status_mut() = hit.status;
-                            *res.headers_mut() = hit.headers;
-                            res.headers_mut()
-                                .insert("x-cache", HeaderValue::from_static("HIT"));
-                            return Ok(Some(res));
+                        match gw.cache.get(&key) {
+                            // Answered once the rest of the chain (authentication, limits) passed.
+                            Some(hit) => after.hit = Some(hit),
+                            None => after.cache = Some((key, (*chain).clone(), i)),
                         }
-                        after.cache = Some((key, (*chain).clone(), i));
                     }
                 }
                 Compiled::IpAllowlist { .. }
@@ -217,7 +250,7 @@ pub(crate) async fn request(
             }
         }
     }
-    Ok(None)
+    Ok(after.hit.take().map(cached_response))
 }
 
 /// Runs the response side: header edits and rewrites in reverse chain order, the cache, and the
@@ -230,6 +263,32 @@ pub(crate) async fn response(
     res: Response,
 ) -> Response {
     let (mut parts, mut body) = res.into_parts();
+    // The cache keeps the backend's own response; the edits below run on hits too.
+    if let Some((key, chain, i)) = &after.cache
+        && let Ok(Compiled::Caching(rules)) = &chain[*i].rule
+        && rules.cacheable(method.as_str(), rest, Some(parts.status.as_u16()))
+        && crate::cache::storable(&parts.headers)
+    {
+        let Ok(collected) = body.collect().await else {
+            return failure(
+                StatusCode::BAD_GATEWAY,
+                10025,
+                "The API's backend broke off its answer.",
+            );
+        };
+        let bytes = collected.to_bytes();
+        gw.cache.put(
+            key.clone(),
+            parts.status,
+            parts.headers.clone(),
+            bytes.clone(),
+            rules.ttl_seconds(),
+        );
+        parts
+            .headers
+            .insert("x-cache", HeaderValue::from_static("MISS"));
+        body = Body::from(bytes);
+    }
     let mut body_rewriters = Vec::new();
     for (chain, i) in after.editors.iter().rev() {
         match &chain[*i].rule {
@@ -260,38 +319,6 @@ pub(crate) async fn response(
         }
         parts.headers.remove(header::CONTENT_LENGTH);
         body = Body::from(text);
-    }
-    if let Some((key, chain, i)) = &after.cache
-        && let Ok(Compiled::Caching(rules)) = &chain[*i].rule
-        && rules.cacheable(method.as_str(), rest, Some(parts.status.as_u16()))
-    {
-        let small = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok())
-            .is_some_and(|n| n <= crate::cache::MAX_BODY);
-        if small {
-            let Ok(collected) = body.collect().await else {
-                return failure(
-                    StatusCode::BAD_GATEWAY,
-                    10025,
-                    "The API's backend did not answer.",
-                );
-            };
-            let bytes = collected.to_bytes();
-            gw.cache.put(
-                key.clone(),
-                parts.status,
-                parts.headers.clone(),
-                bytes.clone(),
-                rules.ttl_seconds(),
-            );
-            parts
-                .headers
-                .insert("x-cache", HeaderValue::from_static("MISS"));
-            body = Body::from(bytes);
-        }
     }
     add_headers(&mut parts.headers, &after.headers);
     Response::from_parts(parts, body)

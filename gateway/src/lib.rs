@@ -325,9 +325,9 @@ impl Gateway {
             Ok(mut s) => *s = Arc::new(next),
             Err(p) => *p.into_inner() = Arc::new(next),
         }
-        // Cached responses and verified credentials may belong to changed policies.
+        // Cached responses may belong to changed policies. (Checked credentials are keyed by
+        // their stored hash, so they stay right.)
         self.cache.clear();
-        self.credentials.clear();
         release_free_memory();
     }
 
@@ -362,7 +362,20 @@ impl Gateway {
         }
     }
 
-    /// Writes changed limit counters every second; once a minute forgets expired ones.
+    /// At shutdown, once the listener stopped: writes the limit counters and metrics rollups
+    /// that are still in memory.
+    pub async fn shutdown(&self, db: &service::DatabaseConnection) {
+        let dirty = self.limits.take_dirty();
+        if let Err(e) = service::limits::save_batch(db, &dirty).await {
+            tracing::warn!(error = %e, counters = dirty.len(), "limit counters lost at shutdown");
+        }
+        if let Some(r) = &self.recorder {
+            r.flush().await;
+        }
+    }
+
+    /// Writes changed limit counters every second; once a minute forgets expired ones; once an
+    /// hour drops metrics rollups older than [`service::metrics::KEEP_DAYS`].
     async fn persist(self: Arc<Self>, db: service::DatabaseConnection) {
         let mut tick = tokio::time::interval(PERSIST_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -383,6 +396,11 @@ impl Gateway {
                 if let Err(e) = service::limits::purge(&db, chrono::Utc::now().timestamp()).await {
                     tracing::warn!(error = %e, "expired limit counters not purged");
                 }
+            }
+            if n % 3600 == 1
+                && let Err(e) = service::metrics::purge(&db, chrono::Utc::now()).await
+            {
+                tracing::warn!(error = %e, "old metrics not purged");
             }
         }
     }
@@ -454,14 +472,19 @@ pub(crate) fn policy_failure(f: &domain::policy::PolicyFailure) -> Response {
     res
 }
 
-/// Adds (name, value) pairs to a header map, skipping any that are not valid HTTP.
+/// Adds (name, value) pairs to a header map, skipping any that are not valid HTTP. `Vary` is
+/// added to, never replaced.
 pub(crate) fn add_headers(h: &mut HeaderMap, pairs: &[(String, String)]) {
     for (name, value) in pairs {
         if let (Ok(n), Ok(v)) = (
             HeaderName::from_bytes(name.as_bytes()),
             HeaderValue::from_str(value),
         ) {
-            h.insert(n, v);
+            if n == header::VARY {
+                h.append(n, v);
+            } else {
+                h.insert(n, v);
+            }
         }
     }
 }

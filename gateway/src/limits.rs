@@ -6,8 +6,10 @@
 //! - **Redis** (`REDIS_URL`): several nodes share their counters. A rate limit (GCRA) is a
 //!   compare-and-set on the stored theoretical arrival time, starting from this node's last known
 //!   value, so the usual case is one round trip; a quota is an atomic check-and-add on a key per
-//!   window. If Redis cannot be reached the node falls back to its local counters and says so
-//!   in the log, rather than refusing traffic.
+//!   window. If Redis does not answer (500 ms), the node counts on its own, says so in the log,
+//!   and leaves Redis alone for [`REDIS_BACKOFF`] before trying again, rather than refusing
+//!   traffic or making every request wait. Without Redis, several nodes each write their own
+//!   view of a counter to the database (the last write wins).
 //!
 //! Algorithms are `domain::policy::{gcra, quota_check, Period::window}`; this module only keeps
 //! state.
@@ -15,14 +17,18 @@
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
+use std::sync::LazyLock;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
 use domain::policy::{GcraOutcome, Period, gcra, quota_check};
 use service::limits::Counter;
 
 const SHARDS: usize = 16;
+
+/// How long a node counts on its own after Redis failed to answer.
+pub const REDIS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
@@ -47,13 +53,18 @@ pub struct Limits {
     shards: Vec<Mutex<HashMap<String, Entry>>>,
     redis: Option<redis::aio::ConnectionManager>,
     redis_down: AtomicBool,
+    /// Until when (ms since the epoch) Redis is left alone after a failure.
+    redis_retry_at: AtomicI64,
 }
 
 fn now_us() -> i64 {
     chrono::Utc::now().timestamp_micros()
 }
 
-const CAS: &str = r"
+static CAS: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(CAS_LUA));
+static QUOTA: LazyLock<redis::Script> = LazyLock::new(|| redis::Script::new(QUOTA_LUA));
+
+const CAS_LUA: &str = r"
 local cur = redis.call('GET', KEYS[1]) or '0'
 if cur == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -62,7 +73,7 @@ end
 return cur
 ";
 
-const QUOTA: &str = r"
+const QUOTA_LUA: &str = r"
 local v = tonumber(redis.call('GET', KEYS[1]) or '0')
 local cost = tonumber(ARGV[1])
 if ARGV[4] == '1' and v + cost > tonumber(ARGV[2]) then return {0, v} end
@@ -78,6 +89,7 @@ impl Limits {
             shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             redis: None,
             redis_down: AtomicBool::new(false),
+            redis_retry_at: AtomicI64::new(0),
         }
     }
 
@@ -116,7 +128,16 @@ impl Limits {
         f(entry)
     }
 
+    /// Redis, unless it failed less than [`REDIS_BACKOFF`] ago.
+    fn redis_now(&self) -> Option<redis::aio::ConnectionManager> {
+        let redis = self.redis.as_ref()?;
+        let now = chrono::Utc::now().timestamp_millis();
+        (now >= self.redis_retry_at.load(Ordering::Relaxed)).then(|| redis.clone())
+    }
+
     fn redis_failed(&self, e: &redis::RedisError) {
+        let until = chrono::Utc::now().timestamp_millis() + REDIS_BACKOFF.as_millis() as i64;
+        self.redis_retry_at.store(until, Ordering::Relaxed);
         if !self.redis_down.swap(true, Ordering::Relaxed) {
             tracing::warn!(error = %e, "Redis unreachable: limits are counted on this node only until it answers again");
         }
@@ -132,10 +153,9 @@ impl Limits {
     pub async fn rate(&self, key: &str, limit: u64, period: Period) -> GcraOutcome {
         let now = now_us();
         let local = self.with(key, |e| e.state);
-        if let Some(redis) = &self.redis {
+        if let Some(mut conn) = self.redis_now() {
             let mut guess = local;
-            let mut conn = redis.clone();
-            for _ in 0..5 {
+            for attempt in 0..5 {
                 let out = gcra(limit, period, guess, now);
                 if !out.allowed {
                     // The stored time only grows: refused on a stale guess is refused for real.
@@ -143,7 +163,7 @@ impl Limits {
                     return out;
                 }
                 let ttl_ms = ((out.tat_us - now) / 1000).max(1) + 1000;
-                let reply: Result<String, _> = redis::Script::new(CAS)
+                let reply: Result<String, _> = CAS
                     .key(format!("tollgate:rl:{key}"))
                     .arg(guess.to_string())
                     .arg(out.tat_us.to_string())
@@ -156,7 +176,15 @@ impl Limits {
                         self.store_rate(key, limit, &out);
                         return out;
                     }
-                    Ok(current) => guess = current.parse().unwrap_or(0),
+                    Ok(current) => {
+                        guess = current.parse().unwrap_or(0);
+                        if attempt == 4 {
+                            tracing::warn!(
+                                key,
+                                "rate limit contended in Redis: counted on this node"
+                            );
+                        }
+                    }
                     Err(e) => {
                         self.redis_failed(&e);
                         break;
@@ -200,9 +228,8 @@ impl Limits {
         let (_, end) = period.window(now);
         let window_end = end.timestamp();
         let reset_secs = u64::try_from(window_end - now.timestamp()).unwrap_or(0);
-        if let Some(redis) = &self.redis {
-            let mut conn = redis.clone();
-            let reply: Result<(i64, i64), _> = redis::Script::new(QUOTA)
+        if let Some(mut conn) = self.redis_now() {
+            let reply: Result<(i64, i64), _> = QUOTA
                 .key(format!("tollgate:q:{key}:{window_end}"))
                 .arg(cost)
                 .arg(limit)

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use domain::policy::Period;
 use hyper::body::{Frame, SizeHint};
@@ -180,6 +180,14 @@ async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) 
         );
     }
     let (key, query) = take_key(&parts.headers, parts.uri.query());
+    // Browsers send CORS preflights without the API key: the API's own CORS policy answers them.
+    if key.is_none()
+        && !target.public
+        && domain::policy::is_preflight(parts.method.as_str(), &parts.headers)
+        && let Some(answer) = preflight(&target.policies, &parts.headers)
+    {
+        return (answer, seen);
+    }
     // A key opens the API through a contract; a public API also takes requests without one
     // (and with a key that has no contract), under the API's own policies only.
     let mut caller = None;
@@ -240,16 +248,26 @@ async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) 
         query,
         peer,
         https,
-        client: caller.map(|(c, _)| c.id.to_string()),
-        api: target.id.to_string(),
+        client: caller.map(|(c, _)| c.id),
+        api: target.id,
         bytes_in,
     };
-    let chains: Vec<&service::gateway::Chain> = match caller {
-        Some((client, contract)) => vec![&client.policies, &contract.policies, &target.policies],
-        None => vec![&target.policies],
+    let none = &target.policies;
+    let chains: [&service::gateway::Chain; 3] = match caller {
+        Some((client, contract)) => [&client.policies, &contract.policies, &target.policies],
+        None => [none, none, &target.policies],
+    };
+    let chains = if caller.is_some() {
+        &chains[..]
+    } else {
+        &chains[2..]
     };
     let mut after = After::default();
-    let early = chain::request(gw, &chains, &mut ex, &mut parts.headers, &mut after).await;
+    let early = if chains.iter().all(|c| c.is_empty()) {
+        Ok(None)
+    } else {
+        chain::request(gw, chains, &mut ex, &mut parts.headers, &mut after).await
+    };
     let res = match early {
         Err(mut refused) => {
             // Limit and CORS headers collected before the refusal still help the caller.
@@ -273,6 +291,21 @@ async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) 
     let res = chain::response(gw, &after, &ex.method, &ex.rest, res).await;
     seen.downloads = after.downloads;
     (res, seen)
+}
+
+/// The answer of the first CORS policy of `chain` to a preflight, if it has one.
+fn preflight(chain: &service::gateway::Chain, headers: &HeaderMap) -> Option<Response> {
+    chain.iter().find_map(|p| match &p.rule {
+        Ok(domain::policy::Compiled::Cors(rules)) => Some(match rules.preflight(headers)? {
+            Ok(answer) => {
+                let mut res = StatusCode::NO_CONTENT.into_response();
+                add_headers(res.headers_mut(), &answer);
+                res
+            }
+            Err(f) => crate::policy_failure(&f),
+        }),
+        _ => None,
+    })
 }
 
 /// Sends the (policy-edited) request to the backend.

@@ -28,9 +28,15 @@ pub struct Record {
     pub bytes_out: u64,
 }
 
+enum Msg {
+    Record(Record),
+    /// Write what is pending now, then answer (graceful shutdown).
+    Flush(tokio::sync::oneshot::Sender<()>),
+}
+
 /// The sending side, held by the gateway.
 pub struct Recorder {
-    tx: mpsc::Sender<Record>,
+    tx: mpsc::Sender<Msg>,
     pub dropped: AtomicU64,
     pub written: AtomicU64,
     pub write_errors: AtomicU64,
@@ -52,7 +58,7 @@ impl Recorder {
 
     /// Hands a record over without waiting.
     pub fn record(&self, r: Record) {
-        if self.tx.try_send(r).is_err() {
+        if self.tx.try_send(Msg::Record(r)).is_err() {
             let n = self.dropped.fetch_add(1, Ordering::Relaxed);
             if n.is_power_of_two() {
                 tracing::warn!(
@@ -64,9 +70,19 @@ impl Recorder {
     }
 }
 
+impl Recorder {
+    /// Writes the pending rollups now (at shutdown).
+    pub async fn flush(&self) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
 async fn run(
     recorder: Arc<Recorder>,
-    mut rx: mpsc::Receiver<Record>,
+    mut rx: mpsc::Receiver<Msg>,
     db: service::DatabaseConnection,
 ) {
     let mut pending: HashMap<MinuteKey, MinuteStats> = HashMap::new();
@@ -75,7 +91,11 @@ async fn run(
     loop {
         tokio::select! {
             r = rx.recv() => match r {
-                Some(r) => add(&recorder, &mut pending, r),
+                Some(Msg::Record(r)) => add(&recorder, &mut pending, r),
+                Some(Msg::Flush(done)) => {
+                    flush(&recorder, &db, &mut pending).await;
+                    let _ = done.send(());
+                }
                 None => {
                     flush(&recorder, &db, &mut pending).await;
                     return;

@@ -87,19 +87,57 @@ async fn plan_and_api_chain_limits_headers_and_metrics() {
             "rate-limiting",
             r#"{"limit":3,"granularity":"Client","period":"Minute"}"#,
         )],
-        &[(
-            "simple-header",
-            r#"{"addHeaders":[{"name":"X-Added","value":"yes","applyTo":"both","overwrite":true}],
+        &[
+            (
+                "simple-header",
+                r#"{"addHeaders":[{"name":"X-Added","value":"yes","applyTo":"both","overwrite":true}],
                 "stripHeaders":[{"by":"name","pattern":"Server","applyTo":"response"}]}"#,
-        )],
+            ),
+            ("cors", r#"{"allowOrigins":["https://app.example.com"],"allowHeaders":["X-API-Key"]}"#),
+        ],
     )
     .await;
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
     let http = http();
     let url = format!("http://{gw}/Acme/Weather/1.0/forecast");
 
+    // A browser's preflight carries no key: the API's own CORS policy answers it.
+    let preflight = send(
+        &http,
+        Request::builder()
+            .method("OPTIONS")
+            .uri(&url)
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "x-api-key")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        preflight.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        preflight.text
+    );
+    assert_eq!(
+        preflight.header("access-control-allow-origin"),
+        "https://app.example.com"
+    );
+
     for remaining in ["2", "1", "0"] {
-        let a = send(&http, req("GET", &url, &key).body(Body::empty()).unwrap()).await;
+        let a = send(
+            &http,
+            req("GET", &url, &key)
+                .header("origin", "https://app.example.com")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            a.header("access-control-allow-origin"),
+            "https://app.example.com"
+        );
         assert_eq!(a.status, StatusCode::OK, "{}", a.text);
         assert_eq!(a.header("x-ratelimit-limit"), "3");
         assert_eq!(a.header("x-ratelimit-remaining"), remaining);
@@ -129,24 +167,25 @@ async fn plan_and_api_chain_limits_headers_and_metrics() {
     )
     .await
     .unwrap();
-    assert_eq!(m.total, 4);
-    assert_eq!(m.by_class[1], 3);
+    // Five requests: the preflight (answered by the gateway, no client) and four with the key.
+    assert_eq!(m.total, 5);
+    assert_eq!(m.by_class[1], 4);
     assert_eq!(m.by_class[3], 1);
     assert_eq!(
         m.points
             .iter()
             .map(|p| p.by_class.iter().sum::<u64>())
             .sum::<u64>(),
-        4
+        5
     );
     assert!(m.p50_ms.is_some());
-    assert_eq!(m.by_client.len(), 1);
+    assert_eq!(m.by_client.len(), 2);
     assert!(
         m.by_client[0].label.contains("App 1.0"),
         "{:?}",
         m.by_client
     );
-    assert_eq!(m.by_client[0].errors, 1);
+    assert_eq!((m.by_client[0].requests, m.by_client[0].errors), (4, 1));
     assert_eq!(m.by_plan[0].label, "Gold 1.0");
     let client_view = service::metrics::query(
         &db,

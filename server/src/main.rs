@@ -107,15 +107,17 @@ async fn run_gateway(
     if let Some(file) = &config.gateway_ca_file {
         options.trust_pem_file(std::path::Path::new(file))?;
     }
-    let gw = gateway::Gateway::start_with(db, options).await?;
+    let gw = gateway::Gateway::start_with(db.clone(), options).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("Tollgate gateway listening on http://{listen}");
     axum::serve(
         listener,
-        gateway::router(gw).into_make_service_with_connect_info::<SocketAddr>(),
+        gateway::router(gw.clone()).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // In-flight requests are done: keep their counters and metrics.
+    gw.shutdown(&db).await;
     Ok(())
 }
 

@@ -377,5 +377,23 @@ on_both!(
             ])
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        // Nor can it reach a policy by its id.
+        let quota_id = chains[0].plan_policies[0].id;
+        let r = app
+            .call_json::<UpdatePolicy>(json!({
+                "kind": "Plan", "org": "AcmeCo", "id": "Gold", "version": "1.0", "policy_id": quota_id,
+                "configuration": json!({"limit": 1, "granularity": "Client", "period": "Day"}).to_string(),
+            }))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        let r = app
+            .call_json::<RemovePolicy>(json!({"kind": "Plan", "org": "AcmeCo", "id": "Gold", "version": "1.0", "policy_id": quota_id}))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        let r = app
+            .call_json::<ReorderPolicies>(json!({"kind": "Plan", "org": "AcmeCo", "id": "Gold", "version": "1.0", "ids": [quota_id]}))
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+        assert_eq!(app.count("policies").await, 4);
     }
 );

@@ -292,10 +292,14 @@ async fn remove(
     if still_registered {
         let cv_id = cv.id;
         // A registered version is re-registered at once with its remaining contracts.
+        // Its policies stay as registered: edits made since wait for Re-register, and keep
+        // the version marked as having Unpublished Changes.
+        let current = crate::policies::registered_chain(txn, cv_id).await?;
+        let registered = cv.registered_policies.as_deref().unwrap_or("[]");
+        let policies_pending = registered != current;
         let mut m = cv.into_active_model();
         m.registered_on = Set(Some(now()));
-        m.changed_since_registration = Set(false);
-        m.registered_policies = Set(Some(crate::policies::registered_chain(txn, cv_id).await?));
+        m.changed_since_registration = Set(policies_pending);
         cv = m.update(txn).await?;
     }
     catalog::record_action::<client::Entity>(txn, ctx, &client_ref(&cv), what, summary).await?;

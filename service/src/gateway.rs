@@ -108,11 +108,6 @@ impl GatewayClient {
     pub fn contract(&self, path: &str) -> Option<&GatewayContract> {
         self.contracts.iter().find(|c| &*c.api == path)
     }
-
-    /// Whether a contract opens the API version at `path`.
-    pub fn may_call(&self, path: &str) -> bool {
-        self.contract(path).is_some()
-    }
 }
 
 /// What a gateway node serves from: published and retired API versions by [`api_path`], and
@@ -168,29 +163,30 @@ async fn chains(
         .collect())
 }
 
-/// A registered client's chain from its `registered_policies` JSON.
-fn client_chain(json: Option<&str>, empty: &Chain) -> Chain {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Stored {
-        id: i32,
-        definition_id: String,
-        configuration: String,
+/// A registered client's chain from its `registered_policies` JSON. Clients with the same JSON
+/// (most have none) share one compiled chain, found in `interned`.
+fn client_chain(json: Option<&str>, empty: &Chain, interned: &mut HashMap<String, Chain>) -> Chain {
+    let Some(json) = json.filter(|j| *j != "[]") else {
+        return empty.clone();
+    };
+    if let Some(chain) = interned.get(json) {
+        return chain.clone();
     }
-    match json.map(serde_json::from_str::<Vec<Stored>>) {
-        Some(Ok(list)) if !list.is_empty() => list
+    let chain: Chain = match crate::policies::RegisteredPolicy::parse_list(Some(json)) {
+        Ok(list) => list
             .iter()
             .map(|p| compile(p.id, &p.definition_id, &p.configuration))
             .collect(),
-        Some(Err(e)) => {
+        Err(e) => {
             tracing::warn!(error = %e, "unreadable registered policies; the client is refused");
             Chain::from(vec![GatewayPolicy {
                 id: 0,
                 rule: Err("The client's registered policies cannot be read.".into()),
             }])
         }
-        _ => empty.clone(),
-    }
+    };
+    interned.insert(json.to_owned(), chain.clone());
+    chain
 }
 
 /// Reads a snapshot (a handful of queries, whatever the number of clients). A registered
@@ -280,6 +276,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         Option<String>,
     );
     let mut keys = HashMap::new();
+    let mut interned: HashMap<String, Chain> = HashMap::new();
     let mut after = 0;
     loop {
         let registered: Vec<ClientRow> = client_version::Entity::find()
@@ -324,7 +321,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
                 digest,
                 GatewayClient {
                     id,
-                    policies: client_chain(policies.as_deref(), &empty),
+                    policies: client_chain(policies.as_deref(), &empty, &mut interned),
                     org_id: org_id.into(),
                     client_id: client_id.into(),
                     version: version.into(),

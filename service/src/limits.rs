@@ -118,26 +118,15 @@ pub(crate) async fn contract_usage(
     use domain::policy::{Granularity, PolicyConfig};
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Stored {
-        id: i32,
-        definition_id: String,
-        configuration: String,
-    }
-    let client_chain: Vec<(i32, String, String)> = registered_policies
-        .and_then(|j| serde_json::from_str::<Vec<Stored>>(j).ok())
-        .unwrap_or_default()
-        .into_iter()
-        .map(|p| (p.id, p.definition_id, p.configuration))
-        .collect();
+    let client_chain: Vec<(i32, String, String)> =
+        crate::policies::RegisteredPolicy::parse_list(registered_policies)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| (p.id, p.definition_id, p.configuration))
+            .collect();
     let rows_of = |kind: Owner, ids: Vec<i32>| async move {
-        let kind = match kind {
-            Owner::Plan => "plan",
-            _ => "api",
-        };
         policy::Entity::find()
-            .filter(policy::Column::Kind.eq(kind))
+            .filter(policy::Column::Kind.eq(kind.as_str()))
             .filter(policy::Column::OwnerVersionId.is_in(ids))
             .order_by_asc(policy::Column::OrderIndex)
             .all(db)
@@ -146,8 +135,8 @@ pub(crate) async fn contract_usage(
     let plan_rows = rows_of(Owner::Plan, contracts.iter().map(|c| c.2).collect()).await?;
     let api_rows = rows_of(Owner::Api, contracts.iter().map(|c| c.1).collect()).await?;
 
-    // (contract id, policy id, config, counter key)
-    let mut wanted: Vec<(i64, PolicyConfig, String)> = Vec::new();
+    // (contract id, config, counter key, shared by every caller of the API)
+    let mut wanted: Vec<(i64, PolicyConfig, String, bool)> = Vec::new();
     for &(contract_id, api_version_id, plan_version_id) in contracts {
         let chain = client_chain
             .iter()
@@ -173,12 +162,12 @@ pub(crate) async fn contract_usage(
                 PolicyConfig::TransferQuota(t) => t.granularity,
                 _ => continue,
             };
-            let scope = match granularity {
-                Granularity::Client => format!("c:{client_version_id}"),
-                Granularity::Api => format!("a:{api_version_id}"),
+            let (scope, shared) = match granularity {
+                Granularity::Client => (format!("c:{client_version_id}"), false),
+                Granularity::Api => (format!("a:{api_version_id}"), true),
                 _ => continue,
             };
-            wanted.push((contract_id, config, counter_key(id, &scope)));
+            wanted.push((contract_id, config, counter_key(id, &scope), shared));
         }
     }
     let counters = find(db, wanted.iter().map(|w| w.2.clone()).collect()).await?;
@@ -190,9 +179,14 @@ pub(crate) async fn contract_usage(
             limits: Vec::new(),
         })
         .collect();
-    for (contract_id, config, key) in wanted {
+    for (contract_id, config, key, shared) in wanted {
         let counter = counters.iter().find(|c| c.key == key);
-        let usage = usage_of(&config, counter, now);
+        let usage = usage_of(&config, counter, now).map(|mut u| {
+            if shared {
+                u.kind.push_str(" (whole API, all consumers)");
+            }
+            u
+        });
         if let (Some(u), Some(slot)) =
             (usage, out.iter_mut().find(|o| o.contract_id == contract_id))
         {

@@ -110,6 +110,22 @@ pub async fn write_batch(
     Ok(())
 }
 
+/// Days of rollups kept (the Metrics tab's longest range is 30 days).
+pub const KEEP_DAYS: i64 = 31;
+
+/// Drops rollups older than [`KEEP_DAYS`]; returns how many rows went.
+pub async fn purge(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>) -> Result<u64> {
+    let oldest = now.timestamp().div_euclid(60) - KEEP_DAYS * 24 * 60;
+    let q = Query::delete()
+        .from_table(Alias::new(TABLE))
+        .and_where(Expr::col(Alias::new("minute")).lt(oldest))
+        .to_owned();
+    Ok(db
+        .execute_raw(db.get_database_backend().build(&q))
+        .await?
+        .rows_affected())
+}
+
 /// Whose traffic a Metrics tab shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Of {

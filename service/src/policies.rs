@@ -31,7 +31,7 @@ pub enum Owner {
 }
 
 impl Owner {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Owner::Client => "client",
             Owner::Plan => "plan",
@@ -91,18 +91,28 @@ pub(crate) fn to_dto(p: &policy::Model) -> PolicyDto {
     }
 }
 
-/// The configuration the browser may see: BASIC authentication keeps its password hashes.
+/// The configuration the browser may see: BASIC authentication identities lose their
+/// password hashes (whether or not the stored JSON still validates).
 fn public_configuration(definition_id: &str, json: &str) -> String {
-    match PolicyConfig::parse(definition_id, json) {
-        Ok(PolicyConfig::BasicAuth(mut b)) => {
-            for i in &mut b.identities {
-                i.password_hash = None;
-                i.password = None;
-            }
-            PolicyConfig::BasicAuth(b).to_json()
-        }
-        _ => json.to_owned(),
+    if definition_id != rules::BASIC_AUTH {
+        return json.to_owned();
     }
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
+        return "{}".to_owned();
+    };
+    if let Some(identities) = value
+        .get_mut("identities")
+        .and_then(serde_json::Value::as_array_mut)
+    {
+        for identity in identities
+            .iter_mut()
+            .filter_map(serde_json::Value::as_object_mut)
+        {
+            identity.remove("passwordHash");
+            identity.remove("password");
+        }
+    }
+    value.to_string()
 }
 
 /// The policies of a version, in order.
@@ -179,20 +189,35 @@ pub(crate) async fn delete_for(
     Ok(())
 }
 
-/// The JSON the gateway enforces for a registered client: its chain at registration.
+/// One policy of a registered client's chain as stored in `client_versions.registered_policies`
+/// (a JSON list): what the gateway enforces until the next registration.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RegisteredPolicy {
+    pub id: i32,
+    pub definition_id: String,
+    pub configuration: String,
+}
+
+impl RegisteredPolicy {
+    /// The stored chain; an absent one is empty (versions registered before policies existed).
+    pub fn parse_list(json: Option<&str>) -> std::result::Result<Vec<Self>, serde_json::Error> {
+        json.map_or(Ok(Vec::new()), serde_json::from_str)
+    }
+}
+
+/// The JSON of a client version's current chain, as [`RegisteredPolicy`] stores it.
 pub(crate) async fn registered_chain(db: &impl ConnectionTrait, version_id: i32) -> Result<String> {
-    let chain: Vec<serde_json::Value> = rows(db, Owner::Client, version_id)
+    let chain: Vec<RegisteredPolicy> = rows(db, Owner::Client, version_id)
         .await?
         .into_iter()
-        .map(|p| {
-            serde_json::json!({
-                "id": p.id,
-                "definitionId": p.definition_id,
-                "configuration": p.configuration,
-            })
+        .map(|p| RegisteredPolicy {
+            id: p.id,
+            definition_id: p.definition_id,
+            configuration: p.configuration,
         })
         .collect();
-    Ok(serde_json::Value::Array(chain).to_string())
+    serde_json::to_string(&chain).map_err(Error::unexpected)
 }
 
 /// The policies of a version, for someone who may view it.
@@ -262,6 +287,15 @@ pub async fn api_chains(
     Ok(out)
 }
 
+/// The permission a change to `owner`'s policies needs.
+fn edit_permission(owner: Owner) -> Permission {
+    match owner {
+        Owner::Client => Permission::ClientEdit,
+        Owner::Plan => Permission::PlanEdit,
+        Owner::Api => Permission::ApiEdit,
+    }
+}
+
 /// The owner version of a change, locked, after the permission and state checks. Returns its
 /// row id and, for a client, whether it is Registered (the change then marks it).
 async fn owner_for_change(
@@ -272,7 +306,7 @@ async fn owner_for_change(
 ) -> Result<i32> {
     match owner {
         Owner::Client => {
-            authz::require(txn, ctx, &at.org_id, Permission::ClientEdit).await?;
+            authz::require(txn, ctx, &at.org_id, edit_permission(owner)).await?;
             let cv = catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version)
                 .await?;
             let status = ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created);
@@ -291,7 +325,7 @@ async fn owner_for_change(
             Ok(id)
         }
         Owner::Plan => {
-            authz::require(txn, ctx, &at.org_id, Permission::PlanEdit).await?;
+            authz::require(txn, ctx, &at.org_id, edit_permission(owner)).await?;
             let pv =
                 catalog::lock_version::<plan::Entity>(txn, &at.org_id, &at.id, &at.version).await?;
             lifecycle::change_plan_policies(
@@ -300,7 +334,7 @@ async fn owner_for_change(
             Ok(pv.id)
         }
         Owner::Api => {
-            authz::require(txn, ctx, &at.org_id, Permission::ApiEdit).await?;
+            authz::require(txn, ctx, &at.org_id, edit_permission(owner)).await?;
             let av =
                 catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await?;
             lifecycle::change_api(
@@ -385,6 +419,8 @@ pub async fn add(
     configuration: &str,
     position: Option<usize>,
 ) -> Result<PolicyDto> {
+    // Permission first: hashing a BASIC password is work only editors may cause.
+    authz::require(db, ctx, &at.org_id, edit_permission(owner)).await?;
     let config = prepare(definition_id, configuration, None).await?;
     let txn = crate::db::write(db).await?;
     let version_id = owner_for_change(&txn, ctx, owner, at).await?;
@@ -452,7 +488,8 @@ pub async fn update(
     configuration: &str,
 ) -> Result<PolicyDto> {
     // Read the previous configuration first: hashing may take a while and must not hold the
-    // write transaction.
+    // write transaction. (Permission first: hashing is work only editors may cause.)
+    authz::require(db, ctx, &at.org_id, edit_permission(owner)).await?;
     let before = {
         let version_id = owner_version_id(db, owner, at).await?;
         find_in(db, owner, version_id, policy_id).await?
@@ -466,6 +503,14 @@ pub async fn update(
     let txn = crate::db::write(db).await?;
     let version_id = owner_for_change(&txn, ctx, owner, at).await?;
     let current = find_in(&txn, owner, version_id, policy_id).await?;
+    if current.definition_id != before.definition_id
+        || current.configuration != before.configuration
+    {
+        return Err(Error::conflict(
+            "",
+            "This policy changed meanwhile; reload the page and try again.",
+        ));
+    }
     let mut m = current.into_active_model();
     m.configuration = Set(config.to_json());
     m.modified_by = Set(ctx.user_id.clone());

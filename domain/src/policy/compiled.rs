@@ -148,7 +148,7 @@ mod tests {
             .unwrap()
             .to_utc();
         let mut forwarded = HeaderMap::new();
-        forwarded.insert("x-forwarded-for", "10.1.2.3, 192.0.2.1".parse().unwrap());
+        forwarded.insert("x-forwarded-for", "192.0.2.99, 10.1.2.3".parse().unwrap());
         let none = HeaderMap::new();
 
         let allow = compile(

@@ -166,7 +166,7 @@ pub struct IpList {
     pub ips: Vec<String>,
     /// 403, 404 or 500.
     pub response_code: u16,
-    /// A header holding the client IP (its first entry), e.g. `X-Forwarded-For`; without it (or
+    /// A header holding the client IP (its last entry), e.g. `X-Forwarded-For`; without it (or
     /// blank) the peer address is checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ip_header: Option<String>,

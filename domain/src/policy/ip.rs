@@ -111,16 +111,18 @@ fn parse_entry(s: &str) -> Result<Entry, String> {
     }
 }
 
-/// The IP address a policy checks: the first entry of the `ip_header` header (e.g.
-/// `X-Forwarded-For: 1.2.3.4, 10.0.0.1` gives 1.2.3.4) when configured and readable as an
+/// The IP address a policy checks: the last entry of the `ip_header` header (e.g.
+/// `X-Forwarded-For: 1.2.3.4, 10.0.0.1` gives 10.0.0.1) when configured and readable as an
 /// address (a port is ignored), else the peer address.
 ///
-/// Such headers are only trustworthy when a proxy in front of the gateway sets them.
+/// The last entry is the address the proxy in front of the gateway saw; earlier entries come
+/// from the caller and could be forged to pass an allowlist or dodge a blocklist. Configure the
+/// header only when such a proxy sets it.
 pub fn client_ip(ip_header: Option<&str>, headers: &HeaderMap, peer: IpAddr) -> IpAddr {
     blank_to_none(ip_header)
         .and_then(|name| headers.get(name.trim()))
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(',').next())
+        .and_then(|value| value.rsplit(',').next())
         .and_then(|first| {
             let first = first.trim();
             first
@@ -289,9 +291,10 @@ mod tests {
         headers.insert("x-forwarded-for", "1.2.3.4, 10.0.0.1".parse().unwrap());
         headers.insert("x-real-ip", "[2001:db8::1]:443".parse().unwrap());
         headers.insert("x-bad", "unknown".parse().unwrap());
+        // The entry the nearest proxy appended, not what the caller wrote before it.
         assert_eq!(
             client_ip(Some("X-Forwarded-For"), &headers, peer),
-            ip("1.2.3.4")
+            ip("10.0.0.1")
         );
         assert_eq!(
             client_ip(Some("X-Real-IP"), &headers, peer),
