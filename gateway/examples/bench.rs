@@ -15,19 +15,16 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
-use domain::Discoverability;
-use domain::dto::PlanOffer;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use sea_orm::{ActiveValue::Set, EntityTrait};
 use service::{Ctx, DatabaseConnection, EntityRef};
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 fn at(id: &str) -> EntityRef {
-    EntityRef {
-        org_id: "Acme".into(),
-        id: id.into(),
-        version: "1.0".into(),
-    }
+    support::at("Acme", id)
 }
 
 fn db_url() -> String {
@@ -35,102 +32,18 @@ fn db_url() -> String {
     format!("sqlite://{}/gw.db?mode=rwc", dir.display())
 }
 
-/// A database with API Weather (backend `endpoint`) and client App registered for it.
+/// A database with API Weather (backend `endpoint`) whose plan Gold carries a rate limit too
+/// high to trip, and client App registered for it.
 async fn world(endpoint: &str) -> (DatabaseConnection, Ctx, String) {
     let dir = std::env::temp_dir().join(format!("tollgate-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let db = service::db::connect(&db_url()).await.unwrap();
-    let user = service::accounts::sign_up(
-        &db,
-        service::accounts::SignUp {
-            email: "bench@example.com".into(),
-            display_name: "Bench".into(),
-            password: "correct horse battery".into(),
-        },
-        false,
-    )
-    .await
-    .unwrap();
-    let ctx = Ctx {
-        user_id: user.id,
-        email: user.email,
-        display_name: user.display_name,
-        is_admin: false,
-        portal_only: false,
-        via_portal: false,
-    };
-    let org = service::organizations::NewOrganization {
-        name: "Acme".into(),
-        description: String::new(),
-    };
-    service::organizations::create(&db, &ctx, org)
-        .await
-        .unwrap();
-    let plan = service::plans::NewPlan {
-        name: "Gold".into(),
-        version: "1.0".into(),
-        description: String::new(),
-    };
-    service::plans::create(&db, &ctx, "Acme", plan)
-        .await
-        .unwrap();
-    // A rate limit high enough never to trip: the benchmark measures its cost, not refusals.
-    service::policies::add(
-        &db,
-        &ctx,
-        service::policies::Owner::Plan,
-        &at("Gold"),
+    // The benchmark measures the policy's cost, not refusals.
+    let plan_policies = [(
         "rate-limiting",
         r#"{"limit":1000000000,"granularity":"Client","period":"Minute"}"#,
-        None,
-    )
-    .await
-    .unwrap();
-    service::plans::lock(&db, &ctx, &at("Gold")).await.unwrap();
-    let api = service::apis::NewApi {
-        name: "Weather".into(),
-        version: "1.0".into(),
-        description: String::new(),
-        endpoint: endpoint.into(),
-    };
-    service::apis::create(&db, &ctx, "Acme", api).await.unwrap();
-    let offer = PlanOffer {
-        plan_id: "Gold".into(),
-        plan_version: "1.0".into(),
-        requires_approval: false,
-        discoverability: Discoverability::AllUsers,
-    };
-    service::apis::set_plans(&db, &ctx, &at("Weather"), vec![offer])
-        .await
-        .unwrap();
-    service::apis::publish(&db, &ctx, &at("Weather"))
-        .await
-        .unwrap();
-    let client = service::clients::NewClient {
-        name: "App".into(),
-        version: "1.0".into(),
-        description: String::new(),
-    };
-    service::clients::create(&db, &ctx, "Acme", client)
-        .await
-        .unwrap();
-    let target = service::contracts::Target {
-        api_org_id: "Acme".into(),
-        api_id: "Weather".into(),
-        api_version: "1.0".into(),
-        plan_id: "Gold".into(),
-    };
-    service::contracts::create(&db, &ctx, &at("App"), target)
-        .await
-        .unwrap();
-    service::clients::register(&db, &ctx, &at("App"))
-        .await
-        .unwrap();
-    let key = service::clients::get_version(&db, &ctx, "Acme", "App", "1.0")
-        .await
-        .unwrap()
-        .api_key
-        .unwrap();
+    )];
+    let (ctx, key) = support::world_at(&db, endpoint, &plan_policies, &[]).await;
     (db, ctx, key)
 }
 

@@ -67,11 +67,17 @@ fn scope_key(
     ex: &Exchange,
     headers: &HeaderMap,
 ) -> Option<String> {
-    let client = ex.client.map(|c| c.to_string());
+    use domain::policy::Granularity;
+    // The two usual scopes in one allocation (the same keys `granularity_key` gives).
+    match granularity {
+        Granularity::Client => return ex.client.map(|c| format!("{policy_id}|c:{c}")),
+        Granularity::Api => return Some(format!("{policy_id}|a:{}", ex.api)),
+        Granularity::Ip | Granularity::User => {}
+    }
     let scope = domain::policy::granularity_key(
         granularity,
         header,
-        client.as_deref(),
+        None,
         &ex.api.to_string(),
         ex.peer,
         headers,

@@ -508,6 +508,12 @@ pub fn take_key(headers: &HeaderMap, query: Option<&str>) -> (Option<String>, Op
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if !query.is_some_and(|q| q.contains("apikey")) {
+        return (
+            key.filter(|k| !k.is_empty()),
+            query.filter(|q| !q.is_empty()).map(str::to_owned),
+        );
+    }
     let mut kept = Vec::new();
     for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         match pair.split_once('=') {
@@ -584,6 +590,10 @@ mod tests {
         );
         assert_eq!(take_key(&h, Some("apikey=k1")), (Some("k1".into()), None));
         assert_eq!(take_key(&h, None), (None, None));
+        assert_eq!(
+            take_key(&h, Some("city=Oslo&days=2")),
+            (None, Some("city=Oslo&days=2".into()))
+        );
         assert_eq!(take_key(&h, Some("apikey=")), (None, None));
         h.insert("x-api-key", HeaderValue::from_static("k2"));
         assert_eq!(

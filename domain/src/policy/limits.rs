@@ -186,18 +186,6 @@ pub fn granularity_key(
 }
 
 impl Limit {
-    /// [`granularity_key`] with this configuration's granularity and header.
-    pub fn key(
-        &self,
-        client: Option<&str>,
-        api: &str,
-        ip: IpAddr,
-        headers: &HeaderMap,
-    ) -> Option<String> {
-        let header = self.header.as_deref();
-        granularity_key(self.granularity, header, client, api, ip, headers)
-    }
-
     /// Rate limiting allows any period; quotas count per hour or longer.
     pub(crate) fn check(&self, errs: &mut Errors, quota: bool) {
         check_amount(errs, self.limit, MAX_REQUESTS);
@@ -209,18 +197,6 @@ impl Limit {
 }
 
 impl TransferQuota {
-    /// [`granularity_key`] with this configuration's granularity and header.
-    pub fn key(
-        &self,
-        client: Option<&str>,
-        api: &str,
-        ip: IpAddr,
-        headers: &HeaderMap,
-    ) -> Option<String> {
-        let header = self.header.as_deref();
-        granularity_key(self.granularity, header, client, api, ip, headers)
-    }
-
     pub(crate) fn check(&self, errs: &mut Errors) {
         check_amount(errs, self.limit, MAX_BYTES);
         check_calendar_period(errs, self.period);
@@ -483,15 +459,5 @@ mod tests {
         );
         assert_eq!(key(Granularity::User, Some("X-Other"), None), None);
         assert_eq!(key(Granularity::User, None, None), None);
-        let limit = Limit {
-            limit: 1,
-            granularity: Granularity::User,
-            header: Some("X-User".to_owned()),
-            period: Period::Second,
-        };
-        assert_eq!(
-            limit.key(None, "api", ip, &headers).as_deref(),
-            Some("u:ann")
-        );
     }
 }
