@@ -244,7 +244,8 @@ async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) 
 
     let mut ex = Exchange {
         method: parts.method.clone(),
-        rest: rest.to_owned(),
+        // Policies match, and the backend receives, one spelling of the path.
+        rest: domain::policy::normalize_path(rest),
         query,
         peer,
         https,

@@ -269,6 +269,21 @@ async fn each_policy_on_real_traffic() {
     .await;
     let a = send(&http, req("GET", &admin, &key).body(Body::empty()).unwrap()).await;
     assert_eq!(failure_of(&a), (StatusCode::NOT_FOUND, Some(10007)));
+    // Other spellings of the same path are the same path.
+    for other in ["/%61dmin/users", "//admin/users", "/x/../admin/users"] {
+        let a = send(
+            &http,
+            req("GET", &format!("{base}{other}"), &key)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            failure_of(&a),
+            (StatusCode::NOT_FOUND, Some(10007)),
+            "{other}"
+        );
+    }
     let a = send(
         &http,
         req("POST", &admin, &key).body(Body::empty()).unwrap(),

@@ -12,6 +12,7 @@
 //! - `failure`: [`PolicyFailure`], the refusal the gateway turns into a response;
 //! - `limits`: rate limiting (GCRA), quotas (calendar windows), counter keys, their failures;
 //! - `ip`: IP allowlist / blocklist matching ([`IpMatcher`], [`client_ip`]);
+//! - `path`: the one spelling of a request path that path rules match ([`normalize_path`]);
 //! - `rules`: ignored resources and caching rules (method + path);
 //! - `time`: time restricted access;
 //! - `cors`: CORS preflight and actual request handling;
@@ -30,6 +31,7 @@ mod failure;
 mod headers;
 mod ip;
 mod limits;
+mod path;
 mod rules;
 mod time;
 
@@ -52,6 +54,7 @@ pub use limits::{
     GcraOutcome, gcra, granularity_key, quota_check, quota_failure, rate_limit_failure,
     transfer_quota_failure,
 };
+pub use path::normalize_path;
 pub use rules::{CacheRules, ResourceFilter};
 pub use time::TimeWindows;
 

@@ -1,0 +1,100 @@
+//! The request path as path rules see it ([`normalize_path`]): one spelling for one resource, so
+//! that `/%61dmin`, `//admin` or `/x/../admin` cannot slip past a rule written for `/admin`.
+
+/// Normalises a request path (RFC 3986 §6.2.2): percent-encoded unreserved characters are
+/// decoded, other escapes get upper-case hex, repeated slashes collapse, and `.` / `..` segments
+/// are resolved (never above the root). A trailing slash stays; an empty path stays empty.
+pub fn normalize_path(path: &str) -> String {
+    let plain = !path.contains('%')
+        && !path.contains("//")
+        && !path.split('/').any(|s| s == "." || s == "..");
+    if plain {
+        return path.to_owned();
+    }
+    let decoded = decode_unreserved(path);
+    let mut segments: Vec<&str> = Vec::new();
+    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = String::with_capacity(decoded.len());
+    for s in &segments {
+        out.push('/');
+        out.push_str(s);
+    }
+    if trailing || out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+fn decode_unreserved(path: &str) -> String {
+    let bytes = path.as_bytes();
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            let c = (h << 4 | l) as char;
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~') {
+                out.push(c);
+            } else {
+                out.push('%');
+                out.push(bytes[i + 1].to_ascii_uppercase() as char);
+                out.push(bytes[i + 2].to_ascii_uppercase() as char);
+            }
+            i += 3;
+            continue;
+        }
+        // Paths reach here from a parsed URI: ASCII only; anything else is kept as it is.
+        let ch = path[i..].chars().next().unwrap_or('\u{FFFD}');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_path;
+
+    #[test]
+    fn one_spelling_per_resource() {
+        for (raw, normal) in [
+            ("", ""),
+            ("/", "/"),
+            ("/admin", "/admin"),
+            ("/%61dmin", "/admin"),
+            ("/%7euser", "/~user"),
+            ("//admin", "/admin"),
+            ("/x/../admin", "/admin"),
+            ("/x/%2E%2E/admin", "/admin"),
+            ("/a/./b", "/a/b"),
+            ("/../../etc", "/etc"),
+            ("/a/b/", "/a/b/"),
+            ("/a/b/..", "/a/"),
+            ("/a%2fb", "/a%2Fb"),
+            ("/a%2", "/a%2"),
+            ("/caf%C3%A9", "/caf%C3%A9"),
+        ] {
+            assert_eq!(normalize_path(raw), normal, "{raw}");
+        }
+    }
+}
