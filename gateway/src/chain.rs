@@ -49,6 +49,8 @@ pub(crate) struct After {
     cache: Option<(String, Chain, usize)>,
     /// A cached response that answers the request once every policy has passed.
     hit: Option<crate::cache::Cached>,
+    /// A CORS policy is in the chain: the gateway alone answers for cross-origin access.
+    cors: bool,
 }
 
 fn unusable() -> Response {
@@ -202,6 +204,7 @@ pub(crate) async fn request(
                             .check_actual(ex.method.as_str(), headers)
                             .map_err(|f| policy_failure(&f))?;
                         after.headers.extend(add);
+                        after.cors = true;
                     }
                 }
                 Compiled::SimpleHeader(editor) => {
@@ -325,6 +328,18 @@ pub(crate) async fn response(
         }
         parts.headers.remove(header::CONTENT_LENGTH);
         body = Body::from(text);
+    }
+    if after.cors {
+        // What the backend says about cross-origin access does not count: the policy decides.
+        let theirs: Vec<_> = parts
+            .headers
+            .keys()
+            .filter(|n| n.as_str().starts_with("access-control-"))
+            .cloned()
+            .collect();
+        for name in theirs {
+            parts.headers.remove(name);
+        }
     }
     add_headers(&mut parts.headers, &after.headers);
     Response::from_parts(parts, body)

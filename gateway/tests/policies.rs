@@ -366,6 +366,31 @@ async fn each_policy_on_real_traffic() {
         "https://app.example.com"
     );
     without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+    // Refused quietly: no CORS headers at all, not even the backend's own `*`.
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::OK,
+        "cors",
+        r#"{"allowOrigins":["https://app.example.com"],"errorOnFailure":false}"#,
+    )
+    .await;
+    let a = send(
+        &http,
+        req("GET", &probe, &key)
+            .header("origin", "https://evil.example.net")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.header("access-control-allow-origin")),
+        (StatusCode::OK, "")
+    );
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
 
     // URL rewriting: the request path, and the response body.
     let id = service::policies::add(
