@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Gateway benchmark: a local backend (nginx answering "ok"), nginx as a plain reverse proxy with
-# upstream keep-alive, and Tollgate's gateway with a registered client and contract, a plan with a rate-limit
-# policy too high to trip and per-request metrics recording on. wrk runs the
-# three interleaved, ROUNDS rounds (default 5) at c=1 and c=32, and the script prints requests/s
-# and p50/p99 (medians over the rounds) and Tollgate ÷ nginx. Then: register/unregister → first
-# accepted/refused request, and the gateway's memory with 100,000 registered client versions.
+# Gateway benchmark. A local backend (an nginx process answering "ok"); nginx as a plain reverse
+# proxy with upstream keep-alive (a second nginx process); and Tollgate's gateway with a
+# registered client and contract, a plan with a rate-limit policy too high to trip, and
+# per-request metrics recording on. wrk runs the three interleaved, ROUNDS rounds (default 5) at
+# c=1 and c=32; the script prints requests/s and p50/p99 (medians over the rounds) and
+# Tollgate ÷ nginx. Then: register/unregister → first accepted/refused request, and the
+# gateway's memory with 100,000 registered client versions.
 # Needs Debian's nginx and wrk (installed when missing, as root).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -23,11 +24,24 @@ BIN=target/release/examples/bench
 TMP="$(mktemp -d -t tollgate-bench.XXXXXX)"
 cleanup() {
     [ -f "$TMP/nginx.pid" ] && kill "$(cat "$TMP/nginx.pid")" 2>/dev/null || true
+    [ -f "$TMP/backend.pid" ] && kill "$(cat "$TMP/backend.pid")" 2>/dev/null || true
     [ -n "${GW_PID:-}" ] && kill "$GW_PID" 2>/dev/null || true
     rm -rf "$TMP"
 }
 trap cleanup EXIT
 
+# The backend and the reverse proxy are two nginx processes, so that nginx, like Tollgate, pays
+# for the hop between proxy and backend (one process serving both would skip the wake-ups).
+cat > "$TMP/backend.conf" <<NGINX
+worker_processes 1;
+pid $TMP/backend.pid;
+error_log $TMP/backend-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    server { listen 127.0.0.1:9101; location / { return 200 "ok"; } }
+}
+NGINX
 cat > "$TMP/nginx.conf" <<NGINX
 worker_processes 1;
 pid $TMP/nginx.pid;
@@ -36,7 +50,6 @@ events { worker_connections 4096; }
 http {
     access_log off;
     upstream backend { server 127.0.0.1:9101; keepalive 64; }
-    server { listen 127.0.0.1:9101; location / { return 200 "ok"; } }
     server {
         listen 127.0.0.1:9102;
         location / {
@@ -47,6 +60,7 @@ http {
     }
 }
 NGINX
+nginx -c "$TMP/backend.conf" -p "$TMP"
 nginx -c "$TMP/nginx.conf" -p "$TMP"
 
 "$BIN" serve http://127.0.0.1:9101/ 127.0.0.1:9103 > "$TMP/gw.out" 2> "$TMP/gw.err" &
