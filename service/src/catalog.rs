@@ -173,6 +173,27 @@ pub(crate) async fn find<E: Catalogued>(
         })
 }
 
+/// The names of the parents `(org_id, id)` in one query (missing ones are left out).
+pub(crate) async fn names<E: Catalogued>(
+    db: &impl ConnectionTrait,
+    keys: &[(String, String)],
+) -> Result<std::collections::HashMap<(String, String), String>> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let orgs: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+    let ids: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    Ok(E::find()
+        .filter(E::org_col().is_in(orgs))
+        .filter(E::id_col().is_in(ids))
+        .all(db)
+        .await?
+        .iter()
+        .map(E::parent)
+        .map(|p| ((p.org_id, p.id), p.name))
+        .collect())
+}
+
 /// Every version of the parent `id`.
 pub(crate) async fn versions<E: Catalogued>(
     db: &impl ConnectionTrait,

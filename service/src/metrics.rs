@@ -334,44 +334,71 @@ impl Labels {
             v
         };
         let mut labels = Labels::default();
+        let clients = client_version::Entity::find()
+            .filter(client_version::Column::Id.is_in(ids(|r| r.client_version_id)))
+            .all(db)
+            .await?;
+        let apis = api_version::Entity::find()
+            .filter(api_version::Column::Id.is_in(ids(|r| r.api_version_id)))
+            .all(db)
+            .await?;
+        let plans = plan_version::Entity::find()
+            .filter(plan_version::Column::Id.is_in(ids(|r| r.plan_version_id)))
+            .all(db)
+            .await?;
+        // One query per kind of name, whatever the number of rows.
+        let client_names = catalog::names::<client::Entity>(
+            db,
+            &clients
+                .iter()
+                .map(|v| (v.org_id.clone(), v.client_id.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let api_names = catalog::names::<api::Entity>(
+            db,
+            &apis
+                .iter()
+                .map(|v| (v.org_id.clone(), v.api_id.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let plan_names = catalog::names::<plan::Entity>(
+            db,
+            &plans
+                .iter()
+                .map(|v| (v.org_id.clone(), v.plan_id.clone()))
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let org_ids: Vec<String> = clients.iter().map(|v| v.org_id.clone()).collect();
         let orgs: HashMap<String, String> = organization::Entity::find()
+            .filter(organization::Column::Id.is_in(org_ids))
             .all(db)
             .await?
             .into_iter()
             .map(|o| (o.id, o.name))
             .collect();
-        for cv in client_version::Entity::find()
-            .filter(client_version::Column::Id.is_in(ids(|r| r.client_version_id)))
-            .all(db)
-            .await?
-        {
-            let name = catalog::find::<client::Entity>(db, &cv.org_id, &cv.client_id)
-                .await
-                .map_or_else(|_| cv.client_id.clone(), |c| c.name);
+        let name = |names: &HashMap<(String, String), String>, org: &str, id: &str| {
+            names
+                .get(&(org.to_owned(), id.to_owned()))
+                .cloned()
+                .unwrap_or_else(|| id.to_owned())
+        };
+        for cv in clients {
             let org = orgs.get(&cv.org_id).unwrap_or(&cv.org_id);
+            let client = name(&client_names, &cv.org_id, &cv.client_id);
             labels
                 .clients
-                .insert(cv.id, format!("{org} / {name} {}", cv.version));
+                .insert(cv.id, format!("{org} / {client} {}", cv.version));
         }
-        for av in api_version::Entity::find()
-            .filter(api_version::Column::Id.is_in(ids(|r| r.api_version_id)))
-            .all(db)
-            .await?
-        {
-            let name = catalog::find::<api::Entity>(db, &av.org_id, &av.api_id)
-                .await
-                .map_or_else(|_| av.api_id.clone(), |a| a.name);
-            labels.apis.insert(av.id, format!("{name} {}", av.version));
+        for av in apis {
+            let api = name(&api_names, &av.org_id, &av.api_id);
+            labels.apis.insert(av.id, format!("{api} {}", av.version));
         }
-        for pv in plan_version::Entity::find()
-            .filter(plan_version::Column::Id.is_in(ids(|r| r.plan_version_id)))
-            .all(db)
-            .await?
-        {
-            let name = catalog::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id)
-                .await
-                .map_or_else(|_| pv.plan_id.clone(), |p| p.name);
-            labels.plans.insert(pv.id, format!("{name} {}", pv.version));
+        for pv in plans {
+            let plan = name(&plan_names, &pv.org_id, &pv.plan_id);
+            labels.plans.insert(pv.id, format!("{plan} {}", pv.version));
         }
         Ok(labels)
     }
