@@ -34,6 +34,8 @@ pub(crate) struct Exchange {
     /// The API version's id (the scope of per-API counters).
     pub api: i32,
     pub bytes_in: u64,
+    /// The request body streams without a length: uploads are counted once it has passed.
+    pub streamed_upload: bool,
 }
 
 /// What the response phase has to do, collected by the request phase.
@@ -45,6 +47,8 @@ pub(crate) struct After {
     editors: Vec<(Chain, usize)>,
     /// Transfer quotas that count the response's bytes: (counter key, limit, period).
     pub downloads: Vec<(String, u64, Period)>,
+    /// Transfer quotas that count a streamed request body once it has passed.
+    pub uploads: Vec<(String, u64, Period)>,
     /// The cache key and the Caching policy that may store the response.
     cache: Option<(String, Chain, usize)>,
     /// A cached response that answers the request once every policy has passed.
@@ -156,14 +160,17 @@ pub(crate) async fn request(
                     let upload = matches!(t.direction, Direction::Upload | Direction::Both);
                     let download = matches!(t.direction, Direction::Download | Direction::Both);
                     let cost = if upload { ex.bytes_in } else { 0 };
-                    // Check what is left (and count the upload); a download is counted when
-                    // its body has been sent.
+                    // Check what is left (and count an upload of known length); a streamed
+                    // upload and a download are counted once their bodies have passed.
                     let out = gw.limits.quota(&key, t.limit, t.period, cost, true).await;
                     if !out.allowed || out.remaining == 0 {
                         return Err(policy_failure(&transfer_quota_failure(
                             t.limit,
                             out.reset_secs,
                         )));
+                    }
+                    if upload && ex.streamed_upload {
+                        after.uploads.push((key.clone(), t.limit, t.period));
                     }
                     if download {
                         after.downloads.push((key, t.limit, t.period));

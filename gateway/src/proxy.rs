@@ -5,6 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -31,6 +32,7 @@ struct Seen {
     client_version_id: i32,
     plan_version_id: i32,
     downloads: Vec<(String, u64, Period)>,
+    uploads: Vec<(String, u64, Period)>,
 }
 
 fn content_length(headers: &HeaderMap) -> u64 {
@@ -44,9 +46,30 @@ fn content_length(headers: &HeaderMap) -> u64 {
 pub(crate) async fn proxy(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     let started = Instant::now();
     let bytes_in = content_length(req.headers());
-    let (res, seen) = forward(&gw, req, bytes_in).await;
+    // A body without a length is counted as it passes (metrics, upload quotas).
+    let streamed = req
+        .headers()
+        .contains_key(header::TRANSFER_ENCODING)
+        .then(|| {
+            let total = Arc::new(AtomicU64::new(0));
+            (total.clone(), total)
+        });
+    let req = match &streamed {
+        Some((total, _)) => {
+            let total = total.clone();
+            let (parts, body) = req.into_parts();
+            let counted = Counted {
+                inner: body,
+                bytes: 0,
+                done: Some(move |n: u64| total.store(n, Ordering::Relaxed)),
+            };
+            Request::from_parts(parts, Body::new(counted))
+        }
+        None => req,
+    };
+    let (res, seen) = forward(&gw, req, bytes_in, streamed.is_some()).await;
     gw.metrics.record(&res);
-    finish(&gw, res, seen, started, bytes_in)
+    finish(&gw, res, seen, started, bytes_in, streamed.map(|(_, t)| t))
 }
 
 /// Wraps the response body so that, once it has been sent, its size goes to the metrics record
@@ -57,11 +80,12 @@ fn finish(
     seen: Seen,
     started: Instant,
     bytes_in: u64,
+    streamed_in: Option<Arc<AtomicU64>>,
 ) -> Response {
     let Some(api_version_id) = seen.api_version_id else {
         return res;
     };
-    if gw.recorder.is_none() && seen.downloads.is_empty() {
+    if gw.recorder.is_none() && seen.downloads.is_empty() && seen.uploads.is_empty() {
         return res;
     }
     let key = MinuteKey {
@@ -73,20 +97,24 @@ fn finish(
         failure_code: res.extensions().get::<FailureCode>().map_or(0, |f| f.0),
     };
     let gw = gw.clone();
-    let downloads = seen.downloads;
+    let (downloads, uploads) = (seen.downloads, seen.uploads);
     let done = move |bytes_out: u64| {
+        let streamed = streamed_in.map_or(0, |n| n.load(Ordering::Relaxed));
         if let Some(r) = &gw.recorder {
             r.record(Record {
                 key,
                 duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-                bytes_in,
+                bytes_in: bytes_in.max(streamed),
                 bytes_out,
             });
         }
-        if !downloads.is_empty() {
+        if !downloads.is_empty() || !uploads.is_empty() {
             tokio::spawn(async move {
                 for (key, limit, period) in downloads {
                     gw.limits.quota(&key, limit, period, bytes_out, false).await;
+                }
+                for (key, limit, period) in uploads {
+                    gw.limits.quota(&key, limit, period, streamed, false).await;
                 }
             });
         }
@@ -154,7 +182,12 @@ impl<F: FnOnce(u64) + Unpin> hyper::body::Body for Counted<F> {
     }
 }
 
-async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) {
+async fn forward(
+    gw: &Gateway,
+    req: Request,
+    bytes_in: u64,
+    streamed_upload: bool,
+) -> (Response, Seen) {
     let mut seen = Seen::default();
     let snapshot = gw.snapshot();
     let (mut parts, body) = req.into_parts();
@@ -252,6 +285,7 @@ async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) 
         client: caller.map(|(c, _)| c.id),
         api: target.id,
         bytes_in,
+        streamed_upload,
     };
     let none = &target.policies;
     let chains: [&service::gateway::Chain; 3] = match caller {
@@ -291,6 +325,7 @@ async fn forward(gw: &Gateway, req: Request, bytes_in: u64) -> (Response, Seen) 
     };
     let res = chain::response(gw, &after, &ex.method, &ex.rest, res).await;
     seen.downloads = after.downloads;
+    seen.uploads = after.uploads;
     (res, seen)
 }
 

@@ -556,6 +556,41 @@ async fn each_policy_on_real_traffic() {
     assert_eq!(failure_of(&a), (StatusCode::TOO_MANY_REQUESTS, Some(10013)));
     without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
 
+    // Uploads: a body of known length is counted before it is sent on; a streamed (chunked)
+    // one once it has passed. Either way the next request over the limit is refused.
+    let id = with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::OK,
+        "transfer-quota",
+        r#"{"limit":30,"direction":"upload","granularity":"Client","period":"Day"}"#,
+    )
+    .await;
+    let a = send(
+        &http,
+        req("POST", &probe, &key)
+            .body(Body::new(Chunked(Some(bytes::Bytes::from_static(
+                b"0123456789012345678901234",
+            )))))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["headers"]["transfer-encoding"], "chunked");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let a = send(
+        &http,
+        req("POST", &probe, &key)
+            .body(Body::from("0123456789"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(failure_of(&a), (StatusCode::TOO_MANY_REQUESTS, Some(10013)));
+    without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
+
     // A change to a registered client's policies waits for Re-register.
     service::policies::add(
         &db,
@@ -717,4 +752,19 @@ fn base64(raw: &[u8]) -> String {
         }
     }
     out
+}
+
+/// A request body of unknown length: sent chunked.
+struct Chunked(Option<bytes::Bytes>);
+
+impl hyper::body::Body for Chunked {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|b| Ok(hyper::body::Frame::data(b))))
+    }
 }
