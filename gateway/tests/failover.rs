@@ -21,12 +21,11 @@ async fn keeps_serving(http: &HttpClient, url: &str, key: &str) {
     }
 }
 
-#[tokio::test]
-async fn serves_on_when_the_sqlite_file_becomes_unreadable() {
-    let (dir, url) = sqlite_url("unreadable");
-    let db = service::db::connect(&url).await.unwrap();
+/// The world on `db`, a gateway node serving it, and a request it accepts: (context, key,
+/// HTTP client, that request's URL).
+async fn serving(db: &service::DatabaseConnection) -> (service::Ctx, String, HttpClient, String) {
     let backend = backend().await;
-    let (_ctx, key) = world(&db, backend, &[], &[]).await;
+    let (ctx, key) = world(db, backend, &[], &[]).await;
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
     let http = http();
     let probe = format!("http://{gw}/Acme/Weather/1.0/x");
@@ -34,6 +33,14 @@ async fn serves_on_when_the_sqlite_file_becomes_unreadable() {
         get(&http, probe.clone(), Some(&key)).await.0,
         StatusCode::OK
     );
+    (ctx, key, http, probe)
+}
+
+#[tokio::test]
+async fn serves_on_when_the_sqlite_file_becomes_unreadable() {
+    let (dir, url) = sqlite_url("unreadable");
+    let db = service::db::connect(&url).await.unwrap();
+    let (_ctx, key, http, probe) = serving(&db).await;
 
     // Overwrite the file, its write-ahead log and the log's index with garbage: every read
     // now fails. (Permissions would not do: the tests may run as root.)
@@ -196,15 +203,7 @@ async fn serves_on_when_its_postgresql_stops() {
     let (mut server, port) = OwnPostgres::start(bin);
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     let db = service::db::connect(&url).await.unwrap();
-    let backend = backend().await;
-    let (ctx, key) = world(&db, backend, &[], &[]).await;
-    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
-    let http = http();
-    let probe = format!("http://{gw}/Acme/Weather/1.0/x");
-    assert_eq!(
-        get(&http, probe.clone(), Some(&key)).await.0,
-        StatusCode::OK
-    );
+    let (ctx, key, http, probe) = serving(&db).await;
 
     server.stop();
     let failed = tokio::time::timeout(
