@@ -227,26 +227,13 @@ pub async fn list_for(
     owner: Owner,
     at: &EntityRef,
 ) -> Result<Vec<PolicyDto>> {
-    let version_id = match owner {
-        Owner::Client => {
-            authz::require(db, ctx, &at.org_id, Permission::ClientView).await?;
-            catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
-                .await?
-                .id
-        }
-        Owner::Plan => {
-            authz::require(db, ctx, &at.org_id, Permission::PlanView).await?;
-            catalog::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version)
-                .await?
-                .id
-        }
-        Owner::Api => {
-            authz::require(db, ctx, &at.org_id, Permission::ApiView).await?;
-            catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version)
-                .await?
-                .id
-        }
+    let view = match owner {
+        Owner::Client => Permission::ClientView,
+        Owner::Plan => Permission::PlanView,
+        Owner::Api => Permission::ApiView,
     };
+    authz::require(db, ctx, &at.org_id, view).await?;
+    let version_id = owner_version_id(db, owner, at).await?;
     list(db, owner, version_id).await
 }
 
