@@ -1788,7 +1788,7 @@ fn IpListForm(ctx: FormCtx, initial: Option<IpList>, allow: bool) -> impl IntoVi
             <Field
                 id="pf-ipHeader"
                 label="Client IP header (optional)"
-                hint="A header carrying the caller's address, e.g. X-Forwarded-For. Empty: the address of the connection."
+                hint="A header the proxy in front of the gateway sets to the caller's address, e.g. X-Forwarded-For (its last entry counts). Empty: the address of the connection."
                 error=header_error
             >
                 <TextInput id="pf-ipHeader" value=ip_header error=header_error placeholder="X-Forwarded-For" mono=true />
