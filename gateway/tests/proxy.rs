@@ -13,27 +13,11 @@ use support::*;
 async fn keys_contracts_errors_and_changes_within_a_second() {
     let (dir, url) = sqlite_url("gw");
     let db = service::db::connect(&url).await.unwrap();
-    let ctx = signed_up(&db, "ops@example.com").await;
     let backend = backend().await;
-    let org = service::organizations::NewOrganization {
-        name: "Acme".into(),
-        description: String::new(),
-    };
-    service::organizations::create(&db, &ctx, org)
-        .await
-        .unwrap();
-    let plan = service::plans::NewPlan {
-        name: "Gold".into(),
-        version: "1.0".into(),
-        description: String::new(),
-    };
-    service::plans::create(&db, &ctx, "Acme", plan)
-        .await
-        .unwrap();
-    service::plans::lock(&db, &ctx, &at("Acme", "Gold"))
-        .await
-        .unwrap();
-    for (name, public) in [("Weather", false), ("Maps", false), ("Open", true)] {
+    // Weather offers Gold, which App has a contract for; Maps offers Gold too (no contract);
+    // Open is public.
+    let (ctx, key) = world(&db, backend, &[], &[]).await;
+    for (name, public) in [("Maps", false), ("Open", true)] {
         let api = service::apis::NewApi {
             name: name.into(),
             version: "1.0".into(),
@@ -65,31 +49,6 @@ async fn keys_contracts_errors_and_changes_within_a_second() {
             .await
             .unwrap();
     }
-    let client = service::clients::NewClient {
-        name: "App".into(),
-        version: "1.0".into(),
-        description: String::new(),
-    };
-    service::clients::create(&db, &ctx, "Acme", client)
-        .await
-        .unwrap();
-    let target = service::contracts::Target {
-        api_org_id: "Acme".into(),
-        api_id: "Weather".into(),
-        api_version: "1.0".into(),
-        plan_id: "Gold".into(),
-    };
-    service::contracts::create(&db, &ctx, &at("Acme", "App"), target)
-        .await
-        .unwrap();
-    service::clients::register(&db, &ctx, &at("Acme", "App"))
-        .await
-        .unwrap();
-    let key = service::clients::get_version(&db, &ctx, "Acme", "App", "1.0")
-        .await
-        .unwrap()
-        .api_key
-        .unwrap();
 
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
     let http = http();
