@@ -27,7 +27,8 @@ use sea_orm::{
 };
 
 use crate::Result;
-use crate::entities::{api_version, client_version, contract, plan_version, policy};
+use crate::entities::{api_version, client_version, contract, plan_version};
+use crate::policies::Owner;
 use domain::policy::{Compiled, PolicyConfig};
 
 /// Marks a change the gateway must see. Call it inside the transaction of the change.
@@ -135,27 +136,18 @@ fn compile(id: i32, definition_id: &str, configuration: &str) -> GatewayPolicy {
     GatewayPolicy { id, rule }
 }
 
-/// The compiled chains of every API or plan version of `kind` among `owners`, by version id.
+/// The compiled chains of the API or plan versions `owners`, by version id.
 async fn chains(
     db: &impl ConnectionTrait,
-    kind: &str,
-    owners: Vec<i32>,
+    kind: Owner,
+    owners: &[i32],
 ) -> Result<HashMap<i32, Chain>> {
     let mut by_owner: HashMap<i32, Vec<GatewayPolicy>> = HashMap::new();
-    for chunk in owners.chunks(5_000) {
-        for p in policy::Entity::find()
-            .filter(policy::Column::Kind.eq(kind))
-            .filter(policy::Column::OwnerVersionId.is_in(chunk.to_vec()))
-            .order_by_asc(policy::Column::OrderIndex)
-            .order_by_asc(policy::Column::Id)
-            .all(db)
-            .await?
-        {
-            by_owner
-                .entry(p.owner_version_id)
-                .or_default()
-                .push(compile(p.id, &p.definition_id, &p.configuration));
-        }
+    for p in crate::policies::rows_for(db, kind, owners).await? {
+        by_owner
+            .entry(p.owner_version_id)
+            .or_default()
+            .push(compile(p.id, &p.definition_id, &p.configuration));
     }
     Ok(by_owner
         .into_iter()
@@ -199,7 +191,8 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         .all(db)
         .await?;
     let empty: Chain = Chain::from(Vec::new());
-    let mut api_chains = chains(db, "api", api_versions.iter().map(|v| v.id).collect()).await?;
+    let api_ids: Vec<i32> = api_versions.iter().map(|v| v.id).collect();
+    let mut api_chains = chains(db, Owner::Api, &api_ids).await?;
     let paths: HashMap<i32, Arc<str>> = api_versions
         .iter()
         .map(|v| (v.id, Arc::from(api_path(&v.org_id, &v.api_id, &v.version))))
@@ -261,7 +254,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         .into_tuple()
         .all(db)
         .await?;
-    let mut plan_chains = chains(db, "plan", locked.clone()).await?;
+    let mut plan_chains = chains(db, Owner::Plan, &locked).await?;
     let plans: HashMap<i32, Chain> = locked
         .into_iter()
         .map(|id| (id, plan_chains.remove(&id).unwrap_or_else(|| empty.clone())))

@@ -113,10 +113,8 @@ pub(crate) async fn contract_usage(
     registered_policies: Option<&str>,
     contracts: &[(i64, i32, i32)],
 ) -> Result<Vec<domain::dto::ContractUsage>> {
-    use crate::entities::policy;
     use crate::policies::Owner;
     use domain::policy::{Granularity, PolicyConfig};
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
 
     let client_chain: Vec<(i32, String, String)> =
         crate::policies::RegisteredPolicy::parse_list(registered_policies)
@@ -124,16 +122,10 @@ pub(crate) async fn contract_usage(
             .into_iter()
             .map(|p| (p.id, p.definition_id, p.configuration))
             .collect();
-    let rows_of = |kind: Owner, ids: Vec<i32>| async move {
-        policy::Entity::find()
-            .filter(policy::Column::Kind.eq(kind.as_str()))
-            .filter(policy::Column::OwnerVersionId.is_in(ids))
-            .order_by_asc(policy::Column::OrderIndex)
-            .all(db)
-            .await
-    };
-    let plan_rows = rows_of(Owner::Plan, contracts.iter().map(|c| c.2).collect()).await?;
-    let api_rows = rows_of(Owner::Api, contracts.iter().map(|c| c.1).collect()).await?;
+    let plan_ids: Vec<i32> = contracts.iter().map(|c| c.2).collect();
+    let api_ids: Vec<i32> = contracts.iter().map(|c| c.1).collect();
+    let plan_rows = crate::policies::rows_for(db, Owner::Plan, &plan_ids).await?;
+    let api_rows = crate::policies::rows_for(db, Owner::Api, &api_ids).await?;
 
     // (contract id, config, counter key, shared by every caller of the API)
     let mut wanted: Vec<(i64, PolicyConfig, String, bool)> = Vec::new();

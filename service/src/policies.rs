@@ -140,6 +140,28 @@ pub(crate) async fn rows(
         .await?)
 }
 
+/// The policies of many versions of one kind, each version's in order (read in chunks of
+/// 5,000 owners, so that any number fits in a query).
+pub(crate) async fn rows_for(
+    db: &impl ConnectionTrait,
+    owner: Owner,
+    version_ids: &[i32],
+) -> Result<Vec<policy::Model>> {
+    let mut out = Vec::new();
+    for chunk in version_ids.chunks(5_000) {
+        out.extend(
+            policy::Entity::find()
+                .filter(policy::Column::Kind.eq(owner.as_str()))
+                .filter(policy::Column::OwnerVersionId.is_in(chunk.to_vec()))
+                .order_by_asc(policy::Column::OrderIndex)
+                .order_by_asc(policy::Column::Id)
+                .all(db)
+                .await?,
+        );
+    }
+    Ok(out)
+}
+
 pub(crate) async fn count(db: &impl ConnectionTrait, owner: Owner, version_id: i32) -> Result<u64> {
     Ok(of(owner, version_id).count(db).await?)
 }
