@@ -74,10 +74,16 @@ fn scope_key(
     headers: &HeaderMap,
 ) -> Option<String> {
     use domain::policy::Granularity;
-    // The two usual scopes in one allocation (the same keys `granularity_key` gives).
+    // The two usual scopes straight from the ids (what `granularity_key` gives for them).
     match granularity {
-        Granularity::Client => return ex.client.map(|c| format!("{policy_id}|c:{c}")),
-        Granularity::Api => return Some(format!("{policy_id}|a:{}", ex.api)),
+        Granularity::Client => {
+            return ex
+                .client
+                .map(|c| counter_key(policy_id, &domain::policy::client_scope(c)));
+        }
+        Granularity::Api => {
+            return Some(counter_key(policy_id, &domain::policy::api_scope(ex.api)));
+        }
         Granularity::Ip | Granularity::User => {}
     }
     let scope = domain::policy::granularity_key(

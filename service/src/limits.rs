@@ -155,8 +155,8 @@ pub(crate) async fn contract_usage(
                 _ => continue,
             };
             let (scope, shared) = match granularity {
-                Granularity::Client => (format!("c:{client_version_id}"), false),
-                Granularity::Api => (format!("a:{api_version_id}"), true),
+                Granularity::Client => (domain::policy::client_scope(client_version_id), false),
+                Granularity::Api => (domain::policy::api_scope(api_version_id), true),
                 _ => continue,
             };
             wanted.push((contract_id, config, counter_key(id, &scope), shared));

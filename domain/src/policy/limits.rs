@@ -158,6 +158,16 @@ pub fn transfer_quota_failure(limit: u64, reset_secs: u64) -> PolicyFailure {
     LimitKind::TransferQuota.failure(limit, reset_secs)
 }
 
+/// The scope of a client version's own counters (`c:{client}`).
+pub fn client_scope(client: impl std::fmt::Display) -> String {
+    format!("c:{client}")
+}
+
+/// The scope of counters shared by every caller of an API version (`a:{api}`).
+pub fn api_scope(api: impl std::fmt::Display) -> String {
+    format!("a:{api}")
+}
+
 /// The part of a counter key that says whose counter it is: `c:{client}`, `a:{api}`, `i:{ip}`
 /// or `u:{header value}`.
 ///
@@ -173,8 +183,8 @@ pub fn granularity_key(
     headers: &HeaderMap,
 ) -> Option<String> {
     match granularity {
-        Granularity::Client => blank_to_none(client).map(|c| format!("c:{c}")),
-        Granularity::Api => Some(format!("a:{api}")),
+        Granularity::Client => blank_to_none(client).map(client_scope),
+        Granularity::Api => Some(api_scope(api)),
         Granularity::Ip => Some(format!("i:{}", ip.to_canonical())),
         Granularity::User => {
             let value = headers.get(blank_to_none(header)?)?;
