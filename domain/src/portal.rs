@@ -21,21 +21,6 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
-fn bytes(n: u64) -> String {
-    const UNITS: [(u64, &str); 4] = [
-        (1 << 40, "TB"),
-        (1 << 30, "GB"),
-        (1 << 20, "MB"),
-        (1 << 10, "kB"),
-    ];
-    for (size, unit) in UNITS {
-        if n >= size && n.is_multiple_of(size) {
-            return format!("{} {unit}", thousands(n / size));
-        }
-    }
-    format!("{} bytes", thousands(n))
-}
-
 /// One line per limiting policy ("100 requests per Minute", "10,000 requests per Month",
 /// "1 GB per Month"), or `["Unlimited"]` when the plan sets no limit. `policies` are
 /// (definition id, JSON configuration) in order; unknown or unreadable ones are skipped.
@@ -53,7 +38,7 @@ pub fn limits_summary<'a>(policies: impl IntoIterator<Item = (&'a str, &'a str)>
         let noun = if limit == 1 { "request" } else { "requests" };
         match definition {
             RATE_LIMITING | QUOTA => out.push(format!("{} {noun} per {period}", thousands(limit))),
-            TRANSFER_QUOTA => out.push(format!("{} per {period}", bytes(limit))),
+            TRANSFER_QUOTA => out.push(format!("{} per {period}", crate::policy::bytes(limit))),
             _ => {}
         }
     }
