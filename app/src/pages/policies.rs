@@ -1170,7 +1170,8 @@ fn invalid(error: Signal<Option<String>>) -> impl Fn() -> Option<&'static str> +
     move || error.get().map(|_| "true")
 }
 
-/// A text input bound to `value`, for a field made with [`Field`].
+/// A text input bound to `value`, for a field made with [`Field`]. With `input_type` "number"
+/// it takes whole numbers (from `min`, when given).
 #[component]
 fn TextInput(
     id: &'static str,
@@ -1179,12 +1180,17 @@ fn TextInput(
     #[prop(optional)] placeholder: &'static str,
     #[prop(optional)] mono: bool,
     #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] min: Option<&'static str>,
 ) -> impl IntoView {
+    let number = input_type == "number";
     view! {
         <input
             class=if mono { "input mono" } else { "input" }
             id=id
             type=input_type
+            min=min
+            step=number.then_some("1")
+            inputmode=number.then_some("numeric")
             autocomplete="off"
             placeholder=placeholder
             aria-describedby=described_by(id)
@@ -1572,19 +1578,7 @@ fn LimitForm(ctx: FormCtx, initial: Option<Limit>, quota: bool) -> impl IntoView
                     hint="Requests allowed per period."
                     error=limit_error
                 >
-                    <input
-                        class="input"
-                        id="pf-limit"
-                        type="number"
-                        min="1"
-                        step="1"
-                        inputmode="numeric"
-                        placeholder="e.g. 100"
-                        aria-describedby=described_by("pf-limit")
-                        aria-invalid=invalid(limit_error)
-                        prop:value=move || limit.get()
-                        on:input=move |ev| limit.set(event_target_value(&ev))
-                    />
+                    <TextInput id="pf-limit" value=limit error=limit_error placeholder="e.g. 100" input_type="number" min="1" />
                 </Field>
                 <PeriodField ctx period calendar=quota />
             </div>
@@ -1659,19 +1653,7 @@ fn TransferQuotaForm(ctx: FormCtx, initial: Option<TransferQuota>) -> impl IntoV
         <div class="policy-form">
             <div class="policy-form__pair">
                 <Field id="pf-limit" label="Limit" required=true hint="Data allowed per period." error=limit_error>
-                    <input
-                        class="input"
-                        id="pf-limit"
-                        type="number"
-                        min="1"
-                        step="1"
-                        inputmode="numeric"
-                        placeholder="e.g. 500"
-                        aria-describedby=described_by("pf-limit")
-                        aria-invalid=invalid(limit_error)
-                        prop:value=move || amount.get()
-                        on:input=move |ev| amount.set(event_target_value(&ev))
-                    />
+                    <TextInput id="pf-limit" value=amount error=limit_error placeholder="e.g. 500" input_type="number" min="1" />
                 </Field>
                 <div class="field">
                     <label class="field__label" for="pf-unit">"Unit"</label>
