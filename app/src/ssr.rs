@@ -11,7 +11,7 @@ use service::{Ctx, DatabaseConnection};
 
 use crate::error::AppError;
 
-pub const SESSION_COOKIE: &str = "tollgate_session";
+pub use service::sessions::COOKIE_NAME as SESSION_COOKIE;
 
 /// Everything a request handler needs, cloned cheaply into each request.
 #[derive(Clone)]

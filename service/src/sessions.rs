@@ -30,6 +30,35 @@ impl Default for SessionPolicy {
     }
 }
 
+/// The session cookie's name over plain HTTP.
+pub const COOKIE_NAME: &str = "tollgate_session";
+/// Its name when the cookie is `Secure`: the `__Host-` prefix makes browsers refuse it unless it
+/// is `Secure`, has `Path=/` and no `Domain`, so no other host can plant or widen it.
+pub const SECURE_COOKIE_NAME: &str = "__Host-tollgate_session";
+
+/// The session cookie's name for a deployment with (`secure`) or without TLS.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_COOKIE_NAME
+    } else {
+        COOKIE_NAME
+    }
+}
+
+/// Whether a cookie name is one of Tollgate's own: `tollgate_…`, with or without a `__Host-` or
+/// `__Secure-` prefix, in any case. The gateway never forwards these to a backend and never lets
+/// a backend set one.
+pub fn is_own_cookie(name: &str) -> bool {
+    let name = name.trim().as_bytes();
+    let strip = |n: &'static [u8], s: &[u8]| -> Option<usize> {
+        (s.len() >= n.len() && s[..n.len()].eq_ignore_ascii_case(n)).then_some(n.len())
+    };
+    let rest = strip(b"__host-", name)
+        .or_else(|| strip(b"__secure-", name))
+        .map_or(name, |n| &name[n..]);
+    strip(b"tollgate_", rest).is_some()
+}
+
 /// How often `last_seen_on` is written at most (saves a write per request).
 const TOUCH_EVERY: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
 
@@ -126,4 +155,27 @@ pub async fn purge_expired(db: &impl ConnectionTrait, policy: SessionPolicy) -> 
         .exec(db)
         .await?;
     Ok(res.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_cookie_names() {
+        for (name, own) in [
+            ("tollgate_session", true),
+            ("__Host-tollgate_session", true),
+            ("__secure-TOLLGATE_SESSION", true),
+            (" tollgate_anything", true),
+            ("tollgate", false),
+            ("session", false),
+            ("__Host-session", false),
+            ("my_tollgate_session", false),
+            ("", false),
+        ] {
+            assert_eq!(is_own_cookie(name), own, "{name}");
+        }
+        assert!(is_own_cookie(cookie_name(true)) && is_own_cookie(cookie_name(false)));
+    }
 }
