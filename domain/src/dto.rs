@@ -16,6 +16,57 @@ pub struct UserDto {
     pub portal_only: bool,
 }
 
+/// An account as a platform administrator sees it (`/admin/accounts`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountDto {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub portal_only: bool,
+    /// Its owner must choose a new password at the next sign-in.
+    pub must_change_password: bool,
+    pub created_on: DateTime<Utc>,
+}
+
+/// Who may create organizations: a platform setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum OrgCreation {
+    /// Every signed-in management user (the default).
+    #[default]
+    Anyone,
+    /// Platform administrators only.
+    AdminsOnly,
+}
+
+impl OrgCreation {
+    pub const ALL: [OrgCreation; 2] = [OrgCreation::Anyone, OrgCreation::AdminsOnly];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgCreation::Anyone => "anyone",
+            OrgCreation::AdminsOnly => "admins",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrgCreation> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            OrgCreation::Anyone => "Any signed-in user",
+            OrgCreation::AdminsOnly => "Platform administrators only",
+        }
+    }
+}
+
+/// The platform-wide settings a platform administrator edits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PlatformSettings {
+    pub org_creation: OrgCreation,
+}
+
 /// One page of a list, with what a pager needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {

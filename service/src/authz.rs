@@ -43,6 +43,15 @@ pub fn require_management(ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
+/// Platform administration (accounts, platform settings) is for platform administrators only;
+/// everyone else is told it does not exist.
+pub fn require_platform_admin(ctx: &Ctx) -> Result<()> {
+    if !ctx.is_admin {
+        return Err(Error::NotFound("This page does not exist.".into()));
+    }
+    Ok(())
+}
+
 /// Loads the organization and the caller's role in it. An organization the caller cannot see
 /// at all is reported as not found.
 pub async fn access(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Access> {

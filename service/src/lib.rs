@@ -26,6 +26,7 @@ pub mod policies;
 pub mod portal;
 pub mod rate_limit;
 pub mod sessions;
+pub mod settings;
 
 pub use catalog::EntityRef;
 pub use ctx::Ctx;

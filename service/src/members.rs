@@ -1,5 +1,7 @@
 //! Organization members: add an existing user with a role, change a role, remove a member.
-//! Needs orgAdmin; an organization always keeps at least one owner.
+//! Needs orgAdmin; an organization always keeps at least one owner. Adding by email answers the
+//! same whether or not an account exists (no way to test addresses), and is throttled per
+//! acting user ([`ADDS_PER_WINDOW`] in [`ADD_WINDOW`]).
 
 use domain::dto::MemberDto;
 use domain::{Email, Permission, Role};
@@ -10,6 +12,7 @@ use sea_orm::{
 
 use crate::audit::{self, EntityType, Entry};
 use crate::entities::{membership, organization, user};
+use crate::rate_limit::{ActionLimiter, retry_message};
 use crate::{Ctx, Error, Result, accounts, authz, now};
 
 pub async fn list(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Vec<MemberDto>> {
@@ -59,7 +62,18 @@ fn role_entry<'a>(org_id: &'a str, what: &'a str, summary: String) -> Entry<'a> 
     }
 }
 
-/// Adds the user with `email` to the organization with `role`.
+/// How many members one user may try to add per [`ADD_WINDOW`].
+pub const ADDS_PER_WINDOW: usize = 30;
+pub const ADD_WINDOW: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+fn add_limiter() -> &'static ActionLimiter {
+    static LIMITER: std::sync::LazyLock<ActionLimiter> =
+        std::sync::LazyLock::new(|| ActionLimiter::new(ADD_WINDOW, ADDS_PER_WINDOW));
+    &LIMITER
+}
+
+/// Adds the user with `email` to the organization with `role`. When no account has this email
+/// nothing is written, and the answer is the same as when one has: the caller cannot tell.
 pub async fn add(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -70,11 +84,11 @@ pub async fn add(
     let email = Email::parse(email)?;
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
+    add_limiter()
+        .try_acquire(&ctx.user_id)
+        .map_err(|wait| Error::RateLimited(retry_message(wait)))?;
     let Some(u) = accounts::find_by_email(&txn, email.as_str()).await? else {
-        return Err(Error::invalid(
-            "email",
-            "No user with this email address exists.",
-        ));
+        return Ok(());
     };
     if membership::Entity::find_by_id((org_id.to_owned(), u.id.clone()))
         .one(&txn)

@@ -27,6 +27,7 @@ pub async fn create(
     input: NewOrganization,
 ) -> Result<OrgDetail> {
     authz::require_management(ctx)?;
+    crate::settings::require_org_creation(db, ctx).await?;
     let name = EntityName::parse(&input.name);
     let description = Description::parse(&input.description);
     collect_fields([

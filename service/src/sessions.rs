@@ -97,13 +97,21 @@ pub async fn create(
     Ok(token)
 }
 
+/// A live session: who it belongs to, and whether they must choose a new password before
+/// anything else (`users.must_change_password`).
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub ctx: Ctx,
+    pub must_change_password: bool,
+}
+
 /// Resolves a cookie secret to the signed-in user, or `None` when it is unknown or expired
 /// (expired sessions are deleted).
 pub async fn authenticate(
     db: &impl ConnectionTrait,
     token: &str,
     policy: SessionPolicy,
-) -> Result<Option<Ctx>> {
+) -> Result<Option<SignedIn>> {
     let Some(s) = session::Entity::find_by_id(hash_token(token))
         .one(db)
         .await?
@@ -125,14 +133,31 @@ pub async fn authenticate(
         active.update(db).await?;
         tracing::trace!(session = %&id[..8], "session touched");
     }
-    Ok(Some(Ctx {
-        user_id: u.id,
-        email: u.email,
-        display_name: u.display_name,
-        is_admin: u.is_admin,
-        portal_only: u.portal_only,
-        via_portal: false,
+    Ok(Some(SignedIn {
+        must_change_password: u.must_change_password,
+        ctx: Ctx {
+            user_id: u.id,
+            email: u.email,
+            display_name: u.display_name,
+            is_admin: u.is_admin,
+            portal_only: u.portal_only,
+            via_portal: false,
+        },
     }))
+}
+
+/// Ends every session of `user_id` except the one behind `keep_token` (after a password
+/// change), or all of them (`None`: a temporary password). Returns how many ended.
+pub async fn revoke_all_but(
+    db: &impl ConnectionTrait,
+    user_id: &str,
+    keep_token: Option<&str>,
+) -> Result<u64> {
+    let mut q = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(token) = keep_token {
+        q = q.filter(session::Column::Id.ne(hash_token(token)));
+    }
+    Ok(q.exec(db).await?.rows_affected)
 }
 
 /// Ends the session behind `token` (sign out). Unknown tokens are ignored.

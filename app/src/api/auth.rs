@@ -46,19 +46,17 @@ pub async fn sign_in(email: String, password: String, next: String) -> Result<St
     use crate::ssr::{client_ip, state};
     let state = state()?;
     let ip = client_ip();
-    if !state.limiter.try_begin(&email, &ip) {
-        return Err(too_many());
-    }
+    state.limiter.try_begin(&email, &ip).map_err(too_many)?;
     let user = service::accounts::verify_credentials(&state.db, &email, &password).await?;
     state.limiter.record_success(&email, &ip);
     start_session(&user.id).await?;
     Ok(safe_next(&next))
 }
 
+/// 429 "Too many attempts. Try again in N seconds." while a delay runs.
 #[cfg(feature = "ssr")]
-fn too_many() -> AppError {
-    service::Error::RateLimited("Too many attempts. Please wait 15 minutes and try again.".into())
-        .into()
+fn too_many(wait: std::time::Duration) -> AppError {
+    service::Error::RateLimited(service::rate_limit::retry_message(wait)).into()
 }
 
 /// Creates an account and signs it in. Returns where to go next.
@@ -72,9 +70,7 @@ pub async fn sign_up(
     let state = crate::ssr::state()?;
     // Sign-ups count against the address like sign-in attempts (no account enumeration at speed).
     let ip = crate::ssr::client_ip();
-    if !state.limiter.try_begin_address(&ip) {
-        return Err(too_many());
-    }
+    state.limiter.try_begin_address(&ip).map_err(too_many)?;
     let user = service::accounts::sign_up(
         &state.db,
         service::accounts::SignUp {

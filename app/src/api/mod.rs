@@ -1,6 +1,7 @@
 //! `#[server]` functions: thin adapters that take the session's `Ctx`, call one service
 //! function and map its error. No rules live here.
 
+pub mod account;
 pub mod auth;
 pub mod catalog;
 pub mod contracts;

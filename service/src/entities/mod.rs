@@ -12,6 +12,7 @@ pub mod membership;
 pub mod notification;
 pub mod organization;
 pub mod plan;
+pub mod platform_setting;
 pub mod plan_version;
 pub mod policy;
 pub mod session;

@@ -11,6 +11,9 @@ pub struct Model {
     pub password_hash: String,
     pub is_admin: bool,
     pub portal_only: bool,
+    /// The password was set by someone else (default credentials, a temporary password): its
+    /// owner must choose a new one before anything else.
+    pub must_change_password: bool,
     pub created_on: super::Timestamp,
 }
 

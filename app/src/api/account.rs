@@ -1,0 +1,103 @@
+//! Account settings (the caller's own display name, email and password), and platform
+//! administration (accounts and their temporary passwords, platform settings).
+
+use domain::dto::{AccountDto, OrgCreation, Page, PlatformSettings, UserDto};
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+#[server]
+pub async fn change_display_name(display_name: String) -> Result<UserDto, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::accounts::change_display_name(&state.db, &ctx, &display_name).await?)
+}
+
+/// Runs a function that checks the caller's current password under the sign-in throttle: a
+/// wrong current password counts as a failed sign-in of the account.
+#[cfg(feature = "ssr")]
+async fn with_password_check<T>(
+    email: &str,
+    f: impl std::future::Future<Output = service::Result<T>>,
+) -> Result<T, AppError> {
+    let state = crate::ssr::state()?;
+    let ip = crate::ssr::client_ip();
+    state
+        .limiter
+        .try_begin(email, &ip)
+        .map_err(|wait| service::Error::RateLimited(service::rate_limit::retry_message(wait)))?;
+    let result = f.await;
+    let wrong_password = matches!(&result, Err(service::Error::Invalid(v))
+        if v.iter().any(|e| e.field == "current_password"));
+    if !wrong_password {
+        state.limiter.record_success(email, &ip);
+    }
+    Ok(result?)
+}
+
+/// Changes the caller's email; needs the current password.
+#[server]
+pub async fn change_email(email: String, current_password: String) -> Result<UserDto, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    with_password_check(
+        &ctx.email,
+        service::accounts::change_email(&state.db, &ctx, &email, &current_password),
+    )
+    .await
+}
+
+/// Changes the caller's password and ends every other session of the account. Also what the
+/// "Choose a new password" page calls.
+#[server]
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    let token = crate::ssr::current_user().token;
+    with_password_check(
+        &ctx.email,
+        service::accounts::change_password(
+            &state.db,
+            &ctx,
+            &current_password,
+            &new_password,
+            token.as_deref(),
+        ),
+    )
+    .await
+}
+
+/// Every account (platform administrators), filtered by email or name, paged.
+#[server]
+pub async fn list_accounts(
+    query: String,
+    page: u64,
+    per_page: u64,
+) -> Result<Page<AccountDto>, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::accounts::list(&state.db, &ctx, &query, page, per_page).await?)
+}
+
+/// Sets a temporary password for an account (platform administrators); its owner must replace
+/// it at the next sign-in, and its sessions end.
+#[server]
+pub async fn set_temporary_password(user_id: String, password: String) -> Result<(), AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::accounts::set_temporary_password(&state.db, &ctx, &user_id, &password).await?)
+}
+
+/// The platform settings (any signed-in user reads them: the UI explains what they allow).
+#[server]
+pub async fn platform_settings() -> Result<PlatformSettings, AppError> {
+    let state = crate::ssr::state()?;
+    crate::ssr::ctx()?;
+    Ok(service::settings::get(&state.db).await?)
+}
+
+#[server]
+pub async fn set_platform_settings(
+    org_creation: OrgCreation,
+) -> Result<PlatformSettings, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::settings::set(&state.db, &ctx, PlatformSettings { org_creation }).await?)
+}
