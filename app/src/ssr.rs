@@ -22,6 +22,8 @@ pub struct AppState {
     pub sessions: SessionPolicy,
     /// Add `Secure` to cookies (when served behind TLS).
     pub secure_cookies: bool,
+    /// `TOLLGATE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<domain::policy::IpMatcher>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -36,9 +38,11 @@ pub struct CurrentUser {
     pub ctx: Option<Ctx>,
     /// The session secret from the cookie, when it named a live session.
     pub token: Option<String>,
+    /// The user must choose a new password before anything else.
+    pub must_change_password: bool,
 }
 
-/// The peer address of the request, for sign-in throttling.
+/// The client's address (the peer, or what trusted proxies say), for sign-in throttling.
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub String);
 

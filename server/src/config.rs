@@ -28,6 +28,10 @@ pub struct Config {
     /// `TOLLGATE_GATEWAY_TRUST_PROXY=true`: the gateway believes `X-Forwarded-Proto: https` from
     /// the TLS-terminating proxy in front of it.
     pub gateway_trust_proxy: bool,
+    /// `TOLLGATE_TRUSTED_PROXIES`: comma-separated CIDR blocks or addresses of the reverse
+    /// proxies in front of API Management; only from these peers does `X-Forwarded-For` name
+    /// the client (sign-in throttling). Default: none.
+    pub trusted_proxies: Vec<String>,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -35,6 +39,16 @@ fn env_or(key: &str, default: &str) -> String {
         .ok()
         .filter(|v| !v.trim().is_empty())
         .unwrap_or_else(|| default.to_owned())
+}
+
+/// A comma-separated list, entries trimmed, empty ones dropped.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Config {
@@ -54,7 +68,22 @@ impl Config {
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
             gateway_trust_proxy: env_or("TOLLGATE_GATEWAY_TRUST_PROXY", "false") == "true",
+            trusted_proxies: list(&env_or("TOLLGATE_TRUSTED_PROXIES", "")),
         }
+    }
+
+    /// The parsed `TOLLGATE_TRUSTED_PROXIES`, or what is wrong with it.
+    pub fn trusted_proxies(&self) -> Result<domain::policy::IpMatcher, String> {
+        domain::policy::IpMatcher::parse(&self.trusted_proxies).map_err(|errors| {
+            let why: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            format!("TOLLGATE_TRUSTED_PROXIES: {}", why.join(" "))
+        })
+    }
+
+    /// The first administrator's password is the published default: it must be changed at the
+    /// first sign-in.
+    pub fn uses_default_admin_password(&self) -> bool {
+        self.admin_password == DEFAULT_ADMIN_PASSWORD
     }
 
     pub fn uses_default_admin_credentials(&self) -> bool {
@@ -75,6 +104,18 @@ pub fn leptos_options() -> Result<LeptosOptions, leptos::config::errors::LeptosC
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trusted_proxies_are_cidr_lists() {
+        let mut c = super::Config::from_env();
+        c.trusted_proxies = super::list(" 10.0.0.0/8, ,::1 ");
+        assert_eq!(c.trusted_proxies, ["10.0.0.0/8", "::1"]);
+        let m = c.trusted_proxies().unwrap();
+        assert!(m.matches("10.1.2.3".parse().unwrap()) && !m.matches("11.0.0.1".parse().unwrap()));
+        c.trusted_proxies = super::list("10.0.0.0/33");
+        assert!(c.trusted_proxies().unwrap_err().starts_with("TOLLGATE_TRUSTED_PROXIES"));
+        c.trusted_proxies = super::list("");
+        assert!(!c.trusted_proxies().unwrap().matches("127.0.0.1".parse().unwrap()));
+    }
     /// cargo-leptos reads `[[workspace.metadata.leptos]]` in Cargo.toml; the server reads
     /// Leptos.toml when it runs alone. Every setting in Leptos.toml must match Cargo.toml.
     #[test]

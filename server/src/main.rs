@@ -33,22 +33,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = service::db::connect(&config.database_url)
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
+    let trusted_proxies = config.trusted_proxies()?;
+    let must_change = config.uses_default_admin_password();
     if service::accounts::ensure_first_admin(
         &db,
         &config.admin_email,
         &config.admin_name,
         &config.admin_password,
+        must_change,
     )
     .await
     .map_err(|e| format!("cannot create the first administrator: {e}"))?
     {
         tracing::info!(email = %config.admin_email, "created the first administrator");
         if config.uses_default_admin_credentials() {
+            // Never the password itself: logs are read by more people than the administrator.
             tracing::warn!(
-                "the first administrator uses the default credentials {} / {}: sign in and change them, \
-                 or set TOLLGATE_ADMIN_EMAIL and TOLLGATE_ADMIN_PASSWORD before the first start",
-                config::DEFAULT_ADMIN_EMAIL,
-                config::DEFAULT_ADMIN_PASSWORD
+                email = %config.admin_email,
+                default_password = must_change,
+                "the first administrator uses default credentials{}; set TOLLGATE_ADMIN_EMAIL and \
+                 TOLLGATE_ADMIN_PASSWORD before the first start to choose your own",
+                if must_change {
+                    ": the default password must be changed at the first sign-in"
+                } else {
+                    ""
+                }
             );
         }
     }
@@ -80,6 +89,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         limiter: Arc::new(service::rate_limit::SignInLimiter::default()),
         sessions,
         secure_cookies: config.secure_cookies,
+        trusted_proxies: Arc::new(trusted_proxies),
     };
     let app = server::router(state);
     let listener = tokio::net::TcpListener::bind(&addr).await?;

@@ -1,7 +1,9 @@
 //! The session middleware: resolves the session cookie to the signed-in user for every request,
-//! sends anonymous page requests to the sign-in page and signed-in ones away from it.
+//! sends anonymous page requests to the sign-in page and signed-in ones away from it, holds a
+//! user who must choose a new password on that page, and names the client's address (the peer,
+//! or what trusted proxies say in `X-Forwarded-For`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use app::ssr::{AppState, ClientIp, CurrentUser, SESSION_COOKIE};
 use axum::extract::{ConnectInfo, Request, State};
@@ -40,6 +42,75 @@ pub fn is_protected_page(path: &str) -> bool {
         || path.starts_with("/pkg/"))
 }
 
+/// The page where a user whose password was set by someone else chooses a new one.
+pub const CHOOSE_PASSWORD_PAGE: &str = "/choose-password";
+
+/// What a user who must choose a new password may still call: who they are, change the
+/// password, sign out. Every other server function answers 403 with [`MUST_CHANGE_PASSWORD`].
+fn allowed_while_password_must_change(path: &str) -> bool {
+    use leptos::server_fn::ServerFn;
+    [
+        <app::api::auth::CurrentUser as ServerFn>::PATH,
+        <app::api::account::ChangePassword as ServerFn>::PATH,
+        <app::api::auth::SignOut as ServerFn>::PATH,
+    ]
+    .contains(&path)
+}
+
+pub const MUST_CHANGE_PASSWORD: &str =
+    "Choose a new password before you continue: your current one was set for you.";
+
+/// Requests that are not pages: server functions, the bundle, static files, the health check.
+fn is_page(path: &str) -> bool {
+    !(path.starts_with("/api/")
+        || path.starts_with("/pkg/")
+        || ["/healthz", "/favicon.svg", "/favicon.ico"].contains(&path))
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy; then the right-most
+/// address in `X-Forwarded-For` (every line, in order) that is not itself a trusted proxy. An
+/// entry that is not an address stops the walk at the last trusted hop (it could be forged).
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl IntoIterator<Item = &'a str>,
+    trusted: &domain::policy::IpMatcher,
+) -> IpAddr {
+    if !trusted.matches(peer) {
+        return peer;
+    }
+    let entries: Vec<&str> = forwarded_for
+        .into_iter()
+        .flat_map(|line| line.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for entry in entries.into_iter().rev() {
+        let Some(ip) = entry
+            .parse::<IpAddr>()
+            .ok()
+            .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        else {
+            break;
+        };
+        client = ip;
+        if !trusted.matches(ip) {
+            break;
+        }
+    }
+    client
+}
+
+fn forbidden_json(message: &str) -> Response {
+    let body = serde_json::to_string(&app::error::AppError::Forbidden(message.to_owned()))
+        .unwrap_or_default();
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
+}
+
 pub async fn session_layer(
     State(state): State<AppState>,
     mut req: Request,
@@ -48,10 +119,11 @@ pub async fn session_layer(
     let mut current = CurrentUser::default();
     if let Some(token) = session_token(&req) {
         match service::sessions::authenticate(&state.db, &token, state.sessions).await {
-            Ok(Some(ctx)) => {
+            Ok(Some(signed_in)) => {
                 current = CurrentUser {
-                    ctx: Some(ctx),
+                    ctx: Some(signed_in.ctx),
                     token: Some(token),
+                    must_change_password: signed_in.must_change_password,
                 }
             }
             Ok(None) => {}
@@ -68,9 +140,29 @@ pub async fn session_layer(
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+        .map_or_else(
+            || "unknown".to_owned(),
+            |c| {
+                let forwarded = req
+                    .headers()
+                    .get_all("x-forwarded-for")
+                    .iter()
+                    .filter_map(|v| v.to_str().ok());
+                client_address(c.0.ip(), forwarded, &state.trusted_proxies).to_string()
+            },
+        );
     let is_page_request = matches!(*req.method(), Method::GET | Method::HEAD);
     let path = req.uri().path().to_owned();
+    if current.must_change_password {
+        if path.starts_with("/api/") && !allowed_while_password_must_change(&path) {
+            return forbidden_json(MUST_CHANGE_PASSWORD);
+        }
+        if is_page_request && is_page(&path) && path != CHOOSE_PASSWORD_PAGE {
+            return Redirect::to(CHOOSE_PASSWORD_PAGE).into_response();
+        }
+    } else if current.ctx.is_some() && is_page_request && path == CHOOSE_PASSWORD_PAGE {
+        return Redirect::to("/account").into_response();
+    }
     if is_page_request {
         if current.ctx.is_none() && is_protected_page(&path) {
             let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -88,7 +180,15 @@ pub async fn session_layer(
             .ctx
             .as_ref()
             .is_some_and(|c| c.portal_only && !c.is_admin);
-        if portal_only && is_protected_page(&path) && !path.starts_with("/portal") {
+        // Their Account settings live in the portal's shell.
+        if portal_only && path == "/account" {
+            return Redirect::to("/portal/account").into_response();
+        }
+        if portal_only
+            && is_protected_page(&path)
+            && !path.starts_with("/portal")
+            && path != CHOOSE_PASSWORD_PAGE
+        {
             return Redirect::to("/portal").into_response();
         }
     }
@@ -99,6 +199,49 @@ pub async fn session_layer(
 
 #[cfg(test)]
 mod tests {
+    use std::net::IpAddr;
+
+    #[test]
+    fn client_address_believes_only_trusted_proxies() {
+        let trusted =
+            domain::policy::IpMatcher::parse(&["10.0.0.0/8".to_owned(), "::1".to_owned()])
+                .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let none = domain::policy::IpMatcher::parse(&[]).unwrap();
+        for (peer, xff, matcher, expected) in [
+            // No trusted proxies (the default): the header is ignored.
+            ("203.0.113.9", vec!["1.2.3.4"], &none, "203.0.113.9"),
+            // From an untrusted peer: ignored.
+            ("203.0.113.9", vec!["1.2.3.4"], &trusted, "203.0.113.9"),
+            // From a trusted proxy: the right-most untrusted entry.
+            ("10.0.0.1", vec!["1.2.3.4"], &trusted, "1.2.3.4"),
+            ("10.0.0.1", vec!["6.6.6.6, 1.2.3.4, 10.0.0.2"], &trusted, "1.2.3.4"),
+            ("10.0.0.1", vec!["6.6.6.6", "1.2.3.4:5678"], &trusted, "1.2.3.4"),
+            ("::1", vec!["2001:db8::1"], &trusted, "2001:db8::1"),
+            // No header, or only proxies in it.
+            ("10.0.0.1", vec![], &trusted, "10.0.0.1"),
+            ("10.0.0.1", vec!["10.0.0.3"], &trusted, "10.0.0.3"),
+            // Garbage stops the walk at the last trusted hop.
+            ("10.0.0.1", vec!["1.2.3.4, nonsense, 10.0.0.2"], &trusted, "10.0.0.2"),
+        ] {
+            assert_eq!(
+                super::client_address(ip(peer), xff.iter().copied(), matcher),
+                ip(expected),
+                "{peer} {xff:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_three_functions_while_the_password_must_change() {
+        use leptos::server_fn::ServerFn;
+        assert!(super::allowed_while_password_must_change(
+            <app::api::account::ChangePassword as ServerFn>::PATH
+        ));
+        assert!(!super::allowed_while_password_must_change(
+            <app::api::orgs::ListOrgs as ServerFn>::PATH
+        ));
+    }
     #[test]
     fn protected_pages() {
         for (path, expected) in [

@@ -247,7 +247,7 @@ on_both!(the_last_owner_stays, |app| {
 });
 
 on_both!(administrators_bypass_membership, |app| {
-    service::accounts::ensure_first_admin(&app.db, "admin@example.com", "Admin", common::PASSWORD)
+    service::accounts::ensure_first_admin(&app.db, "admin@example.com", "Admin", common::PASSWORD, false)
         .await
         .unwrap();
     user(&mut app, "owner@example.com").await;

@@ -88,14 +88,14 @@ pub async fn set_temporary_password(user_id: String, password: String) -> Result
 
 /// The platform settings (any signed-in user reads them: the UI explains what they allow).
 #[server]
-pub async fn platform_settings() -> Result<PlatformSettings, AppError> {
+pub async fn get_platform_settings() -> Result<PlatformSettings, AppError> {
     let state = crate::ssr::state()?;
     crate::ssr::ctx()?;
     Ok(service::settings::get(&state.db).await?)
 }
 
 #[server]
-pub async fn set_platform_settings(
+pub async fn save_platform_settings(
     org_creation: OrgCreation,
 ) -> Result<PlatformSettings, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);

@@ -64,6 +64,7 @@ fn state(db: DatabaseConnection) -> AppState {
         limiter: Arc::new(service::rate_limit::SignInLimiter::default()),
         sessions: SessionPolicy::default(),
         secure_cookies: false,
+        trusted_proxies: Arc::new(domain::policy::IpMatcher::parse(&[]).unwrap()),
     }
 }
 
