@@ -18,6 +18,8 @@ use leptos_router::path;
 use crate::api::catalog::Kind;
 use crate::components::shell::{CurrentUser, ManagementShell};
 use crate::components::toast::provide_toasts;
+use crate::pages::account::{AccountPage, ChoosePasswordPage};
+use crate::pages::admin::AdminAccountsPage;
 use crate::pages::api::ApiPage;
 use crate::pages::approvals::ApprovalsPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
@@ -93,12 +95,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=NotFound>
                 <Route path=path!("/signin") view=SignInPage />
                 <Route path=path!("/signup") view=SignUpPage />
+                <Route path=path!("/choose-password") view=ChoosePasswordPage />
                 <ParentRoute path=path!("/portal") view=PortalShell>
                     <Route path=path!("") view=PortalHome />
                     <Route path=path!("/apis") view=PortalCatalog />
                     <Route path=path!("/apis/:org/:api") view=PortalApiPage />
                     <Route path=path!("/signup/:org/:api/:version/:plan") view=PortalSignUpPage />
                     <Route path=path!("/clients") view=MyClientsPage />
+                    <Route path=path!("/account") view=AccountPage />
                 </ParentRoute>
                 <ParentRoute path=path!("") view=ManagementShell>
                     <Route path=path!("") view=Dashboard />
@@ -113,6 +117,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/apis") view=|| view! { <EntityListPage kind=Kind::Api /> } />
                     <Route path=path!("/plans") view=|| view! { <EntityListPage kind=Kind::Plan /> } />
                     <Route path=path!("/approvals") view=ApprovalsPage />
+                    <Route path=path!("/account") view=AccountPage />
+                    <Route path=path!("/admin/accounts") view=AdminAccountsPage />
                     <Route path=path!("/orgs/:org/clients/:id/:version") view=ClientPage />
                     <Route path=path!("/orgs/:org/clients/:id/:version/:tab") view=ClientPage />
                     <Route path=path!("/orgs/:org/apis/:id/:version") view=ApiPage />

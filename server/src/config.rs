@@ -112,9 +112,17 @@ mod tests {
         let m = c.trusted_proxies().unwrap();
         assert!(m.matches("10.1.2.3".parse().unwrap()) && !m.matches("11.0.0.1".parse().unwrap()));
         c.trusted_proxies = super::list("10.0.0.0/33");
-        assert!(c.trusted_proxies().unwrap_err().starts_with("TOLLGATE_TRUSTED_PROXIES"));
+        assert!(
+            c.trusted_proxies()
+                .unwrap_err()
+                .starts_with("TOLLGATE_TRUSTED_PROXIES")
+        );
         c.trusted_proxies = super::list("");
-        assert!(!c.trusted_proxies().unwrap().matches("127.0.0.1".parse().unwrap()));
+        assert!(
+            !c.trusted_proxies()
+                .unwrap()
+                .matches("127.0.0.1".parse().unwrap())
+        );
     }
     /// cargo-leptos reads `[[workspace.metadata.leptos]]` in Cargo.toml; the server reads
     /// Leptos.toml when it runs alone. Every setting in Leptos.toml must match Cargo.toml.

@@ -204,8 +204,7 @@ mod tests {
     #[test]
     fn client_address_believes_only_trusted_proxies() {
         let trusted =
-            domain::policy::IpMatcher::parse(&["10.0.0.0/8".to_owned(), "::1".to_owned()])
-                .unwrap();
+            domain::policy::IpMatcher::parse(&["10.0.0.0/8".to_owned(), "::1".to_owned()]).unwrap();
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         let none = domain::policy::IpMatcher::parse(&[]).unwrap();
         for (peer, xff, matcher, expected) in [
@@ -215,14 +214,29 @@ mod tests {
             ("203.0.113.9", vec!["1.2.3.4"], &trusted, "203.0.113.9"),
             // From a trusted proxy: the right-most untrusted entry.
             ("10.0.0.1", vec!["1.2.3.4"], &trusted, "1.2.3.4"),
-            ("10.0.0.1", vec!["6.6.6.6, 1.2.3.4, 10.0.0.2"], &trusted, "1.2.3.4"),
-            ("10.0.0.1", vec!["6.6.6.6", "1.2.3.4:5678"], &trusted, "1.2.3.4"),
+            (
+                "10.0.0.1",
+                vec!["6.6.6.6, 1.2.3.4, 10.0.0.2"],
+                &trusted,
+                "1.2.3.4",
+            ),
+            (
+                "10.0.0.1",
+                vec!["6.6.6.6", "1.2.3.4:5678"],
+                &trusted,
+                "1.2.3.4",
+            ),
             ("::1", vec!["2001:db8::1"], &trusted, "2001:db8::1"),
             // No header, or only proxies in it.
             ("10.0.0.1", vec![], &trusted, "10.0.0.1"),
             ("10.0.0.1", vec!["10.0.0.3"], &trusted, "10.0.0.3"),
             // Garbage stops the walk at the last trusted hop.
-            ("10.0.0.1", vec!["1.2.3.4, nonsense, 10.0.0.2"], &trusted, "10.0.0.2"),
+            (
+                "10.0.0.1",
+                vec!["1.2.3.4, nonsense, 10.0.0.2"],
+                &trusted,
+                "10.0.0.2",
+            ),
         ] {
             assert_eq!(
                 super::client_address(ip(peer), xff.iter().copied(), matcher),

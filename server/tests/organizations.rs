@@ -247,9 +247,15 @@ on_both!(the_last_owner_stays, |app| {
 });
 
 on_both!(administrators_bypass_membership, |app| {
-    service::accounts::ensure_first_admin(&app.db, "admin@example.com", "Admin", common::PASSWORD, false)
-        .await
-        .unwrap();
+    service::accounts::ensure_first_admin(
+        &app.db,
+        "admin@example.com",
+        "Admin",
+        common::PASSWORD,
+        false,
+    )
+    .await
+    .unwrap();
     user(&mut app, "owner@example.com").await;
     app.sign_in("owner@example.com", common::PASSWORD).await;
     create_org(&mut app, "ACME").await;

@@ -204,7 +204,16 @@ pub async fn ensure_first_admin(
     let email = Email::parse(email)?;
     let name = DisplayName::parse(display_name)?;
     let password = Password::parse(password)?;
-    create_user(db, &email, &name, &password, true, false, must_change_password).await?;
+    create_user(
+        db,
+        &email,
+        &name,
+        &password,
+        true,
+        false,
+        must_change_password,
+    )
+    .await?;
     Ok(true)
 }
 
@@ -378,7 +387,8 @@ pub async fn list(
                 .replace('_', "\\_")
         );
         let like = |col: user::Column| {
-            Expr::expr(Func::lower(Expr::col(col))).like(LikeExpr::new(pattern.clone()).escape('\\'))
+            Expr::expr(Func::lower(Expr::col(col)))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
         };
         q = q.filter(
             Condition::any()
@@ -386,9 +396,7 @@ pub async fn list(
                 .add(like(user::Column::DisplayName)),
         );
     }
-    let paginator = q
-        .order_by_asc(user::Column::Email)
-        .paginate(db, per_page);
+    let paginator = q.order_by_asc(user::Column::Email).paginate(db, per_page);
     let total = paginator.num_items().await?;
     let items = paginator
         .fetch_page(page - 1)

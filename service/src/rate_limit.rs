@@ -201,10 +201,19 @@ mod tests {
         assert!(wait <= Duration::from_millis(50), "{wait:?}");
         assert!(l.try_begin("b@x.io", "1.1.1.1").is_ok(), "other accounts");
         std::thread::sleep(Duration::from_millis(60));
-        assert!(l.try_begin("a@x.io", "1.1.1.1").is_ok(), "the delay ran out");
-        assert!(l.try_begin("a@x.io", "1.1.1.1").is_err(), "a longer one now");
+        assert!(
+            l.try_begin("a@x.io", "1.1.1.1").is_ok(),
+            "the delay ran out"
+        );
+        assert!(
+            l.try_begin("a@x.io", "1.1.1.1").is_err(),
+            "a longer one now"
+        );
         l.record_success("a@x.io", "1.1.1.1");
-        assert!(l.try_begin("a@x.io", "1.1.1.1").is_ok(), "a success clears it");
+        assert!(
+            l.try_begin("a@x.io", "1.1.1.1").is_ok(),
+            "a success clears it"
+        );
     }
 
     #[test]
@@ -216,7 +225,10 @@ mod tests {
         assert!(wait > Duration::from_secs(50));
         assert!(l.try_begin("c@x.io", "2.2.2.2").is_ok());
         l.record_success("b@x.io", "1.1.1.1");
-        assert!(l.try_begin("c@x.io", "1.1.1.1").is_ok(), "a success gives back");
+        assert!(
+            l.try_begin("c@x.io", "1.1.1.1").is_ok(),
+            "a success gives back"
+        );
     }
 
     #[test]
@@ -227,7 +239,10 @@ mod tests {
         assert!(l.try_begin_address("1.1.1.1").is_err());
         l.record_success("", "1.1.1.1");
         assert!(l.try_begin_address("1.1.1.1").is_ok());
-        assert!(l.try_begin("a@x.io", "2.2.2.2").is_ok(), "accounts are not touched");
+        assert!(
+            l.try_begin("a@x.io", "2.2.2.2").is_ok(),
+            "accounts are not touched"
+        );
     }
 
     #[test]

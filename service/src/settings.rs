@@ -43,12 +43,12 @@ pub async fn set(
 
 /// Why the caller may not create an organization, or `None` when they may.
 pub fn org_creation_refusal(settings: PlatformSettings, ctx: &Ctx) -> Option<&'static str> {
-    (settings.org_creation == OrgCreation::AdminsOnly && !ctx.is_admin)
-        .then_some(ADMINS_ONLY)
+    (settings.org_creation == OrgCreation::AdminsOnly && !ctx.is_admin).then_some(ADMINS_ONLY)
 }
 
 /// The refusal the caller reads (and the Create Organization wizard shows).
-pub const ADMINS_ONLY: &str = "Only platform administrators may create organizations on this Tollgate.";
+pub const ADMINS_ONLY: &str =
+    "Only platform administrators may create organizations on this Tollgate.";
 
 /// Refuses (403) when the platform setting does not let the caller create organizations.
 pub async fn require_org_creation(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<()> {

@@ -222,6 +222,11 @@ fn UserMenu(user: UserDto) -> impl IntoView {
                         {user.is_admin.then(|| view! { <span class="badge badge--admin">"Administrator"</span> })}
                     </div>
                     <div class="menu-divider"></div>
+                    <a class="menu-item" role="menuitem" href="/account" on:click=move |_| open.set(false)>"Account settings"</a>
+                    {user.is_admin.then(|| view! {
+                        <a class="menu-item" role="menuitem" href="/admin/accounts" on:click=move |_| open.set(false)>"Accounts and settings"</a>
+                    })}
+                    <div class="menu-divider"></div>
                     <button
                         class="menu-item"
                         role="menuitem"

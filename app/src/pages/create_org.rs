@@ -5,7 +5,9 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 
+use crate::api::account::get_platform_settings;
 use crate::api::orgs::CreateOrg;
+use crate::components::shell::use_user;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{ErrorAlert, Field, Stepper, described_by, focus};
 
@@ -20,6 +22,9 @@ pub fn CreateOrgWizard() -> impl IntoView {
     let create = ServerAction::<CreateOrg>::new();
     let navigate = use_navigate();
     let toasts = use_toasts();
+    // The platform setting may keep organizations for administrators: say so before the form.
+    let is_admin = use_user().is_admin;
+    let settings = Resource::new(|| (), |_| get_platform_settings());
 
     let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
     let name_error = Signal::derive(move || {
@@ -69,6 +74,16 @@ pub fn CreateOrgWizard() -> impl IntoView {
             <div class="wizard__body">
                 <h1 class="page-title">"Create Organization"</h1>
                 <Stepper steps=STEPS current=step />
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let admins_only = settings.await.is_ok_and(|s| s.org_creation == domain::dto::OrgCreation::AdminsOnly);
+                        (admins_only && !is_admin).then(|| view! {
+                            <div class="alert alert--info" role="status">
+                                "Only platform administrators may create organizations on this Tollgate. Ask an administrator to create one and add you to it."
+                            </div>
+                        })
+                    })}
+                </Transition>
                 <Show when=move || step.get() == 0>
                     <p class="wizard__intro">"Organizations hold your APIs, clients and plans, and the people who manage them. You will be the owner of the new organization."</p>
                     <Field id="org-name" label="Name" required=true hint="The name cannot be changed after creation."

@@ -1,5 +1,7 @@
 //! One module per page (or group of pages) of the management UI.
 
+pub mod account;
+pub mod admin;
 pub mod api;
 pub mod approvals;
 pub mod auth;

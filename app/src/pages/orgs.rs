@@ -265,7 +265,12 @@ fn MembersTab(org_id: String, org: OrgResource) -> impl IntoView {
     let add_error = Signal::derive(move || add.value().get().and_then(Result::err));
     Effect::new(move |_| {
         if let Some(Ok(())) = add.value().get() {
-            toasts.success(format!("Added {}.", email.get_untracked()));
+            // The same answer whether or not an account exists (no address probing).
+            toasts.success(format!(
+                "If an account with the email {} exists, it now has the role {}.",
+                email.get_untracked(),
+                role.get_untracked().label()
+            ));
             email.set(String::new());
             reload.update(|n| *n += 1);
         }
@@ -390,6 +395,7 @@ fn MembersTab(org_id: String, org: OrgResource) -> impl IntoView {
                         <button class="btn btn--primary" type="submit" disabled=move || add.pending().get()>"Add member"</button>
                     </form>
                     <p class="muted">{move || role.get().description()}</p>
+                    <p class="muted">"Only existing accounts can be added: ask the person to create an account first."</p>
                     <ErrorAlert error=add_error />
                 </div>
             </section>

@@ -53,6 +53,7 @@ pub fn PortalShell() -> impl IntoView {
                                 Ok(Some(u)) => view! {
                                     {(!u.portal_only || u.is_admin).then(|| view! { <a class="inbox__link" href="/">"API Management"</a> })}
                                     <span class="portal-user__name">{u.display_name.clone()}</span>
+                                    <a class="inbox__link" href="/portal/account">"Account settings"</a>
                                     <button class="btn btn--ghost btn--sm portal-user__out" on:click=move |_| { sign_out.dispatch(SignOut {}); }>"Sign out"</button>
                                 }.into_any(),
                                 _ => view! {

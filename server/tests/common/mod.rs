@@ -32,6 +32,9 @@ pub struct TestApp {
     pub url: String,
     pub cookie: Option<String>,
     pub backend: Backend,
+    /// The peer address the requests come from (`ConnectInfo`), when set.
+    pub peer: Option<std::net::SocketAddr>,
+    customize: fn(&mut AppState),
     dir: Option<PathBuf>,
     pg: Option<(String, String)>,
 }
@@ -71,6 +74,11 @@ fn state(db: DatabaseConnection) -> AppState {
 impl TestApp {
     /// A fresh app, or `None` when PostgreSQL is not reachable and `CI` is not set.
     pub async fn new(backend: Backend) -> Option<Self> {
+        Self::new_with(backend, |_| {}).await
+    }
+
+    /// [`TestApp::new`] with a changed `AppState` (limits, trusted proxies).
+    pub async fn new_with(backend: Backend, customize: fn(&mut AppState)) -> Option<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (url, dir, pg) = match backend {
             Backend::Sqlite => {
@@ -108,13 +116,17 @@ impl TestApp {
             }
         };
         let db = service::db::connect(&url).await.expect("database");
-        let router = server::router(state(db.clone()));
+        let mut st = state(db.clone());
+        customize(&mut st);
+        let router = server::router(st);
         Some(Self {
             router,
             db,
             url,
             cookie: None,
             backend,
+            peer: None,
+            customize,
             dir,
             pg,
         })
@@ -124,7 +136,9 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let old = std::mem::replace(&mut self.db, service::db::connect(&self.url).await.unwrap());
         old.close().await.ok();
-        self.router = server::router(state(self.db.clone()));
+        let mut st = state(self.db.clone());
+        (self.customize)(&mut st);
+        self.router = server::router(st);
     }
 
     pub async fn cleanup(self) {
@@ -143,7 +157,11 @@ impl TestApp {
         }
     }
 
-    pub async fn send(&mut self, req: Request<Body>) -> Reply {
+    pub async fn send(&mut self, mut req: Request<Body>) -> Reply {
+        if let Some(peer) = self.peer {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
@@ -162,7 +180,7 @@ impl TestApp {
         }
     }
 
-    fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
+    pub fn request(&self, method: &str, path: &str) -> axum::http::request::Builder {
         let mut b = Request::builder()
             .method(method)
             .uri(path)
