@@ -33,8 +33,18 @@ export default defineConfig({
     },
   },
   projects: [
+    // First: the default administrator chooses a new password (every other spec uses it).
+    {
+      name: 'setup',
+      testMatch: /account\.setup\.ts/,
+      use: {
+        browserName: 'chromium',
+        viewport: { width: 1280, height: 800 },
+      },
+    },
     {
       name: 'chromium',
+      dependencies: ['setup'],
       use: {
         browserName: 'chromium',
         viewport: { width: 1280, height: 800 },
