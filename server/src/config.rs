@@ -86,6 +86,23 @@ impl Config {
         self.admin_password == DEFAULT_ADMIN_PASSWORD
     }
 
+    /// The startup warning while default credentials are in use. It names the email, never the
+    /// password: logs are read by more people than the administrator.
+    pub fn default_admin_warning(&self) -> Option<String> {
+        self.uses_default_admin_credentials().then(|| {
+            format!(
+                "the first administrator {} uses default credentials{}; set TOLLGATE_ADMIN_EMAIL \
+                 and TOLLGATE_ADMIN_PASSWORD before the first start to choose your own",
+                self.admin_email,
+                if self.uses_default_admin_password() {
+                    ": the default password must be changed at the first sign-in"
+                } else {
+                    ""
+                }
+            )
+        })
+    }
+
     pub fn uses_default_admin_credentials(&self) -> bool {
         self.admin_email == DEFAULT_ADMIN_EMAIL || self.admin_password == DEFAULT_ADMIN_PASSWORD
     }
@@ -104,6 +121,26 @@ pub fn leptos_options() -> Result<LeptosOptions, leptos::config::errors::LeptosC
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_default_admin_warning_never_prints_a_password() {
+        let mut c = super::Config::from_env();
+        c.admin_email = super::DEFAULT_ADMIN_EMAIL.into();
+        c.admin_password = super::DEFAULT_ADMIN_PASSWORD.into();
+        let w = c.default_admin_warning().unwrap();
+        assert!(
+            w.contains(super::DEFAULT_ADMIN_EMAIL) && w.contains("must be changed"),
+            "{w}"
+        );
+        assert!(!w.contains(super::DEFAULT_ADMIN_PASSWORD), "{w}");
+        c.admin_password = "an operator's own secret".into();
+        let w = c.default_admin_warning().unwrap();
+        assert!(
+            !w.contains("an operator's own secret") && !w.contains("must be changed"),
+            "{w}"
+        );
+        c.admin_email = "ops@example.com".into();
+        assert_eq!(c.default_admin_warning(), None);
+    }
     #[test]
     fn trusted_proxies_are_cidr_lists() {
         let mut c = super::Config::from_env();

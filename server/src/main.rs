@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
     let trusted_proxies = config.trusted_proxies()?;
     let must_change = config.uses_default_admin_password();
-    if service::accounts::ensure_first_admin(
+    let created = service::accounts::ensure_first_admin(
         &db,
         &config.admin_email,
         &config.admin_name,
@@ -43,23 +43,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         must_change,
     )
     .await
-    .map_err(|e| format!("cannot create the first administrator: {e}"))?
-    {
+    .map_err(|e| format!("cannot create the first administrator: {e}"))?;
+    if created {
         tracing::info!(email = %config.admin_email, "created the first administrator");
-        if config.uses_default_admin_credentials() {
-            // Never the password itself: logs are read by more people than the administrator.
-            tracing::warn!(
-                email = %config.admin_email,
-                default_password = must_change,
-                "the first administrator uses default credentials{}; set TOLLGATE_ADMIN_EMAIL and \
-                 TOLLGATE_ADMIN_PASSWORD before the first start to choose your own",
-                if must_change {
-                    ": the default password must be changed at the first sign-in"
-                } else {
-                    ""
-                }
-            );
-        }
+    }
+    // A database from before the mark existed whose administrator still has the default password.
+    let marked = must_change
+        && !created
+        && service::accounts::require_change_of_default_password(
+            &db,
+            &config.admin_email,
+            &config.admin_password,
+        )
+        .await
+        .map_err(|e| format!("cannot check the first administrator: {e}"))?;
+    if let Some(warning) = config.default_admin_warning().filter(|_| created || marked) {
+        tracing::warn!("{warning}");
     }
 
     if config.gateway_listen != "off" {

@@ -405,7 +405,16 @@ on_both!(
         assert_eq!(app.call::<ListOrgs>(&[]).await.status, StatusCode::OK);
         let r = app.get("/choose-password").await;
         assert_eq!(r.headers[header::LOCATION], "/account");
-        // Signing out is allowed while marked, too (checked on a fresh mark below).
+        // Once changed, a restart with the default password configured marks nothing.
+        assert!(
+            !service::accounts::require_change_of_default_password(
+                &app.db,
+                "admin@example.com",
+                common::PASSWORD
+            )
+            .await
+            .unwrap()
+        );
     }
 );
 
@@ -673,3 +682,39 @@ mod trusted_proxies_name_the_client {
         super::trusted_proxies_name_the_client(super::common::Backend::Postgres).await;
     }
 }
+
+on_both!(
+    an_older_database_with_the_default_password_is_marked_at_start,
+    |app| {
+        service::accounts::ensure_first_admin(
+            &app.db,
+            "admin@example.com",
+            "Admin",
+            common::PASSWORD,
+            false,
+        )
+        .await
+        .unwrap();
+        let marked = service::accounts::require_change_of_default_password(
+            &app.db,
+            "admin@example.com",
+            common::PASSWORD,
+        )
+        .await
+        .unwrap();
+        assert!(marked);
+        app.sign_in("admin@example.com", common::PASSWORD).await;
+        assert_eq!(
+            app.get("/").await.headers[header::LOCATION],
+            "/choose-password"
+        );
+        let again = service::accounts::require_change_of_default_password(
+            &app.db,
+            "admin@example.com",
+            common::PASSWORD,
+        )
+        .await
+        .unwrap();
+        assert!(!again, "marked once");
+    }
+);

@@ -217,6 +217,28 @@ pub async fn ensure_first_admin(
     Ok(true)
 }
 
+/// Marks the administrator `email` as having to change the password when `default_password`
+/// still opens the account (a database from before the mark existed). Returns whether it did.
+pub async fn require_change_of_default_password(
+    db: &impl ConnectionTrait,
+    email: &str,
+    default_password: &str,
+) -> Result<bool> {
+    let Some(u) = find_by_email(db, email).await? else {
+        return Ok(false);
+    };
+    if !u.is_admin
+        || u.must_change_password
+        || !verify_password(default_password, Some(&u.password_hash)).await?
+    {
+        return Ok(false);
+    }
+    let mut active: user::ActiveModel = u.into();
+    active.must_change_password = Set(true);
+    active.update(db).await?;
+    Ok(true)
+}
+
 pub async fn get(db: &impl ConnectionTrait, user_id: &str) -> Result<Option<user::Model>> {
     Ok(user::Entity::find_by_id(user_id.to_owned()).one(db).await?)
 }
