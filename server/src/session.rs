@@ -269,6 +269,10 @@ mod tests {
             ("/favicon.svg", false),
             ("/orgs/ACME/clients/App/1.0", true),
             ("/orgs/Acme.Inc", true),
+            ("/account", true),
+            ("/portal/account", true),
+            ("/choose-password", true),
+            ("/admin/accounts", true),
         ] {
             assert_eq!(super::is_protected_page(path), expected, "{path}");
         }

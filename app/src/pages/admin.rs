@@ -160,9 +160,11 @@ fn AccountsCard() -> impl IntoView {
                                                         <tr>
                                                             <td>{a.with_value(|a| a.display_name.clone())}</td>
                                                             <td class="mono">{a.with_value(|a| a.email.clone())}</td>
-                                                            <td class="row">
-                                                                {a.with_value(|a| if a.is_admin { "Administrator" } else if a.portal_only { "Developer Portal" } else { "API Management" })}
-                                                                {a.with_value(|a| a.must_change_password).then(|| view! { <Badge label="Must change password" modifier="awaiting" /> })}
+                                                            <td>
+                                                                <span class="row">
+                                                                    {a.with_value(|a| if a.is_admin { "Administrator" } else if a.portal_only { "Developer Portal" } else { "API Management" })}
+                                                                    {a.with_value(|a| a.must_change_password).then(|| view! { <Badge label="Must change password" modifier="awaiting" /> })}
+                                                                </span>
                                                             </td>
                                                             <td>{a.with_value(|a| format_date(&a.created_on))}</td>
                                                             <td class="num">
