@@ -171,7 +171,12 @@ pub(crate) fn cache_key(
     };
     part(&policy_id.to_le_bytes());
     part(&api.to_le_bytes());
-    part(client.map(i32::to_le_bytes).as_ref().map_or(&[][..], |b| &b[..]));
+    part(
+        client
+            .map(i32::to_le_bytes)
+            .as_ref()
+            .map_or(&[][..], |b| &b[..]),
+    );
     part(user.map_or(&[0xff][..], str::as_bytes));
     part(method.as_bytes());
     part(rest.as_bytes());
@@ -403,6 +408,12 @@ impl VerifiedCredentials {
         self.hashed.load(Ordering::Relaxed)
     }
 
+    /// Takes a hashing thread away, as a long check would (tests).
+    #[cfg(test)]
+    pub async fn occupy(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.permits.acquire().await.unwrap()
+    }
+
     /// Checks `user`'s password against `hash` (their stored argon2 hash, or the dummy one for
     /// an unknown user) unless it was checked before. [`Busy`] when no check could start within
     /// the configured wait.
@@ -452,8 +463,18 @@ mod tests {
             Bytes::from_static(b"x"),
             60,
         );
-        assert_eq!(c.get(&key(1), &none).unwrap().body, Bytes::from_static(b"x"));
-        c.put(key(2), &none, StatusCode::OK, HeaderMap::new(), Bytes::new(), 0);
+        assert_eq!(
+            c.get(&key(1), &none).unwrap().body,
+            Bytes::from_static(b"x")
+        );
+        c.put(
+            key(2),
+            &none,
+            StatusCode::OK,
+            HeaderMap::new(),
+            Bytes::new(),
+            0,
+        );
         assert!(c.get(&key(2), &none).is_none());
         c.clear();
         assert!(c.get(&key(1), &none).is_none());
@@ -473,16 +494,49 @@ mod tests {
         let vary = request(&[("vary", "Accept-Language, accept")]);
         let fr = request(&[("accept-language", "fr"), ("accept", "*/*")]);
         let en = request(&[("accept-language", "en"), ("accept", "*/*")]);
-        c.put(key(1), &fr, StatusCode::OK, vary.clone(), Bytes::from_static(b"bonjour"), 60);
-        assert_eq!(c.get(&key(1), &fr).unwrap().body, Bytes::from_static(b"bonjour"));
-        assert!(c.get(&key(1), &en).is_none(), "another language is another response");
+        c.put(
+            key(1),
+            &fr,
+            StatusCode::OK,
+            vary.clone(),
+            Bytes::from_static(b"bonjour"),
+            60,
+        );
+        assert_eq!(
+            c.get(&key(1), &fr).unwrap().body,
+            Bytes::from_static(b"bonjour")
+        );
+        assert!(
+            c.get(&key(1), &en).is_none(),
+            "another language is another response"
+        );
         assert!(c.get(&key(1), &HeaderMap::new()).is_none());
-        c.put(key(1), &en, StatusCode::OK, vary, Bytes::from_static(b"hello"), 60);
-        assert_eq!(c.get(&key(1), &en).unwrap().body, Bytes::from_static(b"hello"));
-        assert_eq!(c.get(&key(1), &fr).unwrap().body, Bytes::from_static(b"bonjour"));
+        c.put(
+            key(1),
+            &en,
+            StatusCode::OK,
+            vary,
+            Bytes::from_static(b"hello"),
+            60,
+        );
+        assert_eq!(
+            c.get(&key(1), &en).unwrap().body,
+            Bytes::from_static(b"hello")
+        );
+        assert_eq!(
+            c.get(&key(1), &fr).unwrap().body,
+            Bytes::from_static(b"bonjour")
+        );
         // Vary: * is never kept.
         let star = request(&[("vary", "accept, *")]);
-        c.put(key(2), &fr, StatusCode::OK, star, Bytes::from_static(b"x"), 60);
+        c.put(
+            key(2),
+            &fr,
+            StatusCode::OK,
+            star,
+            Bytes::from_static(b"x"),
+            60,
+        );
         assert!(c.get(&key(2), &fr).is_none());
     }
 
@@ -505,7 +559,10 @@ mod tests {
             cache_key(1, 2, None, Some("ann"), "GET", "/a", None),
             cache_key(1, 2, None, Some("bob"), "GET", "/a", None)
         );
-        assert_eq!(base, cache_key(1, 2, Some(3), None, "GET", "/a", Some("q=1")));
+        assert_eq!(
+            base,
+            cache_key(1, 2, Some(3), None, "GET", "/a", Some("q=1"))
+        );
     }
 
     #[test]
@@ -526,7 +583,10 @@ mod tests {
         assert_eq!(*lru.get_or_insert_with(&"c", || 99), 3);
         assert_eq!(lru.len(), 3);
         lru.get_or_insert_with(&"e", || 5);
-        assert!(!lru.contains_key("a"), "a was the oldest after c and d were used");
+        assert!(
+            !lru.contains_key("a"),
+            "a was the oldest after c and d were used"
+        );
         lru.retain(|k, _| *k != "c");
         assert_eq!(lru.len(), 2);
         lru.get_or_insert_with(&"f", || 6);

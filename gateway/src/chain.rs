@@ -405,3 +405,124 @@ pub(crate) async fn response(
     add_headers(&mut parts.headers, &after.headers);
     Response::from_parts(parts, body)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use domain::policy::PolicyConfig;
+    use service::gateway::{GatewayPolicy, GatewaySnapshot};
+
+    use crate::{Options, PasswordChecks};
+
+    fn basic_auth_chain() -> Chain {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::encode_b64(b"tollgate-salt-16").unwrap();
+        let hash = argon2::Argon2::default()
+            .hash_password(b"s3cret-pass", &salt)
+            .unwrap()
+            .to_string();
+        let json = serde_json::json!({
+            "realm": "Weather",
+            "identities": [{"username": "ann", "passwordHash": hash}],
+            "requireTls": false,
+        });
+        let config = PolicyConfig::parse(domain::policy::BASIC_AUTH, &json.to_string()).unwrap();
+        Chain::from(vec![GatewayPolicy {
+            id: 1,
+            rule: Compiled::compile(&config).map_err(|e| format!("{e:?}")),
+        }])
+    }
+
+    fn exchange() -> Exchange {
+        Exchange {
+            method: Method::GET,
+            rest: "/x".into(),
+            query: None,
+            peer: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            https: false,
+            client: None,
+            api: 1,
+            bytes_in: 0,
+            streamed_upload: false,
+        }
+    }
+
+    /// The status and failure code of running `chain` on a request with `authorization`.
+    async fn status_of(gw: &Gateway, chain: &Chain, authorization: &str) -> (u16, String) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, authorization.parse().unwrap());
+        let out = request(
+            gw,
+            &[chain],
+            &mut exchange(),
+            &mut headers,
+            &mut After::default(),
+        )
+        .await;
+        match out {
+            Ok(None) => (200, String::new()),
+            Ok(Some(res)) | Err(res) => (
+                res.status().as_u16(),
+                res.headers()
+                    .get("x-policy-failure-code")
+                    .map_or(String::new(), |v| v.to_str().unwrap().to_owned()),
+            ),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_costs_the_same_argon2_check_as_a_known_one() {
+        let gw = Gateway::new(GatewaySnapshot::default());
+        let chain = basic_auth_chain();
+        // (credentials, answer, argon2 checks run so far)
+        let cases = [
+            ("Basic YW5uOndyb25n", 401, 1),         // ann:wrong, a known user
+            ("Basic ZXZlOndyb25n", 401, 2),         // eve:wrong, unknown: checked all the same
+            ("Basic bWFsbG9yeTp3cm9uZw==", 401, 3), // mallory:wrong, unknown, same password
+            ("Basic ZXZlOndyb25n", 401, 3),         // eve:wrong again: already checked
+            ("Basic YW5uOnMzY3JldC1wYXNz", 200, 4), // ann:s3cret-pass
+        ];
+        for (authorization, status, hashed) in cases {
+            assert_eq!(
+                status_of(&gw, &chain, authorization).await.0,
+                status,
+                "{authorization}"
+            );
+            assert_eq!(gw.credentials.hashed(), hashed, "{authorization}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_saturated_password_pool_answers_503() {
+        let options = Options {
+            password_checks: PasswordChecks {
+                threads: 1,
+                wait: Duration::from_millis(20),
+            },
+            ..Options::default()
+        };
+        let gw = Gateway::build(
+            GatewaySnapshot::default(),
+            crate::Limits::local(),
+            None,
+            &options,
+        );
+        let chain = basic_auth_chain();
+        let held = gw.credentials.occupy().await;
+        for authorization in ["Basic YW5uOnMzY3JldC1wYXNz", "Basic ZXZlOndyb25n"] {
+            assert_eq!(
+                status_of(&gw, &chain, authorization).await,
+                (503, "10016".to_owned()),
+                "{authorization}"
+            );
+        }
+        drop(held);
+        assert_eq!(
+            status_of(&gw, &chain, "Basic YW5uOnMzY3JldC1wYXNz").await.0,
+            200
+        );
+    }
+}

@@ -314,10 +314,7 @@ mod tests {
         assert_eq!(r.hash_to_verify("eve", "$dummy"), "$dummy");
         let busy = r.busy();
         assert_eq!((busy.status, busy.code), (503, 10016));
-        assert_eq!(
-            busy.headers,
-            [("Retry-After".to_owned(), "1".to_owned())]
-        );
+        assert_eq!(busy.headers, [("Retry-After".to_owned(), "1".to_owned())]);
         // The fake verifier accepts "s3cr3t" for ann's hash.
         let verify = |hash: &str, password: &str| hash == "$argon2id$ann" && password == "s3cr3t";
         let good = auth_header("Basic YW5uOnMzY3IzdA==");

@@ -444,7 +444,8 @@ mod tests {
             let errors = rewriting_errors(pattern, "b");
             assert_eq!(
                 errors.iter().any(|e| e.field == "fromRegex"
-                    && e.message.starts_with("The pattern must not match empty text")),
+                    && e.message
+                        .starts_with("The pattern must not match empty text")),
                 refused,
                 "{pattern}: {errors:?}"
             );
