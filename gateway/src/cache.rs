@@ -153,35 +153,42 @@ pub(crate) fn storable(headers: &HeaderMap) -> bool {
 }
 
 /// What a cached response is kept for: the policy, the API version, the caller (client
-/// version and BASIC user), the method, the path and the query. Each part is length-prefixed
-/// before hashing, so no two requests share a key by a trick of separators.
-pub(crate) fn cache_key(
-    policy_id: i32,
-    api: i32,
-    client: Option<i32>,
-    user: Option<&str>,
-    method: &str,
-    rest: &str,
-    query: Option<&str>,
-) -> [u8; 32] {
-    let mut h = Sha256::new();
-    let mut part = |bytes: &[u8]| {
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    part(&policy_id.to_le_bytes());
-    part(&api.to_le_bytes());
-    part(
-        client
-            .map(i32::to_le_bytes)
-            .as_ref()
-            .map_or(&[][..], |b| &b[..]),
-    );
-    part(user.map_or(&[0xff][..], str::as_bytes));
-    part(method.as_bytes());
-    part(rest.as_bytes());
-    part(query.map_or(&[0xff][..], str::as_bytes));
-    h.finalize().into()
+/// version, BASIC user, and the `Authorization` header when the policy caches such requests),
+/// the method, the path and the query.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CacheKey<'a> {
+    pub policy: i32,
+    pub api: i32,
+    pub client: Option<i32>,
+    pub user: Option<&'a str>,
+    pub authorization: Option<&'a [u8]>,
+    pub method: &'a str,
+    pub rest: &'a str,
+    pub query: Option<&'a str>,
+}
+
+impl CacheKey<'_> {
+    /// Its SHA-256. Each part is length-prefixed (a missing one differs from an empty one), so
+    /// no two requests share a key by a trick of separators.
+    pub fn digest(&self) -> [u8; 32] {
+        let mut h = Sha256::new();
+        let mut part = |bytes: Option<&[u8]>| match bytes {
+            Some(b) => {
+                h.update((b.len() as u64).to_le_bytes());
+                h.update(b);
+            }
+            None => h.update(u64::MAX.to_le_bytes()),
+        };
+        part(Some(&self.policy.to_le_bytes()));
+        part(Some(&self.api.to_le_bytes()));
+        part(self.client.map(i32::to_le_bytes).as_ref().map(|b| &b[..]));
+        part(self.user.map(str::as_bytes));
+        part(self.authorization);
+        part(Some(self.method.as_bytes()));
+        part(Some(self.rest.as_bytes()));
+        part(self.query.map(str::as_bytes));
+        h.finalize().into()
+    }
 }
 
 /// The values of the `vary` headers in a request, hashed.
@@ -542,27 +549,74 @@ mod tests {
 
     #[test]
     fn cache_keys_tell_callers_and_api_versions_apart() {
-        let base = cache_key(1, 2, Some(3), None, "GET", "/a", Some("q=1"));
+        let base = CacheKey {
+            policy: 1,
+            api: 2,
+            client: Some(3),
+            method: "GET",
+            rest: "/a",
+            query: Some("q=1"),
+            ..CacheKey::default()
+        };
         let others = [
-            cache_key(1, 9, Some(3), None, "GET", "/a", Some("q=1")),
-            cache_key(1, 2, Some(4), None, "GET", "/a", Some("q=1")),
-            cache_key(1, 2, None, None, "GET", "/a", Some("q=1")),
-            cache_key(1, 2, Some(3), Some("ann"), "GET", "/a", Some("q=1")),
-            cache_key(1, 2, Some(3), None, "GET", "/a", None),
-            cache_key(1, 2, Some(3), None, "GET", "/a", Some("")),
-            cache_key(1, 2, Some(3), None, "HEAD", "/a", Some("q=1")),
+            CacheKey { api: 9, ..base },
+            CacheKey {
+                client: Some(4),
+                ..base
+            },
+            CacheKey {
+                client: None,
+                ..base
+            },
+            CacheKey {
+                user: Some("ann"),
+                ..base
+            },
+            CacheKey {
+                authorization: Some(b"Bearer a"),
+                ..base
+            },
+            CacheKey {
+                query: None,
+                ..base
+            },
+            CacheKey {
+                query: Some(""),
+                ..base
+            },
+            CacheKey {
+                method: "HEAD",
+                ..base
+            },
         ];
         for other in others {
-            assert_ne!(base, other);
+            assert_ne!(base.digest(), other.digest(), "{other:?}");
         }
+        let ann = CacheKey {
+            user: Some("ann"),
+            ..base
+        };
         assert_ne!(
-            cache_key(1, 2, None, Some("ann"), "GET", "/a", None),
-            cache_key(1, 2, None, Some("bob"), "GET", "/a", None)
+            ann.digest(),
+            CacheKey {
+                user: Some("bob"),
+                ..base
+            }
+            .digest()
         );
-        assert_eq!(
-            base,
-            cache_key(1, 2, Some(3), None, "GET", "/a", Some("q=1"))
+        let a = CacheKey {
+            authorization: Some(b"Bearer a"),
+            ..base
+        };
+        assert_ne!(
+            a.digest(),
+            CacheKey {
+                authorization: Some(b"Bearer b"),
+                ..base
+            }
+            .digest()
         );
+        assert_eq!(base.digest(), CacheKey { ..base }.digest());
     }
 
     #[test]

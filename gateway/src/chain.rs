@@ -300,15 +300,20 @@ fn look_up_cache(gw: &Gateway, ex: &Exchange, headers: &HeaderMap, after: &mut A
     if !rules.admits(headers) {
         return;
     }
-    let key = crate::cache::cache_key(
-        chain[i].id,
-        ex.api,
-        ex.client,
-        after.user.as_deref(),
-        ex.method.as_str(),
-        &ex.rest,
-        ex.query.as_deref(),
-    );
+    let key = crate::cache::CacheKey {
+        policy: chain[i].id,
+        api: ex.api,
+        client: ex.client,
+        user: after.user.as_deref(),
+        // Only there when the policy caches such requests: one token's answers stay its own.
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+        method: ex.method.as_str(),
+        rest: &ex.rest,
+        query: ex.query.as_deref(),
+    }
+    .digest();
     match gw.cache.get(&key, headers) {
         Some(hit) => after.hit = Some(hit),
         None => after.cache = Some((key, headers.clone(), chain, i)),

@@ -937,6 +937,46 @@ async fn the_cache_keeps_responses_per_api_version_caller_and_varied_header() {
 }
 
 #[tokio::test]
+async fn requests_with_authorization_are_cached_per_token_when_the_policy_says_so() {
+    let (dir, url) = sqlite_url("cache-authorized");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = counting_backend().await;
+    let (_ctx, key) = world(
+        &db,
+        backend,
+        &[],
+        &[(
+            "caching",
+            r#"{"ttlSeconds":60,"rules":[{"method":"GET","pathPattern":"/.*"}],"cacheAuthorizedRequests":true}"#,
+        )],
+    )
+    .await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let url = format!("http://{gw}/Acme/Weather/1.0/mine");
+    let with_token = |token: &str| {
+        req("GET", &url, &key)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let a = send(&http, with_token("a")).await;
+    assert_eq!(a.header("x-cache"), "MISS");
+    let again = send(&http, with_token("a")).await;
+    assert_eq!(
+        (again.header("x-cache"), again.text.as_str()),
+        ("HIT", a.text.as_str())
+    );
+    let b = send(&http, with_token("b")).await;
+    assert_eq!(
+        b.header("x-cache"),
+        "MISS",
+        "another token's answer is not served"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
 async fn ip_lists_read_the_last_line_of_their_header() {
     let (dir, url) = sqlite_url("ip-last-line");
     let db = service::db::connect(&url).await.unwrap();
