@@ -251,7 +251,13 @@ pub(crate) async fn request(
                         Some(q) => format!("{}?{q}", ex.rest),
                         None => ex.rest.clone(),
                     };
-                    let rewritten = rewriter.rewrite_url(&path_and_query);
+                    let Some(rewritten) = rewriter.rewrite_url(&path_and_query) else {
+                        return Err(failure(
+                            StatusCode::BAD_GATEWAY,
+                            10025,
+                            "A URL Rewriting policy of this API would make the URL too long.",
+                        ));
+                    };
                     let (path, query) = match rewritten.split_once('?') {
                         Some((path, q)) => (path, (!q.is_empty()).then(|| q.to_owned())),
                         None => (rewritten.as_str(), None),

@@ -141,6 +141,10 @@ impl HeaderEditor {
 
 /// The longest replacement accepted, in characters.
 const MAX_REPLACEMENT_LEN: usize = 1_000;
+/// The longest path and query a rewrite may produce, in bytes.
+const MAX_REWRITTEN_URL: usize = 8 << 10;
+/// The longest header value a rewrite may produce, in bytes.
+const MAX_REWRITTEN_HEADER: usize = 8 << 10;
 
 /// Whether `pattern` can match empty text (`a*`, `^`, `\b`, `x|`): replaced everywhere, such a
 /// match would insert the replacement between every two characters. `false` when it does not
@@ -195,8 +199,22 @@ impl UrlRewriter {
         })
     }
 
-    fn replace(&self, text: &str) -> String {
-        self.from.replace_all(text, self.to.as_str()).into_owned()
+    /// Every match replaced; `None` as soon as the result is longer than `max_len` bytes (so
+    /// the work is bounded too).
+    fn replace_within(&self, text: &str, max_len: usize) -> Option<String> {
+        let mut out = String::new();
+        let mut last = 0;
+        for caps in self.from.captures_iter(text) {
+            let whole = caps.get(0)?;
+            out.push_str(&text[last..whole.start()]);
+            caps.expand(&self.to, &mut out);
+            last = whole.end();
+            if out.len() > max_len {
+                return None;
+            }
+        }
+        out.push_str(&text[last..]);
+        (out.len() <= max_len).then_some(out)
     }
 
     /// Whether the response body is rewritten (the gateway then buffers it).
@@ -204,12 +222,13 @@ impl UrlRewriter {
         self.body
     }
 
-    /// The request path and query, rewritten when configured.
-    pub fn rewrite_url(&self, path_and_query: &str) -> String {
+    /// The request path and query, rewritten when configured; `None` when the result would be
+    /// longer than 8 KiB.
+    pub fn rewrite_url(&self, path_and_query: &str) -> Option<String> {
         if self.url {
-            self.replace(path_and_query)
+            self.replace_within(path_and_query, MAX_REWRITTEN_URL)
         } else {
-            path_and_query.to_owned()
+            Some(path_and_query.to_owned())
         }
     }
 
@@ -230,30 +249,22 @@ impl UrlRewriter {
     /// The response body, rewritten when configured; `None` when the rewritten body would be
     /// longer than `max_len` bytes (it stops there: the work is bounded too).
     pub fn rewrite_body(&self, body: &str, max_len: usize) -> Option<String> {
-        if !self.body {
-            return (body.len() <= max_len).then(|| body.to_owned());
+        if self.body {
+            self.replace_within(body, max_len)
+        } else {
+            (body.len() <= max_len).then(|| body.to_owned())
         }
-        let mut out = String::new();
-        let mut last = 0;
-        for caps in self.from.captures_iter(body) {
-            let whole = caps.get(0)?;
-            out.push_str(&body[last..whole.start()]);
-            caps.expand(&self.to, &mut out);
-            last = whole.end();
-            if out.len() > max_len {
-                return None;
-            }
-        }
-        out.push_str(&body[last..]);
-        (out.len() <= max_len).then_some(out)
     }
 
-    /// A value that would no longer be a valid header value is kept as it was.
+    /// A value that would no longer be a valid header value, or be longer than
+    /// 8 KiB, is kept as it was.
     fn rewrite_headers(&self, headers: &mut HeaderMap) {
         edit_values(headers, |v| match v.to_str() {
-            Ok(s) if self.from.is_match(s) => {
-                Some(HeaderValue::from_str(&self.replace(s)).unwrap_or_else(|_| v.clone()))
-            }
+            Ok(s) if self.from.is_match(s) => Some(
+                self.replace_within(s, MAX_REWRITTEN_HEADER)
+                    .and_then(|new| HeaderValue::from_str(&new).ok())
+                    .unwrap_or_else(|| v.clone()),
+            ),
             _ => Some(v.clone()),
         });
     }
@@ -376,8 +387,11 @@ mod tests {
     #[test]
     fn url_rewriting_with_capture_groups() {
         let r = rewriter("/v1/(\\w+)", "/v2/$1/latest", true, true, true);
-        assert_eq!(r.rewrite_url("/v1/users?x=1"), "/v2/users/latest?x=1");
-        assert_eq!(r.rewrite_url("/other"), "/other");
+        assert_eq!(
+            r.rewrite_url("/v1/users?x=1").as_deref(),
+            Some("/v2/users/latest?x=1")
+        );
+        assert_eq!(r.rewrite_url("/other").as_deref(), Some("/other"));
         assert_eq!(
             r.rewrite_body(r#"{"next":"/v1/page","prev":"/v1/start"}"#, 1000)
                 .as_deref(),
@@ -399,7 +413,7 @@ mod tests {
     #[test]
     fn url_rewriting_only_where_configured() {
         let r = rewriter("a", "b", false, false, true);
-        assert_eq!(r.rewrite_url("/a"), "/a");
+        assert_eq!(r.rewrite_url("/a").as_deref(), Some("/a"));
         let mut headers = map(&[("x", "a")]);
         r.rewrite_request_headers(&mut headers);
         r.rewrite_response_headers(&mut headers);
@@ -476,5 +490,21 @@ mod tests {
         // Unchanged bodies keep their own limit.
         let off = rewriter("a", "b", true, false, false);
         assert_eq!(off.rewrite_body("aaaa", 3), None);
+    }
+
+    #[test]
+    fn rewritten_urls_and_header_values_stay_bounded() {
+        let r = rewriter("a", &"z".repeat(1_000), true, true, false);
+        // 8 matches: 8,001 bytes, within 8 KiB; 9 matches: 9,001 bytes, past it.
+        let url = |n: usize| format!("/{}", "a".repeat(n));
+        assert_eq!(r.rewrite_url(&url(8)).map(|u| u.len()), Some(8_001));
+        assert_eq!(r.rewrite_url(&url(9)), None);
+        assert_eq!(r.rewrite_url(&url(100_000)), None);
+        // A header value that would grow past its bound keeps its old value.
+        let value = "a".repeat(9);
+        let mut headers = map(&[("x-short", "a"), ("x-long", value.as_str())]);
+        r.rewrite_request_headers(&mut headers);
+        assert_eq!(values(&headers, "x-short"), ["z".repeat(1_000)]);
+        assert_eq!(values(&headers, "x-long"), [value]);
     }
 }
