@@ -2,6 +2,13 @@
 //! policies forward on the request (the first refusal answers); [`response`] runs the ones that
 //! touch responses in reverse. The rules themselves are `domain::policy`; this module applies
 //! them with the node's stores (limit counters, response cache, verified credentials).
+//!
+//! Bounds: a URL Rewriting policy rewrites a response body of at most [`MAX_REWRITE_BODY`] and
+//! into at most as much; a larger one (before or after) answers 502 (code 10025) rather than
+//! going out unrewritten, since rewriting is often what hides a backend's own addresses. The
+//! cache answers a request once the whole chain has passed, under a key of the policy, the API
+//! version, the caller (client version and BASIC user), the method, the path and the query, and
+//! the values of the headers the response varies on.
 
 use std::net::IpAddr;
 
@@ -18,7 +25,8 @@ use service::limits::counter_key;
 
 use crate::{Gateway, add_headers, failure, policy_failure};
 
-/// Largest response body a URL Rewriting policy rewrites (larger ones answer 502).
+/// Largest response body a URL Rewriting policy rewrites, and largest it produces (larger ones
+/// answer 502).
 const MAX_REWRITE_BODY: usize = 8 << 20;
 
 /// What the chain sees of a request and may change: the path after the API version and the
@@ -49,12 +57,17 @@ pub(crate) struct After {
     pub downloads: Vec<(String, u64, Period)>,
     /// Transfer quotas that count a streamed request body once it has passed.
     pub uploads: Vec<(String, u64, Period)>,
-    /// The cache key and the Caching policy that may store the response.
-    cache: Option<(String, Chain, usize)>,
+    /// The first Caching policy the request is a candidate for: (chain, index).
+    caching: Option<(Chain, usize)>,
+    /// On a cache miss: the key, the request's headers as sent on (for the headers the response
+    /// varies on), and the Caching policy that may store the response.
+    cache: Option<([u8; 32], HeaderMap, Chain, usize)>,
     /// A cached response that answers the request once every policy has passed.
     hit: Option<crate::cache::Cached>,
     /// A CORS policy is in the chain: the gateway alone answers for cross-origin access.
     cors: bool,
+    /// The user a BASIC Authentication policy let in.
+    user: Option<String>,
 }
 
 fn unusable() -> Response {
@@ -188,18 +201,27 @@ pub(crate) async fn request(
                     ));
                 }
                 Compiled::BasicAuth(realm) => {
-                    if let Some((user, password)) = basic_credentials(headers)
-                        && let Some(hash) = realm.password_hash(&user)
+                    let credentials = basic_credentials(headers);
+                    // A known user's password and an unknown user's (against the dummy hash)
+                    // cost the same argon2 work.
+                    if let Some((user, password)) = &credentials
+                        && (ex.https || !realm.require_tls())
                     {
-                        gw.credentials.verify(hash, &password).await;
+                        let hash = realm.hash_to_verify(user, service::accounts::dummy_hash());
+                        gw.credentials
+                            .verify(user, hash, password)
+                            .await
+                            .map_err(|_| policy_failure(&realm.busy()))?;
                     }
+                    let asked = credentials.as_ref().map_or("", |(u, _)| u.as_str());
                     let user = realm
                         .authenticate(headers, ex.https, |hash, password| {
-                            gw.credentials.contains(hash, password)
+                            gw.credentials.contains(asked, hash, password)
                         })
                         .map_err(|f| policy_failure(&f))?;
                     headers.remove(header::AUTHORIZATION);
                     realm.forward_identity(headers, &user);
+                    after.user = Some(user);
                 }
                 Compiled::Cors(rules) => {
                     if is_preflight(ex.method.as_str(), headers) {
@@ -229,7 +251,13 @@ pub(crate) async fn request(
                         Some(q) => format!("{}?{q}", ex.rest),
                         None => ex.rest.clone(),
                     };
-                    let rewritten = rewriter.rewrite_url(&path_and_query);
+                    let Some(rewritten) = rewriter.rewrite_url(&path_and_query) else {
+                        return Err(failure(
+                            StatusCode::BAD_GATEWAY,
+                            10025,
+                            "A URL Rewriting policy of this API would make the URL too long.",
+                        ));
+                    };
                     let (path, query) = match rewritten.split_once('?') {
                         Some((path, q)) => (path, (!q.is_empty()).then(|| q.to_owned())),
                         None => (rewritten.as_str(), None),
@@ -247,22 +275,10 @@ pub(crate) async fn request(
                 Compiled::Caching(rules) => {
                     let method = ex.method.as_str();
                     if matches!(method, "GET" | "HEAD")
-                        && after.hit.is_none()
+                        && after.caching.is_none()
                         && rules.cacheable(method, &ex.rest, None)
                     {
-                        // Per caller: one client's response is never served to another.
-                        let key = format!(
-                            "{}|{}|{method}|{}?{}",
-                            policy.id,
-                            ex.client.map_or_else(|| "-".to_owned(), |c| c.to_string()),
-                            ex.rest,
-                            ex.query.as_deref().unwrap_or("")
-                        );
-                        match gw.cache.get(&key) {
-                            // Answered once the rest of the chain (authentication, limits) passed.
-                            Some(hit) => after.hit = Some(hit),
-                            None => after.cache = Some((key, (*chain).clone(), i)),
-                        }
+                        after.caching = Some(((*chain).clone(), i));
                     }
                 }
                 Compiled::IpAllowlist { .. }
@@ -272,7 +288,42 @@ pub(crate) async fn request(
             }
         }
     }
+    look_up_cache(gw, ex, headers, after);
     Ok(after.hit.take().map(cached_response))
+}
+
+/// Once every policy has passed (authentication, limits, edits): the cached answer, or what a
+/// miss needs to store the response. The key holds who is calling, so one caller's response is
+/// never served to another; a request with `Authorization` stays out unless the policy lets it
+/// in.
+fn look_up_cache(gw: &Gateway, ex: &Exchange, headers: &HeaderMap, after: &mut After) {
+    let Some((chain, i)) = after.caching.take() else {
+        return;
+    };
+    let Ok(Compiled::Caching(rules)) = &chain[i].rule else {
+        return;
+    };
+    if !rules.admits(headers) {
+        return;
+    }
+    let key = crate::cache::CacheKey {
+        policy: chain[i].id,
+        api: ex.api,
+        client: ex.client,
+        user: after.user.as_deref(),
+        // Only there when the policy caches such requests: one token's answers stay its own.
+        authorization: headers
+            .get(header::AUTHORIZATION)
+            .map(HeaderValue::as_bytes),
+        method: ex.method.as_str(),
+        rest: &ex.rest,
+        query: ex.query.as_deref(),
+    }
+    .digest();
+    match gw.cache.get(&key, headers) {
+        Some(hit) => after.hit = Some(hit),
+        None => after.cache = Some((key, headers.clone(), chain, i)),
+    }
 }
 
 /// Runs the response side: header edits and rewrites in reverse chain order, the cache, and the
@@ -286,7 +337,7 @@ pub(crate) async fn response(
 ) -> Response {
     let (mut parts, mut body) = res.into_parts();
     // The cache keeps the backend's own response; the edits below run on hits too.
-    if let Some((key, chain, i)) = &after.cache
+    if let Some((key, request, chain, i)) = &after.cache
         && let Ok(Compiled::Caching(rules)) = &chain[*i].rule
         && rules.cacheable(method.as_str(), rest, Some(parts.status.as_u16()))
         && crate::cache::storable(&parts.headers)
@@ -300,7 +351,8 @@ pub(crate) async fn response(
         };
         let bytes = collected.to_bytes();
         gw.cache.put(
-            key.clone(),
+            *key,
+            request,
             parts.status,
             parts.headers.clone(),
             bytes.clone(),
@@ -337,7 +389,14 @@ pub(crate) async fn response(
         };
         let mut text = String::from_utf8_lossy(&collected.to_bytes()).into_owned();
         for r in body_rewriters {
-            text = r.rewrite_body(&text);
+            let Some(rewritten) = r.rewrite_body(&text, MAX_REWRITE_BODY) else {
+                return failure(
+                    StatusCode::BAD_GATEWAY,
+                    10025,
+                    "The API's response would be too large once rewritten.",
+                );
+            };
+            text = rewritten;
         }
         parts.headers.remove(header::CONTENT_LENGTH);
         body = Body::from(text);
@@ -356,4 +415,125 @@ pub(crate) async fn response(
     }
     add_headers(&mut parts.headers, &after.headers);
     Response::from_parts(parts, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+    use std::time::Duration;
+
+    use domain::policy::PolicyConfig;
+    use service::gateway::{GatewayPolicy, GatewaySnapshot};
+
+    use crate::{Options, PasswordChecks};
+
+    fn basic_auth_chain() -> Chain {
+        use argon2::PasswordHasher;
+        let salt = argon2::password_hash::SaltString::encode_b64(b"tollgate-salt-16").unwrap();
+        let hash = argon2::Argon2::default()
+            .hash_password(b"s3cret-pass", &salt)
+            .unwrap()
+            .to_string();
+        let json = serde_json::json!({
+            "realm": "Weather",
+            "identities": [{"username": "ann", "passwordHash": hash}],
+            "requireTls": false,
+        });
+        let config = PolicyConfig::parse(domain::policy::BASIC_AUTH, &json.to_string()).unwrap();
+        Chain::from(vec![GatewayPolicy {
+            id: 1,
+            rule: Compiled::compile(&config).map_err(|e| format!("{e:?}")),
+        }])
+    }
+
+    fn exchange() -> Exchange {
+        Exchange {
+            method: Method::GET,
+            rest: "/x".into(),
+            query: None,
+            peer: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            https: false,
+            client: None,
+            api: 1,
+            bytes_in: 0,
+            streamed_upload: false,
+        }
+    }
+
+    /// The status and failure code of running `chain` on a request with `authorization`.
+    async fn status_of(gw: &Gateway, chain: &Chain, authorization: &str) -> (u16, String) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::AUTHORIZATION, authorization.parse().unwrap());
+        let out = request(
+            gw,
+            &[chain],
+            &mut exchange(),
+            &mut headers,
+            &mut After::default(),
+        )
+        .await;
+        match out {
+            Ok(None) => (200, String::new()),
+            Ok(Some(res)) | Err(res) => (
+                res.status().as_u16(),
+                res.headers()
+                    .get("x-policy-failure-code")
+                    .map_or(String::new(), |v| v.to_str().unwrap().to_owned()),
+            ),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_costs_the_same_argon2_check_as_a_known_one() {
+        let gw = Gateway::new(GatewaySnapshot::default());
+        let chain = basic_auth_chain();
+        // (credentials, answer, argon2 checks run so far)
+        let cases = [
+            ("Basic YW5uOndyb25n", 401, 1),         // ann:wrong, a known user
+            ("Basic ZXZlOndyb25n", 401, 2),         // eve:wrong, unknown: checked all the same
+            ("Basic bWFsbG9yeTp3cm9uZw==", 401, 3), // mallory:wrong, unknown, same password
+            ("Basic ZXZlOndyb25n", 401, 3),         // eve:wrong again: already checked
+            ("Basic YW5uOnMzY3JldC1wYXNz", 200, 4), // ann:s3cret-pass
+        ];
+        for (authorization, status, hashed) in cases {
+            assert_eq!(
+                status_of(&gw, &chain, authorization).await.0,
+                status,
+                "{authorization}"
+            );
+            assert_eq!(gw.credentials.hashed(), hashed, "{authorization}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_saturated_password_pool_answers_503() {
+        let options = Options {
+            password_checks: PasswordChecks {
+                threads: 1,
+                wait: Duration::from_millis(20),
+            },
+            ..Options::default()
+        };
+        let gw = Gateway::build(
+            GatewaySnapshot::default(),
+            crate::Limits::local(),
+            None,
+            &options,
+        );
+        let chain = basic_auth_chain();
+        let held = gw.credentials.occupy().await;
+        for authorization in ["Basic YW5uOnMzY3JldC1wYXNz", "Basic ZXZlOndyb25n"] {
+            assert_eq!(
+                status_of(&gw, &chain, authorization).await,
+                (503, "10016".to_owned()),
+                "{authorization}"
+            );
+        }
+        drop(held);
+        assert_eq!(
+            status_of(&gw, &chain, "Basic YW5uOnMzY3JldC1wYXNz").await.0,
+            200
+        );
+    }
 }

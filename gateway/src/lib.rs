@@ -53,6 +53,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use service::gateway::{GatewaySnapshot, load_snapshot};
 
+pub use cache::PasswordChecks;
 pub use limits::Limits;
 pub use recorder::Recorder;
 
@@ -64,8 +65,8 @@ pub const PERSIST_EVERY: Duration = Duration::from_secs(1);
 /// The gateway's own failure codes, in the order of the table above.
 const FAILURE_CODES: [u32; 7] = [10020, 10021, 10022, 10023, 10024, 10025, 10026];
 /// Policy failure codes counted in `/metrics`.
-const POLICY_CODES: [u32; 10] = [
-    10001, 10002, 10003, 10004, 10005, 10007, 10012, 10013, 10014, 10015,
+const POLICY_CODES: [u32; 11] = [
+    10001, 10002, 10003, 10004, 10005, 10007, 10012, 10013, 10014, 10015, 10016,
 ];
 
 /// How a node is set up beyond its database.
@@ -79,6 +80,8 @@ pub struct Options {
     /// Believe `X-Forwarded-Proto: https` from the proxy in front (for "require TLS" in BASIC
     /// authentication). Off by default: the gateway's own listener is plain HTTP.
     pub trust_forwarded_proto: bool,
+    /// How BASIC authentication passwords are checked (threads, longest wait).
+    pub password_checks: PasswordChecks,
 }
 
 impl Options {
@@ -105,7 +108,7 @@ pub struct Metrics {
     /// Gateway refusals by failure code (same order as `FAILURE_CODES`).
     failures: [AtomicU64; 7],
     /// Policy refusals by failure code (same order as `POLICY_CODES`).
-    policy_failures: [AtomicU64; 10],
+    policy_failures: [AtomicU64; POLICY_CODES.len()],
 }
 
 /// Marks a response the gateway or a policy produced, with its failure code.
@@ -269,7 +272,7 @@ impl Gateway {
             limits,
             recorder,
             cache: cache::Cache::default(),
-            credentials: cache::VerifiedCredentials::default(),
+            credentials: cache::VerifiedCredentials::new(options.password_checks),
             trust_forwarded_proto: options.trust_forwarded_proto,
         })
     }

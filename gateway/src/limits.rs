@@ -11,6 +11,12 @@
 //!   traffic or making every request wait. Without Redis, several nodes each write their own
 //!   view of a counter to the database (the last write wins).
 //!
+//! Counters of scopes the caller chooses (its address, its user header: see
+//! `domain::policy::caller_chosen`) are kept for at most [`CALLERS_PER_POLICY`] callers per
+//! policy; one more drops the least recently used (whose count starts again if it comes back).
+//! A user header's value is only ever kept as a short hash (`domain::policy::user_scope`), so
+//! every key has a short bounded length, in memory, in Redis and in the database.
+//!
 //! Algorithms are `domain::policy::{gcra, quota_check, Period::window}`; this module only keeps
 //! state.
 
@@ -22,10 +28,15 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::time::Duration;
 
-use domain::policy::{GcraOutcome, Period, gcra, quota_check};
-use service::limits::Counter;
+use domain::policy::{GcraOutcome, Period, caller_chosen, gcra, quota_check};
+use service::limits::{Counter, split_key};
+
+use crate::cache::Lru;
 
 const SHARDS: usize = 16;
+
+/// Counters kept per policy for scopes the caller chooses (addresses, user headers).
+pub const CALLERS_PER_POLICY: usize = 10_000;
 
 /// How long a node counts on its own after Redis failed to answer.
 pub const REDIS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
@@ -48,9 +59,27 @@ pub struct QuotaOutcome {
     pub reset_secs: u64,
 }
 
+/// One shard of the counters.
+#[derive(Default)]
+struct Shard {
+    /// Per client and per API (as many as the snapshot has).
+    fixed: HashMap<String, Entry>,
+    /// Per caller-chosen scope, by policy (the part of the key before `|`).
+    chosen: HashMap<String, Lru<String, Entry>>,
+}
+
+impl Shard {
+    fn entries(&mut self) -> impl Iterator<Item = (&String, &mut Entry)> {
+        self.fixed
+            .iter_mut()
+            .chain(self.chosen.values_mut().flat_map(Lru::iter_mut))
+    }
+}
+
 /// A node's counters.
 pub struct Limits {
-    shards: Vec<Mutex<HashMap<String, Entry>>>,
+    shards: Vec<Mutex<Shard>>,
+    callers_per_policy: usize,
     redis: Option<redis::aio::ConnectionManager>,
     redis_down: AtomicBool,
     /// Until when (ms since the epoch) Redis is left alone after a failure.
@@ -86,7 +115,8 @@ impl Limits {
     /// Counters in memory only.
     pub fn local() -> Limits {
         Limits {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            callers_per_policy: CALLERS_PER_POLICY,
             redis: None,
             redis_down: AtomicBool::new(false),
             redis_retry_at: AtomicI64::new(0),
@@ -106,24 +136,45 @@ impl Limits {
         })
     }
 
+    /// Keeps at most `n` caller-chosen counters per policy (default [`CALLERS_PER_POLICY`]).
+    pub fn with_callers_per_policy(mut self, n: usize) -> Limits {
+        self.callers_per_policy = n.max(1);
+        self
+    }
+
     pub fn shared(&self) -> bool {
         self.redis.is_some()
     }
 
-    fn shard(&self, key: &str) -> &Mutex<HashMap<String, Entry>> {
+    fn shard(&self, part: &str) -> std::sync::MutexGuard<'_, Shard> {
         let mut h = DefaultHasher::new();
-        key.hash(&mut h);
-        &self.shards[(h.finish() as usize) % SHARDS]
+        part.hash(&mut h);
+        match self.shards[(h.finish() as usize) % SHARDS].lock() {
+            Ok(s) => s,
+            Err(p) => p.into_inner(),
+        }
     }
 
     fn with<R>(&self, key: &str, f: impl FnOnce(&mut Entry) -> R) -> R {
-        let mut shard = match self.shard(key).lock() {
-            Ok(s) => s,
-            Err(p) => p.into_inner(),
-        };
-        let entry = match shard.get_mut(key) {
+        // A policy's caller-chosen counters share one shard, which keeps the most recent.
+        if let Some((policy, scope)) = split_key(key)
+            && caller_chosen(scope)
+        {
+            let mut shard = self.shard(policy);
+            let cap = self.callers_per_policy;
+            let callers = match shard.chosen.get_mut(policy) {
+                Some(lru) => lru,
+                None => shard
+                    .chosen
+                    .entry(policy.to_owned())
+                    .or_insert_with(|| Lru::new(cap)),
+            };
+            return f(callers.get_or_insert_with(&key.to_owned(), Entry::default));
+        }
+        let mut shard = self.shard(key);
+        let entry = match shard.fixed.get_mut(key) {
             Some(e) => e,
-            None => shard.entry(key.to_owned()).or_default(),
+            None => shard.fixed.entry(key.to_owned()).or_default(),
         };
         f(entry)
     }
@@ -285,7 +336,7 @@ impl Limits {
                 Ok(s) => s,
                 Err(p) => p.into_inner(),
             };
-            for (key, e) in shard.iter_mut().filter(|(_, e)| e.dirty) {
+            for (key, e) in shard.entries().filter(|(_, e)| e.dirty) {
                 e.dirty = false;
                 out.push(Counter {
                     key: key.clone(),
@@ -298,10 +349,18 @@ impl Limits {
         out
     }
 
-    /// Puts back counters that could not be written.
+    /// Puts back counters that could not be written (with their values, if they were dropped
+    /// meanwhile).
     pub fn mark_dirty(&self, counters: &[Counter]) {
         for c in counters {
-            self.with(&c.key, |e| e.dirty = true);
+            self.with(&c.key, |e| {
+                if e.window_end == 0 {
+                    e.used = u64::try_from(c.used).unwrap_or(0);
+                    e.state = c.state;
+                    e.window_end = c.window_end;
+                }
+                e.dirty = true;
+            });
         }
     }
 
@@ -324,7 +383,12 @@ impl Limits {
                 Ok(s) => s,
                 Err(p) => p.into_inner(),
             };
-            shard.retain(|_, e| e.dirty || e.window_end >= now);
+            let live = |_: &String, e: &mut Entry| e.dirty || e.window_end >= now;
+            shard.fixed.retain(live);
+            shard.chosen.retain(|_, callers| {
+                callers.retain(live);
+                callers.len() > 0
+            });
         }
     }
 }
@@ -346,6 +410,46 @@ mod tests {
         let dirty = l.take_dirty();
         assert_eq!(dirty.len(), 2);
         assert!(l.take_dirty().is_empty());
+    }
+
+    #[tokio::test]
+    async fn caller_chosen_counters_keep_the_most_recent_callers_of_each_policy() {
+        let l = Limits::local().with_callers_per_policy(3);
+        let user = |n: u32| format!("5|{}", domain::policy::user_scope(n.to_string().as_bytes()));
+        for n in 0..3 {
+            assert!(l.quota(&user(n), 1, Period::Day, 1, true).await.allowed);
+        }
+        // User 0 comes back (refused: its count is kept), so user 1 is now the oldest.
+        assert!(!l.quota(&user(0), 1, Period::Day, 1, true).await.allowed);
+        assert!(l.quota(&user(3), 1, Period::Day, 1, true).await.allowed);
+        let kept = |l: &Limits| {
+            let mut keys: Vec<String> = Vec::new();
+            for shard in &l.shards {
+                let mut shard = shard.lock().unwrap();
+                keys.extend(shard.entries().map(|(k, _)| k.clone()));
+            }
+            keys.sort();
+            keys
+        };
+        let mut expected = vec![user(0), user(2), user(3)];
+        expected.sort();
+        assert_eq!(kept(&l), expected, "user 1 gave way, alone");
+        // Dropped, user 1 starts again; user 0 still counts.
+        assert!(l.quota(&user(1), 1, Period::Day, 1, true).await.allowed);
+        assert!(!l.quota(&user(0), 1, Period::Day, 1, true).await.allowed);
+        // Each policy has its own room; client and API counters are never dropped.
+        let ip = |n: u32| format!("6|i:10.0.0.{n}");
+        for n in 0..3 {
+            assert!(l.rate(&ip(n), 1, Period::Minute).await.allowed);
+        }
+        for n in 0..10 {
+            assert!(l.rate(&format!("5|c:{n}"), 1, Period::Minute).await.allowed);
+        }
+        assert!(!l.quota(&user(0), 1, Period::Day, 1, true).await.allowed);
+        let all = kept(&l);
+        assert_eq!(all.iter().filter(|k| k.starts_with("5|u:")).count(), 3);
+        assert_eq!(all.iter().filter(|k| k.starts_with("6|i:")).count(), 3);
+        assert_eq!(all.iter().filter(|k| k.starts_with("5|c:")).count(), 10);
     }
 
     #[tokio::test]

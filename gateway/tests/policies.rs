@@ -732,6 +732,544 @@ async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
     let _ = std::fs::remove_dir_all(&dir2);
 }
 
+/// A backend whose answers say what it saw (path, `Accept-Language`, whether `Authorization`
+/// came) and how many requests it has answered; `…/vary` answers `Vary: Accept-Language`,
+/// `…/star` `Vary: *`, and `…/big` 100 kB of text.
+async fn counting_backend() -> std::net::SocketAddr {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let answered = Arc::new(AtomicU64::new(0));
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let answered = answered.clone();
+        async move {
+            use axum::response::IntoResponse;
+            let n = answered.fetch_add(1, Ordering::SeqCst) + 1;
+            let path = req.uri().path().to_owned();
+            if path.ends_with("/big") {
+                return "a".repeat(100_000).into_response();
+            }
+            let lang = req
+                .headers()
+                .get("accept-language")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let body = serde_json::json!({
+                "path": path,
+                "lang": lang,
+                "authorization": req.headers().contains_key("authorization"),
+                "n": n,
+            });
+            let mut res = body.to_string().into_response();
+            let vary = if path.ends_with("/vary") {
+                Some("Accept-Language")
+            } else if path.ends_with("/star") {
+                Some("*")
+            } else {
+                None
+            };
+            if let Some(v) = vary {
+                res.headers_mut()
+                    .insert("vary", axum::http::HeaderValue::from_static(v));
+            }
+            res
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    addr
+}
+
+/// API "Forecast" 1.0 on `endpoint`, offering plan Gold, published, and a contract of client
+/// App with it (re-registered).
+async fn second_api(db: &service::DatabaseConnection, ctx: &service::Ctx, endpoint: &str) {
+    let api = service::apis::NewApi {
+        name: "Forecast".into(),
+        version: "1.0".into(),
+        description: String::new(),
+        endpoint: endpoint.to_owned(),
+    };
+    service::apis::create(db, ctx, "Acme", api).await.unwrap();
+    let offer = domain::dto::PlanOffer {
+        plan_id: "Gold".into(),
+        plan_version: "1.0".into(),
+        requires_approval: false,
+        discoverability: domain::Discoverability::AllUsers,
+    };
+    service::apis::set_plans(db, ctx, &at("Acme", "Forecast"), vec![offer])
+        .await
+        .unwrap();
+    service::apis::publish(db, ctx, &at("Acme", "Forecast"))
+        .await
+        .unwrap();
+    let target = service::contracts::Target {
+        api_org_id: "Acme".into(),
+        api_id: "Forecast".into(),
+        api_version: "1.0".into(),
+        plan_id: "Gold".into(),
+    };
+    service::contracts::create(db, ctx, &at("Acme", "App"), target)
+        .await
+        .unwrap();
+    service::clients::register(db, ctx, &at("Acme", "App"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_cache_keeps_responses_per_api_version_caller_and_varied_header() {
+    let (dir, url) = sqlite_url("cache-keys");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = counting_backend().await;
+    // The plan's Caching policy is one policy for every API the plan is offered on.
+    let (ctx, key) = world(
+        &db,
+        backend,
+        &[(
+            "caching",
+            r#"{"ttlSeconds":60,"rules":[{"method":"GET","pathPattern":"/.*"}]}"#,
+        )],
+        &[],
+    )
+    .await;
+    second_api(&db, &ctx, &format!("http://{backend}/v2")).await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let weather = format!("http://{gw}/Acme/Weather/1.0");
+    let forecast = format!("http://{gw}/Acme/Forecast/1.0");
+    let fetch = |url: String, extra: Option<(&'static str, String)>| {
+        let mut r = req("GET", &url, &key);
+        if let Some((name, value)) = extra {
+            r = r.header(name, value);
+        }
+        send(&http, r.body(Body::empty()).unwrap())
+    };
+
+    // Two API versions behind one plan policy: each its own response.
+    let a = fetch(format!("{weather}/plain"), None).await;
+    assert_eq!(
+        (a.header("x-cache"), a.body["path"].as_str()),
+        ("MISS", Some("/v1/plain"))
+    );
+    let b = fetch(format!("{forecast}/plain"), None).await;
+    assert_eq!(
+        (b.header("x-cache"), b.body["path"].as_str()),
+        ("MISS", Some("/v2/plain")),
+        "another API version's response must not be served"
+    );
+    let again = fetch(format!("{weather}/plain"), None).await;
+    assert_eq!(
+        (again.header("x-cache"), again.text.as_str()),
+        ("HIT", a.text.as_str())
+    );
+
+    // Vary: one response per value of the header; Vary: * is never kept.
+    let fr = || Some(("accept-language", "fr".to_owned()));
+    let first = fetch(format!("{weather}/vary"), fr()).await;
+    assert_eq!(
+        (first.header("x-cache"), first.body["lang"].as_str()),
+        ("MISS", Some("fr"))
+    );
+    let en = fetch(
+        format!("{weather}/vary"),
+        Some(("accept-language", "en".into())),
+    )
+    .await;
+    assert_eq!(
+        (en.header("x-cache"), en.body["lang"].as_str()),
+        ("MISS", Some("en"))
+    );
+    let second = fetch(format!("{weather}/vary"), fr()).await;
+    assert_eq!(
+        (second.header("x-cache"), second.text.as_str()),
+        ("HIT", first.text.as_str())
+    );
+    for _ in 0..2 {
+        let star = fetch(format!("{weather}/star"), None).await;
+        assert_eq!(star.header("x-cache"), "");
+    }
+
+    // A request with Authorization is not cached (the policy does not say otherwise).
+    for _ in 0..2 {
+        let a = fetch(
+            format!("{weather}/plain"),
+            Some(("authorization", "Bearer personal".into())),
+        )
+        .await;
+        assert_eq!(a.header("x-cache"), "");
+        assert_eq!(a.body["authorization"], true);
+    }
+
+    // BASIC users of one client: each their own responses.
+    with_client_policy(
+        &db, &ctx, &http, &format!("{weather}/probe"), &key, StatusCode::UNAUTHORIZED,
+        "basic-auth",
+        r#"{"realm":"Weather","identities":[{"username":"ann","password":"ann-password"},{"username":"bob","password":"bob-password"}],"requireTls":false}"#,
+    )
+    .await;
+    let as_user = |user: &str, password: &str| {
+        Some((
+            "authorization",
+            format!("Basic {}", base64(format!("{user}:{password}").as_bytes())),
+        ))
+    };
+    let ann = fetch(format!("{weather}/who"), as_user("ann", "ann-password")).await;
+    assert_eq!(
+        (ann.status, ann.header("x-cache")),
+        (StatusCode::OK, "MISS"),
+        "{}",
+        ann.text
+    );
+    let bob = fetch(format!("{weather}/who"), as_user("bob", "bob-password")).await;
+    assert_eq!(
+        bob.header("x-cache"),
+        "MISS",
+        "ann's response must not be served to bob"
+    );
+    assert_ne!(bob.body["n"], ann.body["n"]);
+    let ann_again = fetch(format!("{weather}/who"), as_user("ann", "ann-password")).await;
+    assert_eq!(
+        (ann_again.header("x-cache"), ann_again.text.as_str()),
+        ("HIT", ann.text.as_str())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn requests_with_authorization_are_cached_per_token_when_the_policy_says_so() {
+    let (dir, url) = sqlite_url("cache-authorized");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = counting_backend().await;
+    let (_ctx, key) = world(
+        &db,
+        backend,
+        &[],
+        &[(
+            "caching",
+            r#"{"ttlSeconds":60,"rules":[{"method":"GET","pathPattern":"/.*"}],"cacheAuthorizedRequests":true}"#,
+        )],
+    )
+    .await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let url = format!("http://{gw}/Acme/Weather/1.0/mine");
+    let with_token = |token: &str| {
+        req("GET", &url, &key)
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let a = send(&http, with_token("a")).await;
+    assert_eq!(a.header("x-cache"), "MISS");
+    let again = send(&http, with_token("a")).await;
+    assert_eq!(
+        (again.header("x-cache"), again.text.as_str()),
+        ("HIT", a.text.as_str())
+    );
+    let b = send(&http, with_token("b")).await;
+    assert_eq!(
+        b.header("x-cache"),
+        "MISS",
+        "another token's answer is not served"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn ip_lists_read_the_last_line_of_their_header() {
+    let (dir, url) = sqlite_url("ip-last-line");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = backend().await;
+    let (ctx, key) = world(&db, backend, &[], &[]).await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let probe = format!("http://{gw}/Acme/Weather/1.0/probe");
+    with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &probe,
+        &key,
+        StatusCode::OK,
+        "ip-blocklist",
+        r#"{"ips":["203.0.113.5"],"ipHeader":"X-Forwarded-For"}"#,
+    )
+    .await;
+    let with_lines = |lines: [&str; 2]| {
+        req("GET", &probe, &key)
+            .header("x-forwarded-for", lines[0])
+            .header("x-forwarded-for", lines[1])
+            .body(Body::empty())
+            .unwrap()
+    };
+    // The proxy in front appends its own line last; the caller's earlier line does not count.
+    let a = send(&http, with_lines(["10.0.0.7", "198.51.100.1, 203.0.113.5"])).await;
+    assert_eq!(
+        (a.status, a.body["failureCode"].as_u64()),
+        (StatusCode::FORBIDDEN, Some(10002))
+    );
+    let a = send(&http, with_lines(["203.0.113.5", "10.0.0.7"])).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_body_that_would_grow_past_the_rewrite_cap_is_refused() {
+    let (dir, url) = sqlite_url("rewrite-cap");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = counting_backend().await;
+    let (ctx, key) = world(&db, backend, &[], &[]).await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = http();
+    let big = format!("http://{gw}/Acme/Weather/1.0/big");
+    // 100 kB of "a", each replaced by 100 characters: 10 MB, past the 8 MiB cap.
+    let config = serde_json::json!({
+        "fromRegex": "a",
+        "toReplacement": "z".repeat(100),
+        "processRequestUrl": false,
+        "processBody": true,
+    });
+    with_client_policy(
+        &db,
+        &ctx,
+        &http,
+        &big,
+        &key,
+        StatusCode::BAD_GATEWAY,
+        "url-rewriting",
+        &config.to_string(),
+    )
+    .await;
+    let a = send(&http, req("GET", &big, &key).body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        (a.status, a.body["failureCode"].as_u64()),
+        (StatusCode::BAD_GATEWAY, Some(10025))
+    );
+    assert!(a.text.len() < 1000, "refused, not sent unrewritten");
+    assert!(
+        a.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("too large once rewritten")
+    );
+    // A body that stays under the cap is rewritten.
+    let small = send(
+        &http,
+        req("GET", &format!("http://{gw}/Acme/Weather/1.0/small"), &key)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(small.status, StatusCode::OK);
+    assert!(small.text.contains(&"z".repeat(100)), "{}", small.text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_saturated_password_pool_answers_503_even_for_unknown_users() {
+    let (dir, url) = sqlite_url("basic-busy");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = backend().await;
+    let (ctx, key) = world(&db, backend, &[], &[]).await;
+    // No hashing thread is ever free: every check waits its 50 ms and gives up.
+    let options = gateway::Options {
+        password_checks: gateway::PasswordChecks {
+            threads: 0,
+            wait: Duration::from_millis(50),
+        },
+        ..Default::default()
+    };
+    let gw = serve(
+        gateway::Gateway::start_with(db.clone(), options)
+            .await
+            .unwrap(),
+    )
+    .await;
+    let http = http();
+    let probe = format!("http://{gw}/Acme/Weather/1.0/probe");
+    with_client_policy(
+        &db, &ctx, &http, &probe, &key, StatusCode::UNAUTHORIZED,
+        "basic-auth",
+        r#"{"realm":"Weather","identities":[{"username":"ann","password":"s3cret-pass"}],"requireTls":false}"#,
+    )
+    .await;
+    // A known user and an unknown one alike go to the (busy) password check.
+    for user in ["ann", "eve"] {
+        let a = send(
+            &http,
+            req("GET", &probe, &key)
+                .header(
+                    "authorization",
+                    format!("Basic {}", base64(format!("{user}:s3cret-pass").as_bytes())),
+                )
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (a.status, a.body["failureCode"].as_u64()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some(10016)),
+            "{user}: {}",
+            a.text
+        );
+        assert_eq!(a.header("retry-after"), "1");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh database on the PostgreSQL server at `TEST_DATABASE_URL` (its URL, and the admin URL
+/// and name to drop it with); `None` when the server does not answer and `CI` is not set.
+async fn postgres_database() -> Option<(String, String, String)> {
+    use sea_orm::ConnectionTrait;
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let admin = match sea_orm::Database::connect(&admin_url).await {
+        Ok(db) => db,
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "PostgreSQL at {admin_url} is required under CI: {e}"
+            );
+            eprintln!("skipped the PostgreSQL part: no PostgreSQL at {admin_url} ({e})");
+            return None;
+        }
+    };
+    let name = format!(
+        "tollgate_gw_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    );
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+        .await
+        .unwrap();
+    admin.close().await.ok();
+    let base = admin_url
+        .rsplit_once('/')
+        .map_or(admin_url.as_str(), |(b, _)| b);
+    Some((format!("{base}/{name}"), admin_url.clone(), name))
+}
+
+/// Sends `req` straight to the gateway's router (no HTTP parser in between, so a header of any
+/// size arrives).
+async fn in_process(
+    router: &axum::Router,
+    req: axum::http::Request<Body>,
+) -> (StatusCode, HeaderMapOf) {
+    use tower::ServiceExt;
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    (status, headers)
+}
+
+type HeaderMapOf = axum::http::HeaderMap;
+
+/// A 1 MB per-user header value is counted under a short key, persisted, and still counted
+/// after a restart.
+async fn per_user_counters_take_any_header_value(url: &str) {
+    let db = service::db::connect(url).await.unwrap();
+    let backend = backend().await;
+    let (_ctx, key) = world(
+        &db,
+        backend,
+        &[(
+            "quota",
+            r#"{"limit":2,"granularity":"User","header":"X-User","period":"Day"}"#,
+        )],
+        // The backend (a plain HTTP server) would refuse such a header: it stops here.
+        &[(
+            "simple-header",
+            r#"{"stripHeaders":[{"by":"name","pattern":"X-User","applyTo":"request"}]}"#,
+        )],
+    )
+    .await;
+    let huge = |c: char| c.to_string().repeat(1 << 20);
+    let call = |router: axum::Router, user: String| {
+        let key = key.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/Acme/Weather/1.0/x")
+                .header("x-api-key", key)
+                .header("x-user", user)
+                .body(Body::empty())
+                .unwrap();
+            let (status, headers) = in_process(&router, req).await;
+            let remaining = headers
+                .get("x-quota-remaining")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (status, remaining)
+        }
+    };
+    let router = gateway::router(gateway::Gateway::start(db.clone()).await.unwrap());
+    assert_eq!(
+        call(router.clone(), huge('a')).await,
+        (StatusCode::OK, "1".into())
+    );
+    assert_eq!(
+        call(router.clone(), huge('a')).await,
+        (StatusCode::OK, "0".into())
+    );
+    assert_eq!(
+        call(router.clone(), huge('a')).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        call(router.clone(), huge('b')).await,
+        (StatusCode::OK, "1".into())
+    );
+
+    tokio::time::sleep(gateway::PERSIST_EVERY * 3).await;
+    let stored: Vec<_> = service::limits::load_active(&db, chrono::Utc::now().timestamp())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.key.contains("|u:"))
+        .collect();
+    let mut used: Vec<i64> = stored.iter().map(|c| c.used).collect();
+    used.sort();
+    let lengths: Vec<usize> = stored.iter().map(|c| c.key.len()).collect();
+    assert_eq!(used, [1, 2], "key lengths {lengths:?}");
+    assert!(lengths.iter().all(|&n| n <= 48), "key lengths {lengths:?}");
+
+    // A restarted node starts from the stored counters.
+    let restarted = gateway::router(gateway::Gateway::start(db.clone()).await.unwrap());
+    assert_eq!(
+        call(restarted.clone(), huge('a')).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        call(restarted, huge('b')).await,
+        (StatusCode::OK, "0".into())
+    );
+    db.close().await.ok();
+}
+
+#[tokio::test]
+async fn per_user_counters_take_a_1_mb_header_value_on_sqlite() {
+    let (dir, url) = sqlite_url("huge-user");
+    per_user_counters_take_any_header_value(&url).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn per_user_counters_take_a_1_mb_header_value_on_postgres() {
+    use sea_orm::ConnectionTrait;
+    let Some((url, admin_url, name)) = postgres_database().await else {
+        return;
+    };
+    per_user_counters_take_any_header_value(&url).await;
+    if let Ok(admin) = sea_orm::Database::connect(&admin_url).await {
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .await
+            .ok();
+    }
+}
+
 /// Standard base64 (for the Authorization header in the tests).
 fn base64(raw: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -3,7 +3,8 @@
 //! contract has used and has left.
 //!
 //! A counter's key is `"{policy id}|{scope}"` ([`counter_key`]); the scope says whose counter
-//! it is (`c:{client version id}`, `a:{API version id}`, `i:{ip}`, `u:{header value}`).
+//! it is (`c:{client version id}`, `a:{API version id}`, `i:{ip}`, or `u:` and a hash of the
+//! header value, `domain::policy::user_scope`): every key is short, whatever a caller sends.
 
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query};
 use sea_orm::{ConnectionTrait, Statement};
@@ -15,6 +16,11 @@ const TABLE: &str = "limit_counters";
 /// The key of one policy's counter for one scope.
 pub fn counter_key(policy_id: i32, scope: &str) -> String {
     format!("{policy_id}|{scope}")
+}
+
+/// A counter key's policy id and scope, as [`counter_key`] joined them.
+pub fn split_key(key: &str) -> Option<(&str, &str)> {
+    key.split_once('|')
 }
 
 /// One counter.

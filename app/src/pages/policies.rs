@@ -2327,13 +2327,13 @@ fn UrlRewritingForm(ctx: FormCtx, initial: Option<UrlRewriting>) -> impl IntoVie
     let apply_error = Signal::derive(move || apply_errors.iter().find_map(|e| e.get()));
     view! {
         <div class="policy-form">
-            <Field id="pf-fromRegex" label="From (regex)" required=true hint="A regular expression; every match is replaced." error=from_error>
+            <Field id="pf-fromRegex" label="From (regex)" required=true hint="A regular expression that matches at least one character; every match is replaced." error=from_error>
                 <TextInput id="pf-fromRegex" value=from error=from_error placeholder="/v1/(.*)" mono=true />
             </Field>
             <Field
                 id="pf-toReplacement"
                 label="To (replacement)"
-                hint="$1 or ${name} insert capture groups; write ${1}x when a letter or digit follows."
+                hint="At most 1,000 characters. $1 or ${name} insert capture groups; write ${1}x when a letter or digit follows."
                 error=to_error
             >
                 <TextInput id="pf-toReplacement" value=to error=to_error placeholder="/v2/$1" mono=true />
@@ -2498,6 +2498,7 @@ fn cache_row(r: CacheRule) -> CacheRow {
 fn CachingForm(ctx: FormCtx, initial: Option<Caching>) -> impl IntoView {
     let initial = initial.unwrap_or_default();
     let ttl = RwSignal::new(initial.ttl_seconds.to_string());
+    let authorized = RwSignal::new(initial.cache_authorized_requests);
     let rules = RwSignal::new(keyed(if initial.rules.is_empty() {
         vec![cache_row(CacheRule {
             path_pattern: ".*".to_owned(),
@@ -2538,7 +2539,11 @@ fn CachingForm(ctx: FormCtx, initial: Option<Caching>) -> impl IntoView {
                 .collect()
         });
         match ttl_seconds {
-            Some(ttl_seconds) if errors.is_empty() => to_json(&Caching { ttl_seconds, rules }),
+            Some(ttl_seconds) if errors.is_empty() => to_json(&Caching {
+                ttl_seconds,
+                rules,
+                cache_authorized_requests: authorized.get_untracked(),
+            }),
             _ => Err(errors),
         }
     });
@@ -2596,6 +2601,12 @@ fn CachingForm(ctx: FormCtx, initial: Option<Caching>) -> impl IntoView {
                     empty="No rules yet."
                 />
             </fieldset>
+            <Check
+                id="pf-cacheAuthorizedRequests"
+                label="Cache requests with an Authorization header"
+                value=authorized
+                hint="Off by default: such answers are usually personal. Each caller (client, BASIC user) has its own cached responses either way."
+            />
         </div>
     }
 }

@@ -145,6 +145,25 @@ impl BasicAuthRealm {
             .and_then(|(_, hash)| hash.as_deref())
     }
 
+    /// The hash to check `username`'s password against: their own, or `dummy` (a hash of a
+    /// throw-away password) for an unknown user or one without a password, so that a wrong
+    /// user name costs the same argon2 work as a wrong password and answers no sooner.
+    pub fn hash_to_verify<'a>(&'a self, username: &str, dummy: &'a str) -> &'a str {
+        self.password_hash(username).unwrap_or(dummy)
+    }
+
+    /// Too many passwords are being checked at once and none could start in time: 503, code
+    /// 10016, with `Retry-After: 1`.
+    pub fn busy(&self) -> PolicyFailure {
+        PolicyFailure::new(
+            503,
+            10016,
+            FailureType::Authentication,
+            "Too many passwords are being checked right now. Please try again shortly.",
+        )
+        .with_header("Retry-After", "1")
+    }
+
     /// Missing or wrong credentials: 401, code 10003, with `WWW-Authenticate: Basic realm="…"`.
     pub fn unauthorized(&self) -> PolicyFailure {
         PolicyFailure::new(
@@ -172,8 +191,8 @@ impl BasicAuthRealm {
     /// Authenticates a request: TLS when required, then the credentials of `headers`, whose
     /// password `verify(stored_hash, password)` checks. Returns the user name.
     ///
-    /// An unknown user is refused without calling `verify`; callers worried about timing may
-    /// verify against a dummy hash in that case themselves.
+    /// An unknown user is refused without calling `verify`: the caller has already checked the
+    /// password against [`hash_to_verify`](Self::hash_to_verify), a dummy hash for them.
     pub fn authenticate(
         &self,
         headers: &HeaderMap,
@@ -289,6 +308,13 @@ mod tests {
         assert_eq!(r.password_hash("ann"), Some("$argon2id$ann"));
         assert_eq!(r.password_hash("bob"), None);
         assert_eq!(r.password_hash("eve"), None);
+        // Unknown users and users without a password are checked against the dummy.
+        assert_eq!(r.hash_to_verify("ann", "$dummy"), "$argon2id$ann");
+        assert_eq!(r.hash_to_verify("bob", "$dummy"), "$dummy");
+        assert_eq!(r.hash_to_verify("eve", "$dummy"), "$dummy");
+        let busy = r.busy();
+        assert_eq!((busy.status, busy.code), (503, 10016));
+        assert_eq!(busy.headers, [("Retry-After".to_owned(), "1".to_owned())]);
         // The fake verifier accepts "s3cr3t" for ann's hash.
         let verify = |hash: &str, password: &str| hash == "$argon2id$ann" && password == "s3cr3t";
         let good = auth_header("Basic YW5uOnMzY3IzdA==");

@@ -375,6 +375,9 @@ impl Default for CacheRule {
 pub struct Caching {
     pub ttl_seconds: u32,
     pub rules: Vec<CacheRule>,
+    /// Also cache requests that carry `Authorization` (off: their answers are usually
+    /// personal). The cache key holds the caller's identity either way.
+    pub cache_authorized_requests: bool,
 }
 
 impl Default for Caching {
@@ -382,6 +385,7 @@ impl Default for Caching {
         Self {
             ttl_seconds: 60,
             rules: Vec::new(),
+            cache_authorized_requests: false,
         }
     }
 }

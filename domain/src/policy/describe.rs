@@ -219,9 +219,14 @@ fn describe_caching(c: &Caching) -> String {
         }
     }
     format!(
-        "Caches {} responses for {}",
+        "Caches {} responses for {}{}",
         list(&methods),
-        count(u64::from(c.ttl_seconds), "second", "seconds")
+        count(u64::from(c.ttl_seconds), "second", "seconds"),
+        if c.cache_authorized_requests {
+            ", requests with Authorization included"
+        } else {
+            ""
+        }
     )
 }
 
@@ -340,6 +345,11 @@ mod tests {
                 "caching",
                 r#"{"ttlSeconds":1,"rules":[{"method":"GET","pathPattern":"/a"},{"method":"head","pathPattern":"/b"},{"method":"GET","pathPattern":"/c"}]}"#,
                 "Caches GET, HEAD responses for 1 second",
+            ),
+            (
+                "caching",
+                r#"{"ttlSeconds":5,"rules":[{"method":"GET","pathPattern":"/a"}],"cacheAuthorizedRequests":true}"#,
+                "Caches GET responses for 5 seconds, requests with Authorization included",
             ),
         ];
         for (id, json, expected) in cases {

@@ -1,5 +1,21 @@
 //! [`PolicyFailure`]: a refusal by a policy, which the gateway turns into a response, and the
 //! headers of the limiting policies ([`LimitKind`]).
+//!
+//! The policy failure codes (the gateway's own, 10020 …, are in `gateway/src/lib.rs`):
+//!
+//! | code | status | policy: case |
+//! |---|---|---|
+//! | 10001 | 403/404/500 | IP Allowlist: address not on the list |
+//! | 10002 | 403/404/500 | IP Blocklist: address on the list |
+//! | 10003 | 401 | BASIC Authentication: missing or wrong credentials |
+//! | 10004 | 401 | BASIC Authentication: TLS required |
+//! | 10005 | 429 | Rate Limiting |
+//! | 10007 | 404 | Ignored Resources |
+//! | 10012 | 429 | Quota |
+//! | 10013 | 429 | Transfer Quota |
+//! | 10014 | 423 | Time Restricted Access |
+//! | 10015 | 400 | CORS: origin, method or header not allowed |
+//! | 10016 | 503 | BASIC Authentication: no password check could start in time |
 
 use serde::{Deserialize, Serialize};
 

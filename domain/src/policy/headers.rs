@@ -139,6 +139,22 @@ impl HeaderEditor {
     }
 }
 
+/// The longest replacement accepted, in characters.
+const MAX_REPLACEMENT_LEN: usize = 1_000;
+/// The longest path and query a rewrite may produce, in bytes.
+const MAX_REWRITTEN_URL: usize = 8 << 10;
+/// The longest header value a rewrite may produce, in bytes.
+const MAX_REWRITTEN_HEADER: usize = 8 << 10;
+
+/// Whether `pattern` can match empty text (`a*`, `^`, `\b`, `x|`): replaced everywhere, such a
+/// match would insert the replacement between every two characters. `false` when it does not
+/// parse (the regex check reports that).
+fn matches_empty_text(pattern: &str) -> bool {
+    regex_syntax::Parser::new()
+        .parse(pattern)
+        .is_ok_and(|hir| hir.properties().minimum_len() == Some(0))
+}
+
 /// Compiled URL Rewriting: every match of the pattern is replaced, where configured.
 #[derive(Debug, Clone)]
 pub struct UrlRewriter {
@@ -152,7 +168,19 @@ pub struct UrlRewriter {
 
 impl UrlRewriter {
     pub(crate) fn compile(config: &UrlRewriting, errs: &mut Errors) -> Option<Self> {
-        let from = errs.regex("fromRegex", &config.from_regex, Match::Anywhere);
+        let mut from = errs.regex("fromRegex", &config.from_regex, Match::Anywhere);
+        if from.is_some() && matches_empty_text(&config.from_regex) {
+            errs.add(
+                "fromRegex",
+                "The pattern must not match empty text (as a*, ^ or \\b do): it would insert the replacement everywhere. Match at least one character, e.g. ^/(.*) to replace the start of a path.",
+            );
+            from = None;
+        }
+        errs.ensure(
+            config.to_replacement.chars().count() <= MAX_REPLACEMENT_LEN,
+            "toReplacement",
+            "A replacement can have at most 1,000 characters.",
+        );
         errs.ensure(
             config.process_request_url
                 || config.process_request_headers
@@ -171,8 +199,22 @@ impl UrlRewriter {
         })
     }
 
-    fn replace(&self, text: &str) -> String {
-        self.from.replace_all(text, self.to.as_str()).into_owned()
+    /// Every match replaced; `None` as soon as the result is longer than `max_len` bytes (so
+    /// the work is bounded too).
+    fn replace_within(&self, text: &str, max_len: usize) -> Option<String> {
+        let mut out = String::new();
+        let mut last = 0;
+        for caps in self.from.captures_iter(text) {
+            let whole = caps.get(0)?;
+            out.push_str(&text[last..whole.start()]);
+            caps.expand(&self.to, &mut out);
+            last = whole.end();
+            if out.len() > max_len {
+                return None;
+            }
+        }
+        out.push_str(&text[last..]);
+        (out.len() <= max_len).then_some(out)
     }
 
     /// Whether the response body is rewritten (the gateway then buffers it).
@@ -180,12 +222,13 @@ impl UrlRewriter {
         self.body
     }
 
-    /// The request path and query, rewritten when configured.
-    pub fn rewrite_url(&self, path_and_query: &str) -> String {
+    /// The request path and query, rewritten when configured; `None` when the result would be
+    /// longer than 8 KiB.
+    pub fn rewrite_url(&self, path_and_query: &str) -> Option<String> {
         if self.url {
-            self.replace(path_and_query)
+            self.replace_within(path_and_query, MAX_REWRITTEN_URL)
         } else {
-            path_and_query.to_owned()
+            Some(path_and_query.to_owned())
         }
     }
 
@@ -203,21 +246,25 @@ impl UrlRewriter {
         }
     }
 
-    /// The response body, rewritten when configured.
-    pub fn rewrite_body(&self, body: &str) -> String {
+    /// The response body, rewritten when configured; `None` when the rewritten body would be
+    /// longer than `max_len` bytes (it stops there: the work is bounded too).
+    pub fn rewrite_body(&self, body: &str, max_len: usize) -> Option<String> {
         if self.body {
-            self.replace(body)
+            self.replace_within(body, max_len)
         } else {
-            body.to_owned()
+            (body.len() <= max_len).then(|| body.to_owned())
         }
     }
 
-    /// A value that would no longer be a valid header value is kept as it was.
+    /// A value that would no longer be a valid header value, or be longer than
+    /// 8 KiB, is kept as it was.
     fn rewrite_headers(&self, headers: &mut HeaderMap) {
         edit_values(headers, |v| match v.to_str() {
-            Ok(s) if self.from.is_match(s) => {
-                Some(HeaderValue::from_str(&self.replace(s)).unwrap_or_else(|_| v.clone()))
-            }
+            Ok(s) if self.from.is_match(s) => Some(
+                self.replace_within(s, MAX_REWRITTEN_HEADER)
+                    .and_then(|new| HeaderValue::from_str(&new).ok())
+                    .unwrap_or_else(|| v.clone()),
+            ),
             _ => Some(v.clone()),
         });
     }
@@ -340,11 +387,15 @@ mod tests {
     #[test]
     fn url_rewriting_with_capture_groups() {
         let r = rewriter("/v1/(\\w+)", "/v2/$1/latest", true, true, true);
-        assert_eq!(r.rewrite_url("/v1/users?x=1"), "/v2/users/latest?x=1");
-        assert_eq!(r.rewrite_url("/other"), "/other");
         assert_eq!(
-            r.rewrite_body(r#"{"next":"/v1/page","prev":"/v1/start"}"#),
-            r#"{"next":"/v2/page/latest","prev":"/v2/start/latest"}"#
+            r.rewrite_url("/v1/users?x=1").as_deref(),
+            Some("/v2/users/latest?x=1")
+        );
+        assert_eq!(r.rewrite_url("/other").as_deref(), Some("/other"));
+        assert_eq!(
+            r.rewrite_body(r#"{"next":"/v1/page","prev":"/v1/start"}"#, 1000)
+                .as_deref(),
+            Some(r#"{"next":"/v2/page/latest","prev":"/v2/start/latest"}"#)
         );
         let mut headers = map(&[
             ("location", "https://api.example.com/v1/items"),
@@ -362,7 +413,7 @@ mod tests {
     #[test]
     fn url_rewriting_only_where_configured() {
         let r = rewriter("a", "b", false, false, true);
-        assert_eq!(r.rewrite_url("/a"), "/a");
+        assert_eq!(r.rewrite_url("/a").as_deref(), Some("/a"));
         let mut headers = map(&[("x", "a")]);
         r.rewrite_request_headers(&mut headers);
         r.rewrite_response_headers(&mut headers);
@@ -373,6 +424,87 @@ mod tests {
         bad.rewrite_request_headers(&mut headers);
         assert_eq!(values(&headers, "x"), ["a"]);
         assert!(!bad.rewrites_body());
-        assert_eq!(bad.rewrite_body("a"), "a");
+        assert_eq!(bad.rewrite_body("a", 1).as_deref(), Some("a"));
+    }
+
+    fn rewriting_errors(from: &str, to: &str) -> Vec<crate::FieldError> {
+        let config = UrlRewriting {
+            from_regex: from.to_owned(),
+            to_replacement: to.to_owned(),
+            ..UrlRewriting::default()
+        };
+        let mut errs = Errors::default();
+        let compiled = UrlRewriter::compile(&config, &mut errs);
+        errs.finish(compiled).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn patterns_matching_empty_text_are_refused() {
+        // (pattern, refused)
+        let cases = [
+            ("a*", true),
+            ("^", true),
+            ("$", true),
+            ("\\b", true),
+            ("x|", true),
+            ("(?m)^", true),
+            ("(a?)", true),
+            ("a", false),
+            ("^/old/(.*)$", false),
+            ("^/", false),
+            ("a+", false),
+        ];
+        for (pattern, refused) in cases {
+            let errors = rewriting_errors(pattern, "b");
+            assert_eq!(
+                errors.iter().any(|e| e.field == "fromRegex"
+                    && e.message
+                        .starts_with("The pattern must not match empty text")),
+                refused,
+                "{pattern}: {errors:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn replacements_have_a_bounded_length() {
+        assert!(rewriting_errors("a", &"b".repeat(1_000)).is_empty());
+        let errors = rewriting_errors("a", &"b".repeat(1_001));
+        assert_eq!(
+            errors,
+            [crate::FieldError::new(
+                "toReplacement",
+                "A replacement can have at most 1,000 characters."
+            )]
+        );
+    }
+
+    #[test]
+    fn a_rewritten_body_stops_at_its_cap() {
+        let r = rewriter("a", "bbbb", false, false, true);
+        assert_eq!(r.rewrite_body("xax", 6).as_deref(), Some("xbbbbx"));
+        assert_eq!(r.rewrite_body("xax", 5), None);
+        // A body that grows a thousandfold is refused long before it is built.
+        let big = rewriter("a", &"z".repeat(1_000), false, false, true);
+        assert_eq!(big.rewrite_body(&"a".repeat(1 << 20), 8 << 20), None);
+        // Unchanged bodies keep their own limit.
+        let off = rewriter("a", "b", true, false, false);
+        assert_eq!(off.rewrite_body("aaaa", 3), None);
+    }
+
+    #[test]
+    fn rewritten_urls_and_header_values_stay_bounded() {
+        let r = rewriter("a", &"z".repeat(1_000), true, true, false);
+        // 8 matches: 8,001 bytes, within 8 KiB; 9 matches: 9,001 bytes, past it.
+        let url = |n: usize| format!("/{}", "a".repeat(n));
+        assert_eq!(r.rewrite_url(&url(8)).map(|u| u.len()), Some(8_001));
+        assert_eq!(r.rewrite_url(&url(9)), None);
+        assert_eq!(r.rewrite_url(&url(100_000)), None);
+        // A header value that would grow past its bound keeps its old value.
+        let value = "a".repeat(9);
+        let mut headers = map(&[("x-short", "a"), ("x-long", value.as_str())]);
+        r.rewrite_request_headers(&mut headers);
+        assert_eq!(values(&headers, "x-short"), ["z".repeat(1_000)]);
+        assert_eq!(values(&headers, "x-long"), [value]);
     }
 }

@@ -111,16 +111,16 @@ fn parse_entry(s: &str) -> Result<Entry, String> {
     }
 }
 
-/// The IP address a policy checks: the last entry of the `ip_header` header (e.g.
+/// The IP address a policy checks: the last entry of the last `ip_header` header line (e.g.
 /// `X-Forwarded-For: 1.2.3.4, 10.0.0.1` gives 10.0.0.1) when configured and readable as an
 /// address (a port is ignored), else the peer address.
 ///
-/// The last entry is the address the proxy in front of the gateway saw; earlier entries come
-/// from the caller and could be forged to pass an allowlist or dodge a blocklist. Configure the
-/// header only when such a proxy sets it.
+/// The last entry is the address the proxy in front of the gateway saw; earlier entries, and
+/// earlier lines of the same header, come from the caller and could be forged to pass an
+/// allowlist or dodge a blocklist. Configure the header only when such a proxy sets it.
 pub fn client_ip(ip_header: Option<&str>, headers: &HeaderMap, peer: IpAddr) -> IpAddr {
     blank_to_none(ip_header)
-        .and_then(|name| headers.get(name.trim()))
+        .and_then(|name| headers.get_all(name.trim()).iter().next_back())
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.rsplit(',').next())
         .and_then(|first| {
@@ -304,6 +304,22 @@ mod tests {
         assert_eq!(client_ip(Some("X-Missing"), &headers, peer), peer);
         assert_eq!(client_ip(None, &headers, peer), peer);
         assert_eq!(client_ip(Some(""), &headers, peer), peer);
+    }
+
+    #[test]
+    fn client_ip_from_the_last_line_of_a_repeated_header() {
+        let peer = ip("192.0.2.1");
+        let mut headers = HeaderMap::new();
+        // The caller's own line first, then the one the proxy in front added.
+        headers.append("x-forwarded-for", "10.0.0.7".parse().unwrap());
+        headers.append("x-forwarded-for", "1.2.3.4, 203.0.113.5".parse().unwrap());
+        assert_eq!(
+            client_ip(Some("X-Forwarded-For"), &headers, peer),
+            ip("203.0.113.5")
+        );
+        // An unreadable last line falls back to the peer, never to an earlier line.
+        headers.append("x-forwarded-for", "unknown".parse().unwrap());
+        assert_eq!(client_ip(Some("X-Forwarded-For"), &headers, peer), peer);
     }
 
     #[test]

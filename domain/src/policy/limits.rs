@@ -168,8 +168,27 @@ pub fn api_scope(api: impl std::fmt::Display) -> String {
     format!("a:{api}")
 }
 
+/// The scope of a user's counters: `u:` and the hex of the first 16 bytes of the SHA-256 of
+/// the (trimmed) header value. Whatever the caller sends, the key has the same short length.
+pub fn user_scope(value: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(value);
+    let mut scope = String::with_capacity(2 + 32);
+    scope.push_str("u:");
+    for b in &digest[..16] {
+        scope.push_str(&format!("{b:02x}"));
+    }
+    scope
+}
+
+/// Whether the caller chooses a scope (`i:` its address, `u:` its user header), so that there
+/// can be any number of them: a gateway node keeps only the most recently used ones.
+pub fn caller_chosen(scope: &str) -> bool {
+    scope.starts_with("i:") || scope.starts_with("u:")
+}
+
 /// The part of a counter key that says whose counter it is: `c:{client}`, `a:{api}`, `i:{ip}`
-/// or `u:{header value}`.
+/// or [`user_scope`] of the header value.
 ///
 /// `None` when there is nobody to count for: an anonymous request under [`Granularity::Client`],
 /// or a request without the user header under [`Granularity::User`]. The gateway lets such
@@ -187,10 +206,8 @@ pub fn granularity_key(
         Granularity::Api => Some(api_scope(api)),
         Granularity::Ip => Some(format!("i:{}", ip.to_canonical())),
         Granularity::User => {
-            let value = headers.get(blank_to_none(header)?)?;
-            let value = String::from_utf8_lossy(value.as_bytes());
-            let value = value.trim();
-            (!value.is_empty()).then(|| format!("u:{value}"))
+            let value = headers.get(blank_to_none(header)?)?.as_bytes().trim_ascii();
+            (!value.is_empty()).then(|| user_scope(value))
         }
     }
 }
@@ -447,6 +464,7 @@ mod tests {
         let ip: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
         let mut headers = HeaderMap::new();
         headers.insert("x-user", " ann ".parse().unwrap());
+        headers.insert("x-blank", "  ".parse().unwrap());
         let key = |g, header, client| {
             granularity_key(g, header, client, "acme/weather/1.0", ip, &headers)
         };
@@ -463,11 +481,33 @@ mod tests {
             key(Granularity::Ip, None, None).as_deref(),
             Some("i:10.0.0.1")
         );
+        // The user's value is hashed (trimmed first): SHA-256("ann") starts 49915e0d….
         assert_eq!(
             key(Granularity::User, Some("X-User"), None).as_deref(),
-            Some("u:ann")
+            Some("u:49915e0d7d4b402e3017d010bc1c0e83")
         );
         assert_eq!(key(Granularity::User, Some("X-Other"), None), None);
         assert_eq!(key(Granularity::User, None, None), None);
+        assert_eq!(key(Granularity::User, Some("X-Blank"), None), None);
+    }
+
+    #[test]
+    fn user_scopes_have_one_short_length_whatever_the_value() {
+        let huge = vec![b'a'; 1 << 20];
+        let scopes = [user_scope(b"ann"), user_scope(b"bob"), user_scope(&huge)];
+        assert!(scopes.iter().all(|s| s.len() == 34 && s.starts_with("u:")));
+        assert_ne!(scopes[0], scopes[1]);
+        assert_ne!(scopes[0], scopes[2]);
+        assert_eq!(user_scope(&huge), scopes[2]);
+        // (scope, chosen by the caller)
+        let cases = [
+            (client_scope(7), false),
+            (api_scope(7), false),
+            ("i:10.0.0.1".to_owned(), true),
+            (user_scope(b"ann"), true),
+        ];
+        for (scope, chosen) in cases {
+            assert_eq!(caller_chosen(&scope), chosen, "{scope}");
+        }
     }
 }

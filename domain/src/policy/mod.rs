@@ -51,8 +51,8 @@ pub use failure::{FailureType, LimitKind, PolicyFailure};
 pub use headers::{HeaderEditor, UrlRewriter};
 pub use ip::{IpMatcher, client_ip};
 pub use limits::{
-    GcraOutcome, api_scope, client_scope, gcra, granularity_key, quota_check, quota_failure,
-    rate_limit_failure, transfer_quota_failure,
+    GcraOutcome, api_scope, caller_chosen, client_scope, gcra, granularity_key, quota_check,
+    quota_failure, rate_limit_failure, transfer_quota_failure, user_scope,
 };
 pub use path::normalize_path;
 pub use rules::{CacheRules, ResourceFilter};

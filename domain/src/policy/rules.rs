@@ -86,6 +86,7 @@ impl ResourceFilter {
 #[derive(Debug, Clone)]
 pub struct CacheRules {
     ttl_seconds: u32,
+    authorized: bool,
     rules: Vec<(MethodPath, Option<u16>)>,
 }
 
@@ -114,6 +115,7 @@ impl CacheRules {
             .collect();
         Some(Self {
             ttl_seconds: config.ttl_seconds,
+            authorized: config.cache_authorized_requests,
             rules: rules.into_iter().collect::<Option<_>>()?,
         })
     }
@@ -130,6 +132,12 @@ impl CacheRules {
         self.rules.iter().any(|(rule, wanted)| {
             rule.matches(method, rest_path) && status.is_none_or(|s| s == wanted.unwrap_or(200))
         })
+    }
+
+    /// Whether a request with these headers (as they go to the backend) may use the cache: one
+    /// carrying `Authorization` only when the policy says so.
+    pub fn admits(&self, headers: &http::HeaderMap) -> bool {
+        self.authorized || !headers.contains_key(http::header::AUTHORIZATION)
     }
 }
 
@@ -190,11 +198,24 @@ mod tests {
                     status_code: Some(404),
                 },
             ],
+            cache_authorized_requests: false,
         };
         let mut errs = Errors::default();
         let compiled = CacheRules::compile(&config, &mut errs);
         let rules = errs.finish(compiled).unwrap();
         assert_eq!(rules.ttl_seconds(), 60);
+        // Requests with Authorization stay out unless the policy lets them in.
+        let mut authorized = http::HeaderMap::new();
+        assert!(rules.admits(&authorized));
+        authorized.insert("authorization", "Bearer t".parse().unwrap());
+        assert!(!rules.admits(&authorized));
+        let open = Caching {
+            cache_authorized_requests: true,
+            ..config.clone()
+        };
+        let mut errs = Errors::default();
+        let compiled = CacheRules::compile(&open, &mut errs);
+        assert!(errs.finish(compiled).unwrap().admits(&authorized));
         // (method, path, status, cacheable)
         let cases = [
             ("GET", "/weather/paris", None, true),
