@@ -558,6 +558,56 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Whether one `name=value` pair of a `Cookie` header, or a `Set-Cookie` value, names one of
+/// Tollgate's own cookies ([`service::sessions::is_own_cookie`]).
+fn own_cookie_pair(pair: &[u8]) -> bool {
+    let name = pair.split(|b| *b == b'=').next().unwrap_or(pair);
+    std::str::from_utf8(name).is_ok_and(service::sessions::is_own_cookie)
+}
+
+/// Takes Tollgate's own cookies (the session) out of every `Cookie` header line, dropping a line
+/// left empty, so that no backend ever sees them. Allocates only when there is one to remove.
+pub(crate) fn strip_own_cookies(headers: &mut HeaderMap) {
+    let has_own = |v: &HeaderValue| v.as_bytes().split(|b| *b == b';').any(own_cookie_pair);
+    if !headers.get_all(header::COOKIE).iter().any(has_own) {
+        return;
+    }
+    let lines: Vec<HeaderValue> = headers.get_all(header::COOKIE).iter().cloned().collect();
+    headers.remove(header::COOKIE);
+    for line in lines {
+        let kept: Vec<&[u8]> = line
+            .as_bytes()
+            .split(|b| *b == b';')
+            .map(<[u8]>::trim_ascii)
+            .filter(|p| !p.is_empty() && !own_cookie_pair(p))
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        if let Ok(v) = HeaderValue::from_bytes(&kept.join(&b"; "[..])) {
+            headers.append(header::COOKIE, v);
+        }
+    }
+}
+
+/// Drops a backend's `Set-Cookie` headers that would set one of Tollgate's own cookies.
+pub(crate) fn drop_own_set_cookies(headers: &mut HeaderMap) {
+    let own = |v: &HeaderValue| own_cookie_pair(v.as_bytes().trim_ascii_start());
+    if !headers.get_all(header::SET_COOKIE).iter().any(own) {
+        return;
+    }
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| !own(v))
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for v in kept {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,5 +665,61 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("accept"));
+    }
+
+    #[test]
+    fn own_cookies_are_stripped_from_every_cookie_line() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; tollgate_session=s1;b=2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-tollgate_session=s2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("c=3; __host-TOLLGATE_session=s3"),
+        );
+        strip_own_cookies(&mut h);
+        let lines: Vec<&str> = h
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(lines, ["a=1; b=2", "c=3"]);
+        // Nothing of ours: the header stays as it came.
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("x=1;  y=2"));
+        strip_own_cookies(&mut h);
+        assert_eq!(h[header::COOKIE], "x=1;  y=2");
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tollgate_session=s"),
+        );
+        strip_own_cookies(&mut h);
+        assert!(!h.contains_key(header::COOKIE));
+    }
+
+    #[test]
+    fn backends_cannot_set_own_cookies() {
+        let mut h = HeaderMap::new();
+        for v in [
+            "theme=dark; Path=/",
+            "tollgate_session=evil; Path=/; HttpOnly",
+            " __Host-tollgate_session=evil; Secure; Path=/",
+            "lang=en",
+        ] {
+            h.append(header::SET_COOKIE, HeaderValue::from_static(v));
+        }
+        drop_own_set_cookies(&mut h);
+        let kept: Vec<&str> = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["theme=dark; Path=/", "lang=en"]);
     }
 }

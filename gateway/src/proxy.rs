@@ -20,7 +20,10 @@ use service::metrics::MinuteKey;
 
 use crate::chain::{self, After, Exchange};
 use crate::recorder::Record;
-use crate::{FailureCode, Gateway, add_headers, failure, split_path, strip_hop_by_hop, take_key};
+use crate::{
+    FailureCode, Gateway, add_headers, drop_own_set_cookies, failure, split_path, strip_hop_by_hop,
+    strip_own_cookies, take_key,
+};
 
 /// How long a backend may take to answer.
 const BACKEND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -274,6 +277,9 @@ async fn forward(
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     parts.headers.remove("x-api-key");
+    // The management UI shares the host (browsers do not keep cookies apart by port): its
+    // session cookie must never reach a backend, nor a policy.
+    strip_own_cookies(&mut parts.headers);
 
     let mut ex = Exchange {
         method: parts.method.clone(),
@@ -401,6 +407,7 @@ async fn upstream(
         Ok(Ok(res)) => {
             let (mut parts, body) = res.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            drop_own_set_cookies(&mut parts.headers);
             Ok(Response::from_parts(parts, Body::new(body)))
         }
         Ok(Err(e)) => {
