@@ -211,7 +211,14 @@ mod tests {
         for p in ["/a/b", "/a%20b", "/a%2", "/%", "/a%2G", "/caf%C3%A9"] {
             assert_eq!(path_refusal(p, false), None, "{p}");
         }
-        for p in ["/a\\b", "/a%5cb", "/a%5Cb", "/a%2fb", "/a%2Fb", "/x/%252F%2f"] {
+        for p in [
+            "/a\\b",
+            "/a%5cb",
+            "/a%5Cb",
+            "/a%2fb",
+            "/a%2Fb",
+            "/x/%252F%2f",
+        ] {
             assert!(path_refusal(p, false).is_some(), "{p}");
         }
         assert_eq!(path_refusal("/a%2Fb", true), None);
@@ -281,12 +288,8 @@ mod tests {
 
     #[test]
     fn own_listeners_are_refused() {
-        let rule = NetworkRule::new(
-            &[],
-            &[],
-            vec![addr("127.0.0.1:3000"), addr("0.0.0.0:8080")],
-        )
-        .unwrap();
+        let rule =
+            NetworkRule::new(&[], &[], vec![addr("127.0.0.1:3000"), addr("0.0.0.0:8080")]).unwrap();
         let local = |ip: IpAddr| ip == "192.168.1.5".parse::<IpAddr>().unwrap();
         assert_eq!(
             rule.check(addr("127.0.0.1:3000"), local),

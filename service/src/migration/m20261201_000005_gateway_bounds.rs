@@ -38,7 +38,10 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for column in [ApiVersions::AllowEncodedSlashes, ApiVersions::RequestBodyLimit] {
+        for column in [
+            ApiVersions::AllowEncodedSlashes,
+            ApiVersions::RequestBodyLimit,
+        ] {
             m.alter_table(
                 Table::alter()
                     .table(ApiVersions::Table)
