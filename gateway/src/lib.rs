@@ -28,6 +28,11 @@
 //! | no contract with this API version | 403 | 10024 |
 //! | backend unreachable or failing | 502 / 504 | 10025 |
 //! | a policy that cannot be applied | 500 | 10026 |
+//! | request body larger than the API version's limit (default 10 MiB) | 413 | 10027 |
+//! | `Content-Length` with `Transfer-Encoding`; `%2F` (unless allowed), `%5C` or `\` in the path | 400 | 10028 |
+//! | the backend's address is refused (link-local, cloud metadata, denied, Tollgate's own listeners) | 502 | 10029 |
+//!
+//! Every error answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
 //!
 //! Policy refusals answer the policy's status with `X-Policy-Failure-Type`, `-Code` and
 //! `-Message` and a JSON body (`domain::policy::PolicyFailure`).
@@ -47,6 +52,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::gateway_bounds::NetworkRule;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -62,7 +68,9 @@ pub const POLL_EVERY: Duration = Duration::from_millis(250);
 pub const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
 /// The gateway's own failure codes, in the order of the table above.
-const FAILURE_CODES: [u32; 7] = [10020, 10021, 10022, 10023, 10024, 10025, 10026];
+const FAILURE_CODES: [u32; 10] = [
+    10020, 10021, 10022, 10023, 10024, 10025, 10026, 10027, 10028, 10029,
+];
 /// Policy failure codes counted in `/metrics`.
 const POLICY_CODES: [u32; 10] = [
     10001, 10002, 10003, 10004, 10005, 10007, 10012, 10013, 10014, 10015,
@@ -79,6 +87,9 @@ pub struct Options {
     /// Believe `X-Forwarded-Proto: https` from the proxy in front (for "require TLS" in BASIC
     /// authentication). Off by default: the gateway's own listener is plain HTTP.
     pub trust_forwarded_proto: bool,
+    /// Which backend addresses the gateway connects to, checked at connect time after DNS
+    /// resolution (`TOLLGATE_GATEWAY_ALLOW_NETWORKS` / `_DENY_NETWORKS`, own listeners).
+    pub networks: Arc<NetworkRule>,
 }
 
 impl Options {
@@ -103,7 +114,7 @@ pub struct Metrics {
     /// Responses by class: 1xx … 5xx.
     by_class: [AtomicU64; 5],
     /// Gateway refusals by failure code (same order as `FAILURE_CODES`).
-    failures: [AtomicU64; 7],
+    failures: [AtomicU64; FAILURE_CODES.len()],
     /// Policy refusals by failure code (same order as `POLICY_CODES`).
     policy_failures: [AtomicU64; 10],
 }
@@ -193,7 +204,107 @@ impl Metrics {
     }
 }
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Body>;
+type HttpsClient = Client<HttpsConnector<Guarded>, Body>;
+
+/// A backend address the gateway refused to connect to (failure code 10029).
+#[derive(Debug)]
+pub(crate) struct Refused(domain::gateway_bounds::Refusal);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.message())
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    /// The refusal somewhere in an error's chain of sources, if any.
+    pub(crate) fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Refused> {
+        let mut cur = Some(e);
+        while let Some(e) = cur {
+            if let Some(r) = e.downcast_ref::<Refused>() {
+                return Some(r);
+            }
+            cur = e.source();
+        }
+        None
+    }
+
+    pub(crate) fn message(&self) -> &'static str {
+        self.0.message()
+    }
+}
+
+/// The TCP connector under TLS: resolves the backend's host itself, checks every address
+/// against the [`NetworkRule`] and connects only to allowed ones, so a DNS name that resolves
+/// to a refused address is refused too (and rebinding between check and connect is not
+/// possible: the checked address is the one connected to).
+#[derive(Clone)]
+pub(crate) struct Guarded {
+    inner: HttpConnector,
+    rule: Arc<NetworkRule>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<axum::http::Uri> for Guarded {
+    type Response = <HttpConnector as tower_service::Service<axum::http::Uri>>::Response;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: axum::http::Uri) -> Self::Future {
+        let mut inner = self.inner.clone();
+        let rule = self.rule.clone();
+        Box::pin(async move {
+            let host = uri.host().ok_or("the backend URL has no host")?;
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            let port = uri
+                .port_u16()
+                .unwrap_or(if uri.scheme_str() == Some("https") {
+                    443
+                } else {
+                    80
+                });
+            let addrs: Vec<std::net::SocketAddr> = match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+                Err(_) => tokio::net::lookup_host((host, port)).await?.collect(),
+            };
+            let mut refused = None;
+            let mut failed: Option<BoxError> = None;
+            for addr in addrs {
+                if let Err(r) = service::gateway::check_address(&rule, addr) {
+                    tracing::warn!(%host, %addr, reason = r.message(), "backend address refused");
+                    refused.get_or_insert(r);
+                    continue;
+                }
+                let target: axum::http::Uri = format!("http://{addr}").parse()?;
+                match inner.call(target).await {
+                    Ok(stream) => return Ok(stream),
+                    Err(e) => failed = Some(e.into()),
+                }
+            }
+            // A refused address says more than a failed connection to another one.
+            Err(match (refused, failed) {
+                (Some(r), _) => Box::new(Refused(r)),
+                (None, Some(e)) => e,
+                (None, None) => format!("{host} has no address").into(),
+            })
+        })
+    }
+}
 
 /// One gateway node.
 pub struct Gateway {
@@ -207,7 +318,7 @@ pub struct Gateway {
     trust_forwarded_proto: bool,
 }
 
-fn https_client(extra_roots: &[Vec<u8>]) -> HttpsClient {
+fn https_client(extra_roots: &[Vec<u8>], rule: Arc<NetworkRule>) -> HttpsClient {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let native = rustls_native_certs::load_native_certs();
@@ -228,6 +339,7 @@ fn https_client(extra_roots: &[Vec<u8>]) -> HttpsClient {
     http.set_connect_timeout(Some(Duration::from_secs(5)));
     http.set_nodelay(true);
     http.enforce_http(false);
+    let http = Guarded { inner: http, rule };
     let connector = match tls {
         Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(config)
@@ -264,7 +376,7 @@ impl Gateway {
     ) -> Arc<Self> {
         Arc::new(Gateway {
             snapshot: RwLock::new(Arc::new(snapshot)),
-            client: https_client(&options.extra_roots),
+            client: https_client(&options.extra_roots, options.networks.clone()),
             metrics: Metrics::default(),
             limits,
             recorder,
@@ -421,8 +533,15 @@ pub fn release_free_memory() {
     }
 }
 
-/// The gateway's HTTP application.
+/// The gateway's public HTTP application: every path is proxied (or refused).
 pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new().fallback(proxy::proxy).with_state(gateway)
+}
+
+/// The admin listener's application (`TOLLGATE_GATEWAY_ADMIN_LISTEN`): `/metrics` (the
+/// counters, Prometheus text format) and `/healthz`. Not on the public listener: the counters
+/// tell an outsider too much.
+pub fn admin_router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route(
@@ -434,8 +553,21 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
                 )
             }),
         )
-        .fallback(proxy::proxy)
         .with_state(gateway)
+}
+
+/// Headers on every answer the gateway or a policy makes itself: not to be sniffed as another
+/// type, not to be kept by caches.
+fn error_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 /// A gateway error answer (see the table above).
@@ -447,10 +579,7 @@ pub(crate) fn failure(status: StatusCode, code: u32, message: &str) -> Response 
     });
     let mut res = (status, body.to_string()).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    error_headers(h);
     if let Ok(v) = HeaderValue::from_str(message) {
         h.insert("x-gateway-error", v);
     }
@@ -463,10 +592,7 @@ pub(crate) fn policy_failure(f: &domain::policy::PolicyFailure) -> Response {
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::FORBIDDEN);
     let mut res = (status, f.body()).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    error_headers(h);
     add_headers(h, &f.response_headers());
     res.extensions_mut().insert(FailureCode(f.code));
     res

@@ -28,6 +28,25 @@ pub struct Config {
     /// `TOLLGATE_GATEWAY_TRUST_PROXY=true`: the gateway believes `X-Forwarded-Proto: https` from
     /// the TLS-terminating proxy in front of it.
     pub gateway_trust_proxy: bool,
+    /// `TOLLGATE_GATEWAY_ADMIN_LISTEN`: where the gateway serves `/metrics` and `/healthz`
+    /// (default `127.0.0.1:9090`); `off` serves them nowhere.
+    pub gateway_admin_listen: String,
+    /// `TOLLGATE_GATEWAY_ALLOW_NETWORKS`: CIDR blocks (comma- or space-separated) the gateway
+    /// may connect to although they are refused by default (link-local, metadata).
+    pub gateway_allow_networks: Vec<String>,
+    /// `TOLLGATE_GATEWAY_DENY_NETWORKS`: CIDR blocks the gateway never connects to (wins over
+    /// everything else), e.g. private ranges that backends must not reach.
+    pub gateway_deny_networks: Vec<String>,
+}
+
+/// A list variable: entries separated by commas or spaces.
+fn env_list(key: &str) -> Vec<String> {
+    std::env::var(key)
+        .unwrap_or_default()
+        .split([',', ' ', '\n', '\t'])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -54,6 +73,9 @@ impl Config {
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
             gateway_trust_proxy: env_or("TOLLGATE_GATEWAY_TRUST_PROXY", "false") == "true",
+            gateway_admin_listen: env_or("TOLLGATE_GATEWAY_ADMIN_LISTEN", "127.0.0.1:9090"),
+            gateway_allow_networks: env_list("TOLLGATE_GATEWAY_ALLOW_NETWORKS"),
+            gateway_deny_networks: env_list("TOLLGATE_GATEWAY_DENY_NETWORKS"),
         }
     }
 
