@@ -118,8 +118,8 @@ pub async fn update_api_implementation(
     endpoint: String,
     content_type: String,
     public_api: bool,
-    request_body_limit: Option<u64>,
-    allow_encoded_slashes: bool,
+    #[server(default)] request_body_limit: Option<u64>,
+    #[server(default)] allow_encoded_slashes: bool,
 ) -> Result<(), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let input = service::apis::Implementation {
