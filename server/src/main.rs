@@ -128,9 +128,11 @@ async fn run_gateway(
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let admin = match config.gateway_admin_listen.as_str() {
         "off" => None,
-        a => Some(tokio::net::TcpListener::bind(a).await.map_err(|e| {
-            format!("cannot listen on TOLLGATE_GATEWAY_ADMIN_LISTEN={a}: {e}")
-        })?),
+        a => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| format!("cannot listen on TOLLGATE_GATEWAY_ADMIN_LISTEN={a}: {e}"))?,
+        ),
     };
     let mut own = vec![listener.local_addr()?];
     own.extend(admin.as_ref().and_then(|a| a.local_addr().ok()));

@@ -24,7 +24,11 @@ async fn get_api(app: &mut TestApp) -> ApiVersionDetail {
     .json()
 }
 
-async fn implementation(app: &mut TestApp, endpoint: &str, extra: &[(&str, &str)]) -> common::Reply {
+async fn implementation(
+    app: &mut TestApp,
+    endpoint: &str,
+    extra: &[(&str, &str)],
+) -> common::Reply {
     let mut form = vec![
         ("org", "Acme"),
         ("api", "Weather"),
@@ -57,7 +61,11 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
     // The defaults: no limit of its own (10 MiB), encoded slashes refused, no warning.
     let d = get_api(&mut app).await;
     assert_eq!(
-        (d.request_body_limit, d.allow_encoded_slashes, d.endpoint_refusal.clone()),
+        (
+            d.request_body_limit,
+            d.allow_encoded_slashes,
+            d.endpoint_refusal.clone()
+        ),
         (None, false, None)
     );
 
@@ -65,12 +73,18 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
     ok(implementation(
         &mut app,
         "http://127.0.0.1:9/v1",
-        &[("request_body_limit", "2048"), ("allow_encoded_slashes", "true")],
+        &[
+            ("request_body_limit", "2048"),
+            ("allow_encoded_slashes", "true"),
+        ],
     )
     .await)
     .await;
     let d = get_api(&mut app).await;
-    assert_eq!((d.request_body_limit, d.allow_encoded_slashes), (Some(2048), true));
+    assert_eq!(
+        (d.request_body_limit, d.allow_encoded_slashes),
+        (Some(2048), true)
+    );
 
     // Over 1 GiB: refused on its field, nothing written.
     let r = implementation(
@@ -87,11 +101,17 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
     // Back to the default: the field left out.
     ok(implementation(&mut app, "http://127.0.0.1:9/v1", &[]).await).await;
     let d = get_api(&mut app).await;
-    assert_eq!((d.request_body_limit, d.allow_encoded_slashes), (None, false));
+    assert_eq!(
+        (d.request_body_limit, d.allow_encoded_slashes),
+        (None, false)
+    );
 
     // An endpoint on the metadata address, or a name that resolves to link-local: the tab
     // says the gateway refuses it, and why.
-    for endpoint in ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/x"] {
+    for endpoint in [
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fe80::1]/x",
+    ] {
         ok(implementation(&mut app, endpoint, &[]).await).await;
         let warning = get_api(&mut app).await.endpoint_refusal.unwrap_or_default();
         assert!(warning.contains("refuses"), "{endpoint}: {warning}");
