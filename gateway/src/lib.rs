@@ -29,10 +29,13 @@
 //! | backend unreachable or failing | 502 / 504 | 10025 |
 //! | a policy that cannot be applied | 500 | 10026 |
 //! | request body larger than the API version's limit (default 10 MiB) | 413 | 10027 |
-//! | `Content-Length` with `Transfer-Encoding`; `%2F` (unless allowed), `%5C` or `\` in the path | 400 | 10028 |
+//! | `%2F` (unless the API version allows it), `%5C` or `\` in the path | 400 | 10028 |
 //! | the backend's address is refused (link-local, cloud metadata, denied, Tollgate's own listeners) | 502 | 10029 |
 //!
 //! Every error answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
+//! A request with both `Content-Length` and `Transfer-Encoding` never reaches the gateway as
+//! such: hyper reads its body as chunked, drops the length and closes the connection after the
+//! answer, so nothing can be smuggled behind it (`tests/bounds.rs`).
 //!
 //! Policy refusals answer the policy's status with `X-Policy-Failure-Type`, `-Code` and
 //! `-Message` and a JSON body (`domain::policy::PolicyFailure`).
