@@ -42,6 +42,15 @@ async fn implementation(
 }
 
 on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
+    // As the server sets it from TOLLGATE_GATEWAY_DENY_NETWORKS: loopback denied.
+    service::gateway::set_network_rule(std::sync::Arc::new(
+        domain::gateway_bounds::NetworkRule::new(
+            &[],
+            &["127.0.0.0/8".to_owned(), "::1".to_owned()],
+            Vec::new(),
+        )
+        .unwrap(),
+    ));
     ok(app.sign_up("pat@example.com", "Pat").await).await;
     ok(app
         .call::<CreateOrg>(&[("name", "Acme"), ("description", "")])
@@ -54,7 +63,7 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
             ("name", "Weather"),
             ("version", "1.0"),
             ("description", ""),
-            ("endpoint", "http://127.0.0.1:9/v1"),
+            ("endpoint", "http://10.1.2.3:9/v1"),
         ])
         .await)
     .await;
@@ -72,7 +81,7 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
     // Set, then kept.
     ok(implementation(
         &mut app,
-        "http://127.0.0.1:9/v1",
+        "http://10.1.2.3:9/v1",
         &[
             ("request_body_limit", "2048"),
             ("allow_encoded_slashes", "true"),
@@ -89,7 +98,7 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
     // Over 1 GiB: refused on its field, nothing written.
     let r = implementation(
         &mut app,
-        "http://127.0.0.1:9/v1",
+        "http://10.1.2.3:9/v1",
         &[("request_body_limit", "1073741825")],
     )
     .await;
@@ -99,7 +108,7 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
     assert_eq!(get_api(&mut app).await.request_body_limit, Some(2048));
 
     // Back to the default: the field left out.
-    ok(implementation(&mut app, "http://127.0.0.1:9/v1", &[]).await).await;
+    ok(implementation(&mut app, "http://10.1.2.3:9/v1", &[]).await).await;
     let d = get_api(&mut app).await;
     assert_eq!(
         (d.request_body_limit, d.allow_encoded_slashes),
@@ -117,6 +126,11 @@ on_both!(implementation_tab_sets_the_gateway_bounds, |app| {
         assert!(warning.contains("refuses"), "{endpoint}: {warning}");
         assert!(warning.contains("link-local"), "{endpoint}: {warning}");
     }
+    // A DNS name is resolved, and its addresses checked as the gateway checks them.
+    ok(implementation(&mut app, "http://localhost:9/v1", &[]).await).await;
+    let warning = get_api(&mut app).await.endpoint_refusal.unwrap_or_default();
+    assert!(warning.contains("localhost"), "{warning}");
+    assert!(warning.contains("denied"), "{warning}");
     // A private on-premises backend is fine.
     ok(implementation(&mut app, "http://10.1.2.3:8080/v1", &[]).await).await;
     assert_eq!(get_api(&mut app).await.endpoint_refusal, None);
