@@ -245,6 +245,13 @@ pub struct ApiVersionDetail {
     pub endpoint_type: String,
     pub content_type: crate::ContentType,
     pub public_api: bool,
+    /// The largest request body in bytes; `None`: the default
+    /// (`gateway_bounds::DEFAULT_REQUEST_BODY_LIMIT`).
+    pub request_body_limit: Option<u64>,
+    /// Whether request paths may contain `%2F`.
+    pub allow_encoded_slashes: bool,
+    /// Why the gateway refuses to connect to the endpoint, if it does.
+    pub endpoint_refusal: Option<String>,
     pub definition: Option<DefinitionInfo>,
     /// Markdown source.
     pub extended_description: String,

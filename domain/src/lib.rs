@@ -10,6 +10,7 @@ pub mod api_config;
 pub mod dto;
 pub mod endpoint;
 pub mod error;
+pub mod gateway_bounds;
 pub mod ids;
 pub mod lifecycle;
 pub mod metrics;

@@ -28,6 +28,14 @@
 //! | no contract with this API version | 403 | 10024 |
 //! | backend unreachable or failing | 502 / 504 | 10025 |
 //! | a policy that cannot be applied | 500 | 10026 |
+//! | request body larger than the API version's limit (default 10 MiB) | 413 | 10027 |
+//! | `%2F` (unless the API version allows it), `%5C` or `\` in the path | 400 | 10028 |
+//! | the backend's address is refused (link-local, cloud metadata, denied, Tollgate's own listeners) | 502 | 10029 |
+//!
+//! Every error answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
+//! A request with both `Content-Length` and `Transfer-Encoding` never reaches the gateway as
+//! such: hyper reads its body as chunked, drops the length and closes the connection after the
+//! answer, so nothing can be smuggled behind it (`tests/bounds.rs`).
 //!
 //! Policy refusals answer the policy's status with `X-Policy-Failure-Type`, `-Code` and
 //! `-Message` and a JSON body (`domain::policy::PolicyFailure`).
@@ -47,6 +55,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::gateway_bounds::NetworkRule;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -63,7 +72,9 @@ pub const POLL_EVERY: Duration = Duration::from_millis(250);
 pub const PERSIST_EVERY: Duration = Duration::from_secs(1);
 
 /// The gateway's own failure codes, in the order of the table above.
-const FAILURE_CODES: [u32; 7] = [10020, 10021, 10022, 10023, 10024, 10025, 10026];
+const FAILURE_CODES: [u32; 10] = [
+    10020, 10021, 10022, 10023, 10024, 10025, 10026, 10027, 10028, 10029,
+];
 /// Policy failure codes counted in `/metrics`.
 const POLICY_CODES: [u32; 11] = [
     10001, 10002, 10003, 10004, 10005, 10007, 10012, 10013, 10014, 10015, 10016,
@@ -82,6 +93,9 @@ pub struct Options {
     pub trust_forwarded_proto: bool,
     /// How BASIC authentication passwords are checked (threads, longest wait).
     pub password_checks: PasswordChecks,
+    /// Which backend addresses the gateway connects to, checked at connect time after DNS
+    /// resolution (`TOLLGATE_GATEWAY_ALLOW_NETWORKS` / `_DENY_NETWORKS`, own listeners).
+    pub networks: Arc<NetworkRule>,
 }
 
 impl Options {
@@ -106,7 +120,7 @@ pub struct Metrics {
     /// Responses by class: 1xx … 5xx.
     by_class: [AtomicU64; 5],
     /// Gateway refusals by failure code (same order as `FAILURE_CODES`).
-    failures: [AtomicU64; 7],
+    failures: [AtomicU64; FAILURE_CODES.len()],
     /// Policy refusals by failure code (same order as `POLICY_CODES`).
     policy_failures: [AtomicU64; POLICY_CODES.len()],
 }
@@ -196,7 +210,107 @@ impl Metrics {
     }
 }
 
-type HttpsClient = Client<HttpsConnector<HttpConnector>, Body>;
+type HttpsClient = Client<HttpsConnector<Guarded>, Body>;
+
+/// A backend address the gateway refused to connect to (failure code 10029).
+#[derive(Debug)]
+pub(crate) struct Refused(domain::gateway_bounds::Refusal);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.message())
+    }
+}
+
+impl std::error::Error for Refused {}
+
+impl Refused {
+    /// The refusal somewhere in an error's chain of sources, if any.
+    pub(crate) fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a Refused> {
+        let mut cur = Some(e);
+        while let Some(e) = cur {
+            if let Some(r) = e.downcast_ref::<Refused>() {
+                return Some(r);
+            }
+            cur = e.source();
+        }
+        None
+    }
+
+    pub(crate) fn message(&self) -> &'static str {
+        self.0.message()
+    }
+}
+
+/// The TCP connector under TLS: resolves the backend's host itself, checks every address
+/// against the [`NetworkRule`] and connects only to allowed ones, so a DNS name that resolves
+/// to a refused address is refused too (and rebinding between check and connect is not
+/// possible: the checked address is the one connected to).
+#[derive(Clone)]
+pub(crate) struct Guarded {
+    inner: HttpConnector,
+    rule: Arc<NetworkRule>,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<axum::http::Uri> for Guarded {
+    type Response = <HttpConnector as tower_service::Service<axum::http::Uri>>::Response;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, BoxError>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: axum::http::Uri) -> Self::Future {
+        let mut inner = self.inner.clone();
+        let rule = self.rule.clone();
+        Box::pin(async move {
+            let host = uri.host().ok_or("the backend URL has no host")?;
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            let port = uri
+                .port_u16()
+                .unwrap_or(if uri.scheme_str() == Some("https") {
+                    443
+                } else {
+                    80
+                });
+            let addrs: Vec<std::net::SocketAddr> = match host.parse::<std::net::IpAddr>() {
+                Ok(ip) => vec![std::net::SocketAddr::new(ip, port)],
+                Err(_) => tokio::net::lookup_host((host, port)).await?.collect(),
+            };
+            let mut refused = None;
+            let mut failed: Option<BoxError> = None;
+            for addr in addrs {
+                if let Err(r) = service::gateway::check_address(&rule, addr) {
+                    tracing::warn!(%host, %addr, reason = r.message(), "backend address refused");
+                    refused.get_or_insert(r);
+                    continue;
+                }
+                let target: axum::http::Uri = format!("http://{addr}").parse()?;
+                match inner.call(target).await {
+                    Ok(stream) => return Ok(stream),
+                    Err(e) => failed = Some(e.into()),
+                }
+            }
+            // A refused address says more than a failed connection to another one.
+            Err(match (refused, failed) {
+                (Some(r), _) => Box::new(Refused(r)),
+                (None, Some(e)) => e,
+                (None, None) => format!("{host} has no address").into(),
+            })
+        })
+    }
+}
 
 /// One gateway node.
 pub struct Gateway {
@@ -210,7 +324,7 @@ pub struct Gateway {
     trust_forwarded_proto: bool,
 }
 
-fn https_client(extra_roots: &[Vec<u8>]) -> HttpsClient {
+fn https_client(extra_roots: &[Vec<u8>], rule: Arc<NetworkRule>) -> HttpsClient {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     let native = rustls_native_certs::load_native_certs();
@@ -231,6 +345,7 @@ fn https_client(extra_roots: &[Vec<u8>]) -> HttpsClient {
     http.set_connect_timeout(Some(Duration::from_secs(5)));
     http.set_nodelay(true);
     http.enforce_http(false);
+    let http = Guarded { inner: http, rule };
     let connector = match tls {
         Ok(config) => hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(config)
@@ -267,7 +382,7 @@ impl Gateway {
     ) -> Arc<Self> {
         Arc::new(Gateway {
             snapshot: RwLock::new(Arc::new(snapshot)),
-            client: https_client(&options.extra_roots),
+            client: https_client(&options.extra_roots, options.networks.clone()),
             metrics: Metrics::default(),
             limits,
             recorder,
@@ -424,8 +539,15 @@ pub fn release_free_memory() {
     }
 }
 
-/// The gateway's HTTP application.
+/// The gateway's public HTTP application: every path is proxied (or refused).
 pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new().fallback(proxy::proxy).with_state(gateway)
+}
+
+/// The admin listener's application (`TOLLGATE_GATEWAY_ADMIN_LISTEN`): `/metrics` (the
+/// counters, Prometheus text format) and `/healthz`. Not on the public listener: the counters
+/// tell an outsider too much.
+pub fn admin_router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route(
@@ -437,8 +559,21 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
                 )
             }),
         )
-        .fallback(proxy::proxy)
         .with_state(gateway)
+}
+
+/// Headers on every answer the gateway or a policy makes itself: not to be sniffed as another
+/// type, not to be kept by caches.
+fn error_headers(h: &mut HeaderMap) {
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 }
 
 /// A gateway error answer (see the table above).
@@ -450,10 +585,7 @@ pub(crate) fn failure(status: StatusCode, code: u32, message: &str) -> Response 
     });
     let mut res = (status, body.to_string()).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    error_headers(h);
     if let Ok(v) = HeaderValue::from_str(message) {
         h.insert("x-gateway-error", v);
     }
@@ -466,10 +598,7 @@ pub(crate) fn policy_failure(f: &domain::policy::PolicyFailure) -> Response {
     let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::FORBIDDEN);
     let mut res = (status, f.body()).into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    error_headers(h);
     add_headers(h, &f.response_headers());
     res.extensions_mut().insert(FailureCode(f.code));
     res
@@ -561,6 +690,56 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Whether one `name=value` pair of a `Cookie` header, or a `Set-Cookie` value, names one of
+/// Tollgate's own cookies ([`service::sessions::is_own_cookie`]).
+fn own_cookie_pair(pair: &[u8]) -> bool {
+    let name = pair.split(|b| *b == b'=').next().unwrap_or(pair);
+    std::str::from_utf8(name).is_ok_and(service::sessions::is_own_cookie)
+}
+
+/// Takes Tollgate's own cookies (the session) out of every `Cookie` header line, dropping a line
+/// left empty, so that no backend ever sees them. Allocates only when there is one to remove.
+pub(crate) fn strip_own_cookies(headers: &mut HeaderMap) {
+    let has_own = |v: &HeaderValue| v.as_bytes().split(|b| *b == b';').any(own_cookie_pair);
+    if !headers.get_all(header::COOKIE).iter().any(has_own) {
+        return;
+    }
+    let lines: Vec<HeaderValue> = headers.get_all(header::COOKIE).iter().cloned().collect();
+    headers.remove(header::COOKIE);
+    for line in lines {
+        let kept: Vec<&[u8]> = line
+            .as_bytes()
+            .split(|b| *b == b';')
+            .map(<[u8]>::trim_ascii)
+            .filter(|p| !p.is_empty() && !own_cookie_pair(p))
+            .collect();
+        if kept.is_empty() {
+            continue;
+        }
+        if let Ok(v) = HeaderValue::from_bytes(&kept.join(&b"; "[..])) {
+            headers.append(header::COOKIE, v);
+        }
+    }
+}
+
+/// Drops a backend's `Set-Cookie` headers that would set one of Tollgate's own cookies.
+pub(crate) fn drop_own_set_cookies(headers: &mut HeaderMap) {
+    let own = |v: &HeaderValue| own_cookie_pair(v.as_bytes().trim_ascii_start());
+    if !headers.get_all(header::SET_COOKIE).iter().any(own) {
+        return;
+    }
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| !own(v))
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for v in kept {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -618,5 +797,61 @@ mod tests {
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key("accept"));
+    }
+
+    #[test]
+    fn own_cookies_are_stripped_from_every_cookie_line() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; tollgate_session=s1;b=2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-tollgate_session=s2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("c=3; __host-TOLLGATE_session=s3"),
+        );
+        strip_own_cookies(&mut h);
+        let lines: Vec<&str> = h
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(lines, ["a=1; b=2", "c=3"]);
+        // Nothing of ours: the header stays as it came.
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("x=1;  y=2"));
+        strip_own_cookies(&mut h);
+        assert_eq!(h[header::COOKIE], "x=1;  y=2");
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tollgate_session=s"),
+        );
+        strip_own_cookies(&mut h);
+        assert!(!h.contains_key(header::COOKIE));
+    }
+
+    #[test]
+    fn backends_cannot_set_own_cookies() {
+        let mut h = HeaderMap::new();
+        for v in [
+            "theme=dark; Path=/",
+            "tollgate_session=evil; Path=/; HttpOnly",
+            " __Host-tollgate_session=evil; Secure; Path=/",
+            "lang=en",
+        ] {
+            h.append(header::SET_COOKIE, HeaderValue::from_static(v));
+        }
+        drop_own_set_cookies(&mut h);
+        let kept: Vec<&str> = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["theme=dark; Path=/", "lang=en"]);
     }
 }

@@ -5,7 +5,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -20,7 +20,10 @@ use service::metrics::MinuteKey;
 
 use crate::chain::{self, After, Exchange};
 use crate::recorder::Record;
-use crate::{FailureCode, Gateway, add_headers, failure, split_path, strip_hop_by_hop, take_key};
+use crate::{
+    FailureCode, Gateway, add_headers, drop_own_set_cookies, failure, split_path, strip_hop_by_hop,
+    strip_own_cookies, take_key,
+};
 
 /// How long a backend may take to answer.
 const BACKEND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -212,6 +215,23 @@ async fn forward(
             seen,
         );
     }
+    if let Some(why) = domain::gateway_bounds::path_refusal(&path, target.allow_encoded_slashes) {
+        return (failure(StatusCode::BAD_REQUEST, 10028, why), seen);
+    }
+    if bytes_in > target.body_limit {
+        return (too_large(target.body_limit), seen);
+    }
+    // A streamed body is stopped once it passes the limit (a known length cannot pass it:
+    // hyper reads no more than the length).
+    let over_limit = streamed_upload.then(|| Arc::new(AtomicBool::new(false)));
+    let body = match &over_limit {
+        Some(hit) => Body::new(Bounded {
+            inner: body,
+            left: target.body_limit,
+            hit: hit.clone(),
+        }),
+        None => body,
+    };
     let (key, query) = take_key(&parts.headers, parts.uri.query());
     // Browsers send CORS preflights without the API key: the API's own CORS policy answers them.
     if key.is_none()
@@ -274,6 +294,9 @@ async fn forward(
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     parts.headers.remove("x-api-key");
+    // The management UI shares the host (browsers do not keep cookies apart by port): its
+    // session cookie must never reach a backend, nor a policy.
+    strip_own_cookies(&mut parts.headers);
 
     let mut ex = Exchange {
         method: parts.method.clone(),
@@ -319,6 +342,9 @@ async fn forward(
             };
             match upstream(gw, endpoint, &ex, parts, body).await {
                 Ok(res) => res,
+                Err(_) if over_limit.is_some_and(|hit| hit.load(Ordering::Relaxed)) => {
+                    return (too_large(target.body_limit), seen);
+                }
                 Err(res) => return (res, seen),
             }
         }
@@ -327,6 +353,61 @@ async fn forward(
     seen.downloads = after.downloads;
     seen.uploads = after.uploads;
     (res, seen)
+}
+
+/// The answer to a request body larger than `limit`.
+fn too_large(limit: u64) -> Response {
+    failure(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        10027,
+        &format!(
+            "The request body is larger than this API accepts ({}).",
+            domain::policy::bytes(limit)
+        ),
+    )
+}
+
+/// A streamed request body that ends in an error once more than `left` bytes have passed,
+/// and says so in `hit`.
+struct Bounded {
+    inner: Body,
+    left: u64,
+    hit: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for Bounded {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            match this.left.checked_sub(data.len() as u64) {
+                Some(left) => this.left = left,
+                None => {
+                    this.hit.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(axum::Error::new(
+                        "the request body is larger than the API's limit",
+                    ))));
+                }
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
 }
 
 /// The answer of the first CORS policy of `chain` to a preflight, if it has one.
@@ -401,9 +482,20 @@ async fn upstream(
         Ok(Ok(res)) => {
             let (mut parts, body) = res.into_parts();
             strip_hop_by_hop(&mut parts.headers);
+            drop_own_set_cookies(&mut parts.headers);
             Ok(Response::from_parts(parts, Body::new(body)))
         }
         Ok(Err(e)) => {
+            if let Some(refused) = crate::Refused::find(&e) {
+                return Err(failure(
+                    StatusCode::BAD_GATEWAY,
+                    10029,
+                    &format!(
+                        "The gateway refuses to connect to the API's backend: {}.",
+                        refused.message()
+                    ),
+                ));
+            }
             tracing::warn!(error = %e, "backend request failed");
             Err(failure(
                 StatusCode::BAD_GATEWAY,

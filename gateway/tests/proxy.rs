@@ -30,6 +30,8 @@ async fn keys_contracts_errors_and_changes_within_a_second() {
                 endpoint: format!("http://{backend}/v1"),
                 content_type: "JSON".into(),
                 public_api: true,
+                request_body_limit: None,
+                allow_encoded_slashes: false,
             };
             service::apis::update_implementation(&db, &ctx, &at("Acme", name), implementation)
                 .await

@@ -32,6 +32,15 @@ pub struct Config {
     /// proxies in front of API Management; only from these peers does `X-Forwarded-For` name
     /// the client (sign-in throttling). Default: none.
     pub trusted_proxies: Vec<String>,
+    /// `TOLLGATE_GATEWAY_ADMIN_LISTEN`: where the gateway serves `/metrics` and `/healthz`
+    /// (default `127.0.0.1:9090`); `off` serves them nowhere.
+    pub gateway_admin_listen: String,
+    /// `TOLLGATE_GATEWAY_ALLOW_NETWORKS`: comma-separated CIDR blocks the gateway
+    /// may connect to although they are refused by default (link-local, metadata).
+    pub gateway_allow_networks: Vec<String>,
+    /// `TOLLGATE_GATEWAY_DENY_NETWORKS`: CIDR blocks the gateway never connects to (wins over
+    /// everything else), e.g. private ranges that backends must not reach.
+    pub gateway_deny_networks: Vec<String>,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -69,6 +78,9 @@ impl Config {
                 .filter(|v| !v.trim().is_empty()),
             gateway_trust_proxy: env_or("TOLLGATE_GATEWAY_TRUST_PROXY", "false") == "true",
             trusted_proxies: list(&env_or("TOLLGATE_TRUSTED_PROXIES", "")),
+            gateway_admin_listen: env_or("TOLLGATE_GATEWAY_ADMIN_LISTEN", "127.0.0.1:9090"),
+            gateway_allow_networks: list(&env_or("TOLLGATE_GATEWAY_ALLOW_NETWORKS", "")),
+            gateway_deny_networks: list(&env_or("TOLLGATE_GATEWAY_DENY_NETWORKS", "")),
         }
     }
 

@@ -24,11 +24,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let db = service::db::connect(&config.database_url)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
-        return run_gateway(db, &config).await;
+        return run_gateway(db, &config, None).await;
     }
     let leptos_options = config::leptos_options()?;
     service::gateway::set_public_url(&config.gateway_url);
     let addr = leptos_options.site_addr;
+    // The Implementation tab warns about endpoints the gateway refuses, by the same rule.
+    let configured: Vec<SocketAddr> = [
+        config.gateway_listen.as_str(),
+        config.gateway_admin_listen.as_str(),
+    ]
+    .iter()
+    .filter_map(|l| l.parse().ok())
+    .chain([addr])
+    .collect();
+    service::gateway::set_network_rule(network_rule(&config, configured)?);
 
     let db = service::db::connect(&config.database_url)
         .await
@@ -64,7 +74,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if config.gateway_listen != "off" {
         let (db, config) = (db.clone(), config.clone());
         tokio::spawn(async move {
-            if let Err(e) = run_gateway(db, &config).await {
+            if let Err(e) = run_gateway(db, &config, Some(addr)).await {
                 tracing::error!(error = %e, listen = %config.gateway_listen, "the gateway did not start");
             }
         });
@@ -102,22 +112,62 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Serves the gateway on `listen` until SIGTERM / Ctrl-C; in-flight requests finish.
+/// The rule for backend addresses: the configured allow and deny lists, and Tollgate's own
+/// listeners `own`.
+fn network_rule(
+    config: &Config,
+    own: Vec<SocketAddr>,
+) -> Result<Arc<domain::gateway_bounds::NetworkRule>, Box<dyn std::error::Error>> {
+    Ok(Arc::new(domain::gateway_bounds::NetworkRule::new(
+        &config.gateway_allow_networks,
+        &config.gateway_deny_networks,
+        own,
+    )?))
+}
+
+/// Serves the gateway on `listen`, and `/metrics` and `/healthz` on the admin listener, until
+/// SIGTERM / Ctrl-C; in-flight requests finish. `management` is the UI's listener (when this
+/// process serves it): the gateway never connects to it, nor to its own listeners.
 async fn run_gateway(
     db: service::DatabaseConnection,
     config: &Config,
+    management: Option<SocketAddr>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let listen = config.gateway_listen.as_str();
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let admin = match config.gateway_admin_listen.as_str() {
+        "off" => None,
+        a => Some(
+            tokio::net::TcpListener::bind(a)
+                .await
+                .map_err(|e| format!("cannot listen on TOLLGATE_GATEWAY_ADMIN_LISTEN={a}: {e}"))?,
+        ),
+    };
+    let mut own = vec![listener.local_addr()?];
+    own.extend(admin.as_ref().and_then(|a| a.local_addr().ok()));
+    own.extend(management);
     let mut options = gateway::Options {
         redis_url: config.redis_url.clone(),
         trust_forwarded_proto: config.gateway_trust_proxy,
+        networks: network_rule(config, own)?,
         ..Default::default()
     };
     if let Some(file) = &config.gateway_ca_file {
         options.trust_pem_file(std::path::Path::new(file))?;
     }
     let gw = gateway::Gateway::start_with(db.clone(), options).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    if let Some(admin) = admin {
+        let app = gateway::admin_router(gw.clone());
+        tracing::info!(
+            "Tollgate gateway metrics on http://{}/metrics",
+            config.gateway_admin_listen
+        );
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(admin, app).await {
+                tracing::error!(error = %e, "the gateway's admin listener stopped");
+            }
+        });
+    }
     tracing::info!("Tollgate gateway listening on http://{listen}");
     axum::serve(
         listener,

@@ -134,6 +134,10 @@ pub async fn get_version(
     let tags = catalog::find::<api::Entity>(db, org_id, api_id)
         .await
         .map(|a| serde_json::from_str(&a.tags).unwrap_or_default())?;
+    let endpoint_refusal = match v.endpoint_url.as_deref() {
+        Some(e) => crate::gateway::endpoint_refusal(e).await,
+        None => None,
+    };
     Ok(ApiVersionDetail {
         header: loaded.header,
         tags,
@@ -143,6 +147,9 @@ pub async fn get_version(
         endpoint_type: v.endpoint_type,
         content_type: ContentType::parse(&v.content_type).unwrap_or(ContentType::Json),
         public_api: v.public_api,
+        request_body_limit: v.request_body_limit.and_then(|n| u64::try_from(n).ok()),
+        allow_encoded_slashes: v.allow_encoded_slashes,
+        endpoint_refusal,
         definition,
         extended_description_html: render_markdown(&v.extended_description),
         extended_description: v.extended_description,
@@ -250,6 +257,10 @@ pub struct Implementation {
     pub endpoint: String,
     pub content_type: String,
     pub public_api: bool,
+    /// The largest request body in bytes; `None`: the default (10 MiB).
+    pub request_body_limit: Option<u64>,
+    /// Whether request paths may contain an encoded slash (`%2F`).
+    pub allow_encoded_slashes: bool,
 }
 
 /// Changes the endpoint, content type and public flag. Needs apiEdit; a published version
@@ -262,11 +273,15 @@ pub async fn update_implementation(
 ) -> Result<()> {
     let endpoint = EndpointUrl::parse(&input.endpoint);
     let content_type = ContentType::parse(&input.content_type);
+    let body_limit = domain::gateway_bounds::check_request_body_limit(input.request_body_limit);
     crate::error::collect_fields([
         endpoint.as_ref().err().cloned(),
         content_type.as_ref().err().cloned(),
+        body_limit.as_ref().err().cloned(),
     ])?;
-    let (endpoint, content_type) = (endpoint?, content_type?);
+    let (endpoint, content_type, body_limit) = (endpoint?, content_type?, body_limit?);
+    // At most 1 GiB (checked above): it fits.
+    let body_limit = body_limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
     let txn = crate::db::write(db).await?;
     let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
     lifecycle::change_api(status_of(&v), ApiPart::Endpoint)?;
@@ -282,6 +297,16 @@ pub async fn update_implementation(
         ),
         audit::change("content type", &v.content_type, content_type.as_str()),
         audit::change("public", yes_no(v.public_api), yes_no(input.public_api)),
+        audit::change(
+            "request body limit",
+            &limit_text(v.request_body_limit),
+            &limit_text(body_limit),
+        ),
+        audit::change(
+            "encoded slashes allowed",
+            yes_no(v.allow_encoded_slashes),
+            yes_no(input.allow_encoded_slashes),
+        ),
     ];
     let id = v.id;
     let mut m = v.into_active_model();
@@ -289,11 +314,18 @@ pub async fn update_implementation(
     m.endpoint_type = Set(domain::api_config::ENDPOINT_TYPE_REST.to_owned());
     m.content_type = Set(content_type.as_str().to_owned());
     m.public_api = Set(input.public_api);
+    m.request_body_limit = Set(body_limit);
+    m.allow_encoded_slashes = Set(input.allow_encoded_slashes);
     save(&txn, ctx, m, id).await?;
     record_update(&txn, ctx, at, "Updated the implementation", changes).await?;
     crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// A request body limit for the change log.
+fn limit_text(limit: Option<i64>) -> String {
+    limit.map_or_else(|| "default".to_owned(), |n| format!("{n} bytes"))
 }
 
 /// Parses a definition (JSON or YAML) and checks that it is OpenAPI 3.
@@ -629,6 +661,8 @@ pub async fn new_version(
             .as_ref()
             .map_or_else(|| "JSON".to_owned(), |s| s.content_type.clone())),
         public_api: Set(s.as_ref().is_some_and(|s| s.public_api)),
+        request_body_limit: Set(s.as_ref().and_then(|s| s.request_body_limit)),
+        allow_encoded_slashes: Set(s.as_ref().is_some_and(|s| s.allow_encoded_slashes)),
         definition: Set(s.as_ref().and_then(|s| s.definition.clone())),
         definition_type: Set(s.as_ref().and_then(|s| s.definition_type.clone())),
         extended_description: Set(s

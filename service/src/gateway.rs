@@ -20,7 +20,70 @@ pub fn api_url(org_id: &str, api_id: &str, version: &str) -> String {
 }
 
 use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+
+use domain::gateway_bounds::{NetworkRule, Refusal};
+
+static NETWORK_RULE: OnceLock<Arc<NetworkRule>> = OnceLock::new();
+
+/// Sets the rule for backend addresses that the Implementation tab applies (first call wins;
+/// the gateway is given the same rule in its options).
+pub fn set_network_rule(rule: Arc<NetworkRule>) {
+    let _ = NETWORK_RULE.set(rule);
+}
+
+/// The rule set at start-up, or the default one.
+pub fn network_rule() -> Arc<NetworkRule> {
+    NETWORK_RULE
+        .get()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(NetworkRule::default()))
+}
+
+/// Whether `ip` is an address of this host: it can be bound.
+pub fn is_local_address(ip: IpAddr) -> bool {
+    std::net::UdpSocket::bind(SocketAddr::new(ip, 0)).is_ok()
+}
+
+/// Whether the gateway may connect to `addr` under `rule`.
+pub fn check_address(rule: &NetworkRule, addr: SocketAddr) -> std::result::Result<(), Refusal> {
+    rule.check(addr, is_local_address)
+}
+
+/// Why the gateway would refuse to connect to an endpoint, if it would: its host is resolved
+/// (for at most two seconds) and every address is checked as the gateway does at connect time.
+/// `None` also when the host does not resolve (the gateway will answer that it is unreachable).
+pub async fn endpoint_refusal(endpoint: &str) -> Option<String> {
+    let (host, port) = domain::gateway_bounds::host_and_port(endpoint)?;
+    let rule = network_rule();
+    let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            let lookup = tokio::net::lookup_host((host.as_str(), port));
+            match tokio::time::timeout(std::time::Duration::from_secs(2), lookup).await {
+                Ok(Ok(addrs)) => addrs.collect(),
+                _ => return None,
+            }
+        }
+    };
+    let refused: Vec<(SocketAddr, Refusal)> = addrs
+        .iter()
+        .filter_map(|a| check_address(&rule, *a).err().map(|r| (*a, r)))
+        .collect();
+    let (first, why) = refused.first()?;
+    Some(if refused.len() == addrs.len() {
+        format!(
+            "The gateway refuses to connect to this endpoint: {host} is {first}, and {}.",
+            why.message()
+        )
+    } else {
+        format!(
+            "{host} resolves to {first} too, which the gateway refuses ({}); it connects only to the other addresses.",
+            why.message()
+        )
+    })
+}
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
@@ -79,6 +142,10 @@ pub struct GatewayApi {
     pub endpoint: Option<String>,
     pub public: bool,
     pub retired: bool,
+    /// The largest request body in bytes.
+    pub body_limit: u64,
+    /// Whether request paths may contain `%2F`.
+    pub allow_encoded_slashes: bool,
     /// The API's own policies: last in every chain.
     pub policies: Chain,
 }
@@ -208,6 +275,10 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
                     endpoint: v.endpoint_url,
                     public: v.public_api,
                     retired: v.status == "retired",
+                    body_limit: domain::gateway_bounds::request_body_limit(
+                        v.request_body_limit.and_then(|n| u64::try_from(n).ok()),
+                    ),
+                    allow_encoded_slashes: v.allow_encoded_slashes,
                 },
             )
         })

@@ -3,6 +3,7 @@
 //! Implementation, Definition, Plans, Policies, Contracts, Metrics, Change Log.
 
 use domain::dto::{ApiVersionDetail, DEFAULT_PAGE_SIZE, LockedPlan, PlanOffer};
+use domain::gateway_bounds::check_request_body_limit;
 use domain::lifecycle::{ApiPart, change_api};
 use domain::{ApiStatus, ContentType, Discoverability, EndpointUrl, Permission};
 use leptos::prelude::*;
@@ -270,6 +271,13 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
     let endpoint = RwSignal::new(d.endpoint_url.clone().unwrap_or_default());
     let content_type = RwSignal::new(d.content_type);
     let public_api = RwSignal::new(d.public_api);
+    let body_limit = RwSignal::new(
+        d.request_body_limit
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
+    );
+    let encoded_slashes = RwSignal::new(d.allow_encoded_slashes);
+    let refusal = d.endpoint_refusal.clone();
     let save = ServerAction::<UpdateApiImplementation>::new();
     let toasts = use_toasts();
     Effect::new(move |_| {
@@ -288,6 +296,19 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
             .then(|| EndpointUrl::parse(&e).err().map(|e| e.message))
             .flatten()
     });
+    // Empty: the default. Otherwise a whole number of bytes, within the domain's bounds.
+    let parsed_limit = move || -> Result<Option<u64>, String> {
+        let text = body_limit.get();
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let n = text.parse::<u64>().map_err(|_| {
+            "Enter a whole number of bytes, or leave it empty for the default (10 MiB).".to_owned()
+        })?;
+        check_request_body_limit(Some(n)).map_err(|e| e.message)
+    };
+    let limit_error = Signal::derive(move || parsed_limit().err());
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
     let h = StoredValue::new(d.header.clone());
     view! {
@@ -295,10 +316,12 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
             <div class="card__header"><h2 class="card__title">"Implementation"</h2></div>
             <div class="card__body">
                 {locked.clone().map(|m| view! { <p class="alert alert--info">{m}</p> })}
+                {refusal.map(|m| view! { <p class="alert alert--warning" role="alert">{m}</p> })}
                 <form class="form-grid" on:submit=move |ev| {
                     ev.prevent_default();
                     let (org, api, version) = h.with_value(|h| (h.org_id.clone(), h.id.clone(), h.version.clone()));
-                    save.dispatch(UpdateApiImplementation { org, api, version, endpoint: endpoint.get(), content_type: content_type.get().as_str().to_owned(), public_api: public_api.get() });
+                    let Ok(request_body_limit) = parsed_limit() else { return };
+                    save.dispatch(UpdateApiImplementation { org, api, version, endpoint: endpoint.get(), content_type: content_type.get().as_str().to_owned(), public_api: public_api.get(), request_body_limit, allow_encoded_slashes: encoded_slashes.get() });
                 }>
                     <Field id="api-endpoint" label="API Endpoint" required=true hint="The backend the gateway forwards to: http:// or https://." error=Signal::derive(move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("endpoint"))))>
                         <input class="input mono" id="api-endpoint" type="url" disabled=disabled aria-describedby=described_by("api-endpoint")
@@ -323,10 +346,20 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
                         "Public API (callable without an API key or contract)"
                     </label>
                     {(!disabled).then(|| public_locked.clone().map(|m| view! { <p class="muted">{m}</p> }))}
+                    <Field id="api-body-limit" label="Request body limit (bytes)" hint="Larger request bodies get 413. Empty: the default, 10 MiB (10485760 bytes); at most 1 GiB." error=Signal::derive(move || limit_error.get().or_else(|| server_error.get().and_then(|e| e.field("requestBodyLimit"))))>
+                        <input class="input mono" id="api-body-limit" type="text" inputmode="numeric" disabled=disabled aria-describedby=described_by("api-body-limit")
+                            placeholder="10485760"
+                            prop:value=move || body_limit.get() on:input=move |ev| body_limit.set(event_target_value(&ev)) />
+                    </Field>
+                    <label class="check">
+                        <input type="checkbox" id="api-encoded-slashes" disabled=disabled prop:checked=move || encoded_slashes.get()
+                            on:change=move |ev| encoded_slashes.set(event_target_checked(&ev)) />
+                        "Allow encoded slashes (%2F) in request paths (refused with 400 otherwise)"
+                    </label>
                     <ErrorAlert error=server_error />
                     {(!disabled).then(|| view! {
                         <div class="row">
-                            <button type="submit" class="btn btn--primary" disabled=move || save.pending().get() || local_error.get().is_some()>"Save"</button>
+                            <button type="submit" class="btn btn--primary" disabled=move || save.pending().get() || local_error.get().is_some() || limit_error.get().is_some()>"Save"</button>
                         </div>
                     })}
                 </form>

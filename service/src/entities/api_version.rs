@@ -23,6 +23,10 @@ pub struct Model {
     pub extended_description: String,
     pub published_on: Option<super::Timestamp>,
     pub retired_on: Option<super::Timestamp>,
+    /// The largest request body in bytes; `None`: `domain::gateway_bounds` default.
+    pub request_body_limit: Option<i64>,
+    /// Whether request paths may contain an encoded slash (`%2F`).
+    pub allow_encoded_slashes: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

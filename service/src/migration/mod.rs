@@ -7,6 +7,7 @@ mod m20261127_000001_initial;
 mod m20261127_000002_gateway_state;
 pub(crate) mod m20261127_000003_policies_and_metrics;
 mod m20261201_000004_accounts;
+mod m20261201_000005_gateway_bounds;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_gateway_state::Migration),
             Box::new(m20261127_000003_policies_and_metrics::Migration),
             Box::new(m20261201_000004_accounts::Migration),
+            Box::new(m20261201_000005_gateway_bounds::Migration),
         ]
     }
 }
