@@ -29,6 +29,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = config::leptos_options()?;
     service::gateway::set_public_url(&config.gateway_url);
     let addr = leptos_options.site_addr;
+    if let Some(warning) = config::shared_host_warning(&addr.to_string(), &config.gateway_url) {
+        tracing::warn!("{warning}");
+    }
 
     let db = service::db::connect(&config.database_url)
         .await
@@ -81,15 +84,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sessions,
         secure_cookies: config.secure_cookies,
     };
-    let app = server::router(state);
+    let bounds = config::RequestBounds::default();
+    let app = server::router_with(state, bounds);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Tollgate listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    server::serve::serve(listener, app, bounds.header_read_timeout, shutdown_signal()).await?;
     Ok(())
 }
 

@@ -32,6 +32,8 @@ pub struct TestApp {
     pub url: String,
     pub cookie: Option<String>,
     pub backend: Backend,
+    /// `TOLLGATE_COOKIE_SECURE`: the session cookie is `Secure` and named `__Host-…`.
+    pub secure_cookies: bool,
     dir: Option<PathBuf>,
     pg: Option<(String, String)>,
 }
@@ -57,19 +59,28 @@ fn pg_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-fn state(db: DatabaseConnection) -> AppState {
+fn state(db: DatabaseConnection, secure_cookies: bool) -> AppState {
     AppState {
         db,
-        leptos_options: LeptosOptions::builder().output_name("tollgate").build(),
+        // The static files of `public/` (what cargo-leptos copies into the site root).
+        leptos_options: LeptosOptions::builder()
+            .output_name("tollgate")
+            .site_root(concat!(env!("CARGO_MANIFEST_DIR"), "/../public"))
+            .build(),
         limiter: Arc::new(service::rate_limit::SignInLimiter::default()),
         sessions: SessionPolicy::default(),
-        secure_cookies: false,
+        secure_cookies,
     }
 }
 
 impl TestApp {
     /// A fresh app, or `None` when PostgreSQL is not reachable and `CI` is not set.
     pub async fn new(backend: Backend) -> Option<Self> {
+        Self::with_cookies(backend, false).await
+    }
+
+    /// A fresh app whose session cookie is `Secure` (`secure_cookies`) or not.
+    pub async fn with_cookies(backend: Backend, secure_cookies: bool) -> Option<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (url, dir, pg) = match backend {
             Backend::Sqlite => {
@@ -107,13 +118,14 @@ impl TestApp {
             }
         };
         let db = service::db::connect(&url).await.expect("database");
-        let router = server::router(state(db.clone()));
+        let router = server::router(state(db.clone(), secure_cookies));
         Some(Self {
             router,
             db,
             url,
             cookie: None,
             backend,
+            secure_cookies,
             dir,
             pg,
         })
@@ -123,7 +135,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         let old = std::mem::replace(&mut self.db, service::db::connect(&self.url).await.unwrap());
         old.close().await.ok();
-        self.router = server::router(state(self.db.clone()));
+        self.router = server::router(state(self.db.clone(), self.secure_cookies));
     }
 
     pub async fn cleanup(self) {
@@ -146,11 +158,18 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
+        // The jar keeps the session cookie under either of its names, as a browser would.
         for c in headers.get_all(header::SET_COOKIE) {
             let c = c.to_str().unwrap();
-            if let Some(rest) = c.strip_prefix("tollgate_session=") {
-                let value = rest.split(';').next().unwrap();
-                self.cookie = (!value.is_empty()).then(|| format!("tollgate_session={value}"));
+            let pair = c.split(';').next().unwrap();
+            if let Some((name, value)) = pair.split_once('=')
+                && [
+                    service::sessions::COOKIE_NAME,
+                    service::sessions::SECURE_COOKIE_NAME,
+                ]
+                .contains(&name)
+            {
+                self.cookie = (!value.is_empty()).then(|| format!("{name}={value}"));
             }
         }
         let body = res.into_body().collect().await.unwrap().to_bytes();
