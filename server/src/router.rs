@@ -62,13 +62,7 @@ pub fn router_with(state: AppState, bounds: RequestBounds) -> Router {
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/api/{*fn_name}",
-            post(server_fn_handler).layer(middleware::from_fn_with_state(
-                bounds,
-                crate::security::bound_body,
-            )),
-        )
+        .route("/api/{*fn_name}", post(server_fn_handler))
         .route(
             "/portal/apis/{org}/{api}/{version}/definition",
             get(download_definition),
@@ -83,6 +77,10 @@ pub fn router_with(state: AppState, bounds: RequestBounds) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::session::session_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            bounds,
+            crate::security::bound_body,
         ))
         .layer(middleware::from_fn(crate::security::same_origin_guard))
         .layer(middleware::from_fn_with_state(

@@ -42,12 +42,16 @@ pub async fn same_origin_guard(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// Reads a server function's body within `bounds`: larger than `max_body_bytes` is `413`, not
-/// all there within `body_read_timeout` is `408`. The handler gets the buffered body (server
-/// functions read it whole anyway). leptos_axum reads the body itself, so axum's
-/// `DefaultBodyLimit` (which only its extractors obey) would not bound it.
+/// Reads the body of every state-changing request (in practice: server functions) within
+/// `bounds`: larger than `max_body_bytes` is `413`, not all there within `body_read_timeout` is
+/// `408`. The handler gets the buffered body (server functions read it whole anyway). leptos_axum
+/// registers each server function's own route and reads the body itself, so axum's
+/// `DefaultBodyLimit` (which only axum's extractors obey) would not bound it.
 pub async fn bound_body(State(bounds): State<RequestBounds>, req: Request, next: Next) -> Response {
     use http_body_util::BodyExt;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return next.run(req).await;
+    }
     let limit = bounds.max_body_bytes;
     let too_large = || {
         (

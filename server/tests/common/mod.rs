@@ -131,6 +131,11 @@ impl TestApp {
         })
     }
 
+    /// The router on this app's database with its own request bounds (for a real listener).
+    pub fn router_with(&self, bounds: server::config::RequestBounds) -> Router {
+        server::router_with(state(self.db.clone(), self.secure_cookies), bounds)
+    }
+
     /// Drops the pool and the router and starts again on the same database (a server restart).
     pub async fn restart(&mut self) {
         let old = std::mem::replace(&mut self.db, service::db::connect(&self.url).await.unwrap());
