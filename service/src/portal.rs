@@ -293,11 +293,8 @@ pub async fn details(
         .one(db)
         .await?
         .ok_or_else(|| not_found(api_id))?;
-    let operations = v
-        .definition
-        .as_deref()
-        .and_then(|text| crate::apis::parse_definition(text).ok())
-        .map(|(_, doc)| domain::portal::operation_groups(&doc))
+    let operations = crate::apis::stored_summary(v)
+        .map(|s| s.groups)
         .unwrap_or_default();
     let mut plans = Vec::new();
     for o in offered {

@@ -23,6 +23,8 @@ pub struct Model {
     pub extended_description: String,
     pub published_on: Option<super::Timestamp>,
     pub retired_on: Option<super::Timestamp>,
+    /// `domain::portal::DefinitionSummary` as JSON, computed when the definition is saved.
+    pub definition_summary: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261127_000001_initial;
 mod m20261127_000002_gateway_state;
 pub(crate) mod m20261127_000003_policies_and_metrics;
+mod m20261201_000006_definitions;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_initial::Migration),
             Box::new(m20261127_000002_gateway_state::Migration),
             Box::new(m20261127_000003_policies_and_metrics::Migration),
+            Box::new(m20261201_000006_definitions::Migration),
         ]
     }
 }
