@@ -140,7 +140,7 @@ on_both!(a_3_mib_server_function_body_gets_413, |app| {
     // A small server-function call still works.
     let mut small = TcpStream::connect(addr).await.unwrap();
     small
-        .write_all(format!("{}", server_fn_head("Content-Length: 0\r\n")).as_bytes())
+        .write_all(server_fn_head("Content-Length: 0\r\n").as_bytes())
         .await
         .unwrap();
     let answer = read_all(&mut small).await;
