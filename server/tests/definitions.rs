@@ -184,3 +184,37 @@ on_both!(the_api_page_shows_the_summary_stored_at_save, |app| {
         0
     );
 });
+
+on_both!(the_migration_summarizes_definitions_saved_before, |app| {
+    use sea_orm_migration::MigratorTrait;
+    use service::migration::Migrator;
+    world(&mut app).await;
+    let yaml = format!("{HEAD}paths:\n  /forecast:\n    get: {{}}\n");
+    ok(save(&mut app, &yaml).await).await;
+
+    // Back to before summaries (this is the last migration), and forward again: the data step
+    // summarizes the saved definition.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    let info = get_api(&mut app).await.definition.expect("a definition");
+    assert_eq!((info.title.as_str(), info.operations), ("Weather", 1));
+
+    // A definition saved before the bounds, which they now refuse, keeps its text and gets no
+    // summary; the migration does not fail on it.
+    Migrator::down(&app.db, Some(1)).await.unwrap();
+    let anchored = format!("{HEAD}paths:\n  /forecast: &op\n    get: {{}}\n");
+    app.db
+        .execute_unprepared(&format!(
+            "UPDATE api_versions SET definition = '{}'",
+            anchored.replace('\'', "''")
+        ))
+        .await
+        .unwrap();
+    Migrator::up(&app.db, None).await.unwrap();
+    assert_eq!(
+        app.count("api_versions WHERE definition IS NOT NULL AND definition_summary IS NULL")
+            .await,
+        1
+    );
+    assert_eq!(get_api(&mut app).await.definition, None);
+});
