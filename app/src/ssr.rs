@@ -11,8 +11,6 @@ use service::{Ctx, DatabaseConnection};
 
 use crate::error::AppError;
 
-pub use service::sessions::COOKIE_NAME as SESSION_COOKIE;
-
 /// Everything a request handler needs, cloned cheaply into each request.
 #[derive(Clone)]
 pub struct AppState {
@@ -76,9 +74,12 @@ pub fn ctx() -> Result<Ctx, AppError> {
         .ok_or_else(|| service::Error::Unauthenticated.into())
 }
 
+/// The session cookie: `__Host-tollgate_session` (with `Secure`) behind TLS, `tollgate_session`
+/// otherwise (see `service::sessions::cookie_name`). `max_age_secs = 0` clears it.
 pub fn session_cookie(token: &str, max_age_secs: u64, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        service::sessions::cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }

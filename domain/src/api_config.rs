@@ -172,6 +172,88 @@ pub fn check_definition_size(text: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
+/// The most nodes (objects, arrays, scalars, keys not counted) a definition may have: far above
+/// any real 1 MiB OpenAPI document, far below what makes a page slow.
+pub const MAX_DEFINITION_NODES: usize = 100_000;
+/// The deepest nesting of objects and arrays a definition may have.
+pub const MAX_DEFINITION_DEPTH: usize = 64;
+
+/// The refusal of a YAML anchor (`&name`) or alias (`*name`): expanding aliases can turn a few
+/// kilobytes into gigabytes ("billion laughs"), so definitions are written out in full.
+pub fn yaml_anchors_refused() -> FieldError {
+    definition_error(
+        "YAML anchors and aliases (&name, *name) are not accepted; write the repeated parts out \
+         in full or use $ref.",
+    )
+}
+
+/// Counts a document's nodes and nesting as a parser meets them, and refuses past
+/// [`MAX_DEFINITION_NODES`] or [`MAX_DEFINITION_DEPTH`].
+#[derive(Debug, Default)]
+pub struct NodeBudget {
+    nodes: usize,
+    depth: usize,
+}
+
+impl NodeBudget {
+    fn count(&mut self) -> Result<(), FieldError> {
+        self.nodes += 1;
+        if self.nodes > MAX_DEFINITION_NODES {
+            return Err(definition_error(format!(
+                "The definition has more than {MAX_DEFINITION_NODES} values; split it."
+            )));
+        }
+        Ok(())
+    }
+
+    /// A scalar.
+    pub fn leaf(&mut self) -> Result<(), FieldError> {
+        self.count()
+    }
+
+    /// The start of an object or an array.
+    pub fn open(&mut self) -> Result<(), FieldError> {
+        self.count()?;
+        self.depth += 1;
+        if self.depth > MAX_DEFINITION_DEPTH {
+            return Err(definition_error(format!(
+                "The definition is nested more than {MAX_DEFINITION_DEPTH} levels deep."
+            )));
+        }
+        Ok(())
+    }
+
+    /// The end of an object or an array.
+    pub fn close(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+}
+
+/// Checks a parsed document's size in nodes and its depth (see [`NodeBudget`]).
+pub fn check_node_budget(doc: &serde_json::Value) -> Result<(), FieldError> {
+    fn walk(v: &serde_json::Value, budget: &mut NodeBudget) -> Result<(), FieldError> {
+        match v {
+            serde_json::Value::Array(items) => {
+                budget.open()?;
+                for item in items {
+                    walk(item, budget)?;
+                }
+                budget.close();
+            }
+            serde_json::Value::Object(map) => {
+                budget.open()?;
+                for item in map.values() {
+                    walk(item, budget)?;
+                }
+                budget.close();
+            }
+            _ => budget.leaf()?,
+        }
+        Ok(())
+    }
+    walk(doc, &mut NodeBudget::default())
+}
+
 /// Checks a parsed document (JSON or YAML, as a JSON value) for what makes it OpenAPI 3:
 /// an `openapi` field "3.x", an `info` object with a title and a version, and `paths` (or
 /// `webhooks`/`components`) as an object.
@@ -213,22 +295,6 @@ pub fn check_openapi(doc: &serde_json::Value) -> Result<(), FieldError> {
         ));
     }
     Ok(())
-}
-
-/// The one-line summary of an OpenAPI document: its title and how many operations it has.
-pub fn count_operations(doc: &serde_json::Value) -> usize {
-    const METHODS: [&str; 8] = [
-        "get", "put", "post", "delete", "options", "head", "patch", "trace",
-    ];
-    doc.get("paths")
-        .and_then(|p| p.as_object())
-        .map_or(0, |paths| {
-            paths
-                .values()
-                .filter_map(|item| item.as_object())
-                .map(|item| METHODS.iter().filter(|m| item.contains_key(**m)).count())
-                .sum()
-        })
 }
 
 #[cfg(test)]
@@ -281,7 +347,10 @@ mod tests {
         let ok = json!({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": {
             "/a": {"get": {}, "post": {}, "parameters": []}, "/b": {"delete": {}}}});
         assert!(check_openapi(&ok).is_ok());
-        assert_eq!(count_operations(&ok), 3);
+        assert_eq!(
+            crate::portal::DefinitionSummary::of(&ok).operation_count(),
+            3
+        );
         let bad = [
             (json!([1]), "object at the top"),
             (json!({"swagger": "2.0"}), "Swagger 2"),
@@ -302,6 +371,30 @@ mod tests {
             assert!(e.message.contains(msg), "{doc}: {}", e.message);
             assert_eq!(e.field, "definition");
         }
+    }
+
+    #[test]
+    fn node_budget() {
+        let wide = |n: usize| serde_json::Value::Array(vec![json!(0); n]);
+        // The array itself is a node too.
+        assert!(check_node_budget(&wide(MAX_DEFINITION_NODES - 1)).is_ok());
+        let e = check_node_budget(&wide(MAX_DEFINITION_NODES)).unwrap_err();
+        assert_eq!(e.field, "definition");
+        assert!(
+            e.message.contains("more than 100000 values"),
+            "{}",
+            e.message
+        );
+
+        let deep = |n: usize| (0..n).fold(json!(1), |inner, _| json!({ "a": inner }));
+        assert!(check_node_budget(&deep(MAX_DEFINITION_DEPTH)).is_ok());
+        let e = check_node_budget(&deep(MAX_DEFINITION_DEPTH + 1)).unwrap_err();
+        assert!(e.message.contains("nested more than 64"), "{}", e.message);
+
+        // Depth is nesting, not the number of containers: siblings do not add up.
+        let siblings = serde_json::Value::Array(vec![deep(MAX_DEFINITION_DEPTH - 1); 100]);
+        assert!(check_node_budget(&siblings).is_ok());
+        assert_eq!(yaml_anchors_refused().field, "definition");
     }
 
     #[test]

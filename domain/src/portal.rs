@@ -87,6 +87,29 @@ pub struct OperationGroup {
     pub operations: Vec<Operation>,
 }
 
+/// What the portal's API page and the API's Definition tab show of a definition, extracted once
+/// when it is saved (stored as JSON next to the text), so no page view parses it again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefinitionSummary {
+    /// `info.title`.
+    pub title: String,
+    pub groups: Vec<OperationGroup>,
+}
+
+impl DefinitionSummary {
+    /// The summary of a checked OpenAPI 3 document.
+    pub fn of(doc: &serde_json::Value) -> Self {
+        Self {
+            title: text(doc.get("info").unwrap_or(&serde_json::Value::Null), "title"),
+            groups: operation_groups(doc),
+        }
+    }
+
+    pub fn operation_count(&self) -> usize {
+        self.groups.iter().map(|g| g.operations.len()).sum()
+    }
+}
+
 const METHODS: [&str; 8] = [
     "get", "put", "post", "delete", "options", "head", "patch", "trace",
 ];

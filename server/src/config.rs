@@ -1,10 +1,33 @@
 //! Configuration from the environment (with documented defaults) and from `Leptos.toml`.
 
+use std::time::Duration;
+
 use leptos::config::LeptosOptions;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/tollgate.db?mode=rwc";
 pub const DEFAULT_ADMIN_EMAIL: &str = "admin@tollgate.local";
 pub const DEFAULT_ADMIN_PASSWORD: &str = "change-me-now-please";
+
+/// Bounds on what a client may send the management listener.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestBounds {
+    /// The largest server-function request body (`413` beyond it).
+    pub max_body_bytes: usize,
+    /// How long a client has to send a request's headers; then the connection is closed.
+    pub header_read_timeout: Duration,
+    /// How long a client has to send a server function's body once its headers are in (`408`).
+    pub body_read_timeout: Duration,
+}
+
+impl Default for RequestBounds {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 << 20,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,8 +39,10 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `TOLLGATE_GATEWAY_URL`: the gateway's public base URL, shown as each API's endpoint.
     pub gateway_url: String,
-    /// `TOLLGATE_GATEWAY_LISTEN`: where the gateway listens (its own origin, so that UI cookies
-    /// never reach backends); `off` starts none.
+    /// `TOLLGATE_GATEWAY_LISTEN`: where the gateway listens; `off` starts none. A separate port
+    /// is not a separate cookie scope: browsers send a host's cookies to every port of it, so
+    /// the gateway strips Tollgate's own cookies, and the gateway should have its own host name
+    /// (see [`shared_host_warning`]).
     pub gateway_listen: String,
     /// `REDIS_URL`: when set, gateway nodes share rate limits and quotas through this Redis;
     /// otherwise each node counts on its own.
@@ -120,6 +145,39 @@ impl Config {
     }
 }
 
+/// The host part of a URL (`http://Host:8080/x` → `host`) or of an address (`127.0.0.1:3000`,
+/// `[::1]:3000`), lower-cased, without brackets, port, user info or path.
+fn host_of(url_or_addr: &str) -> Option<String> {
+    let rest = url_or_addr
+        .trim()
+        .split_once("://")
+        .map_or(url_or_addr.trim(), |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(bracketed) = host_port.strip_prefix('[') {
+        bracketed.split_once(']')?.0
+    } else {
+        host_port.split(':').next()?
+    };
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+/// The startup warning when the management UI (`ui`, its address or URL) and the gateway's public
+/// URL (`TOLLGATE_GATEWAY_URL`) share a host name. Browsers do not separate cookies by port: the
+/// gateway strips Tollgate's own cookies before forwarding, but a backend's page served through
+/// it runs its script on the UI's host, where it can plant cookies the UI then receives.
+pub fn shared_host_warning(ui: &str, gateway_url: &str) -> Option<String> {
+    let host = host_of(ui)?;
+    (host_of(gateway_url)? == host).then(|| {
+        format!(
+            "the management UI ({ui}) and the gateway ({gateway_url}) share the host {host}: \
+             browsers do not separate cookies by port, so pages of the backends served through \
+             the gateway run on the UI's host and can plant cookies there. Give the gateway its \
+             own host name (TOLLGATE_GATEWAY_URL) in production."
+        )
+    })
+}
+
 /// Leptos' runtime options: `Leptos.toml` in the working directory, overridden by the
 /// `LEPTOS_*` variables that cargo-leptos sets when it runs the server.
 pub fn leptos_options() -> Result<LeptosOptions, leptos::config::errors::LeptosConfigError> {
@@ -133,6 +191,40 @@ pub fn leptos_options() -> Result<LeptosOptions, leptos::config::errors::LeptosC
 
 #[cfg(test)]
 mod tests {
+    use super::shared_host_warning;
+
+    #[test]
+    fn warns_when_the_ui_and_the_gateway_share_a_host() {
+        for (ui, gateway, shared) in [
+            ("127.0.0.1:3000", "http://127.0.0.1:8080", true),
+            ("127.0.0.1:3000", "http://127.0.0.1:8080/", true),
+            (
+                "http://Tollgate.Example.com",
+                "https://tollgate.example.com:8443/apis",
+                true,
+            ),
+            ("[::1]:3000", "http://[::1]:8080", true),
+            ("127.0.0.1:3000", "http://user:pw@127.0.0.1:8080", true),
+            ("127.0.0.1:3000", "https://api.example.com", false),
+            (
+                "https://tollgate.example.com",
+                "https://api.tollgate.example.com",
+                false,
+            ),
+            // Browsers keep `localhost` and `127.0.0.1` apart.
+            ("127.0.0.1:3000", "http://localhost:8080", false),
+            ("[::1]:3000", "http://127.0.0.1:8080", false),
+            ("127.0.0.1:3000", "", false),
+        ] {
+            let warning = shared_host_warning(ui, gateway);
+            assert_eq!(warning.is_some(), shared, "{ui} / {gateway}: {warning:?}");
+            if let Some(w) = warning {
+                assert!(w.contains("do not separate cookies by port"), "{w}");
+                assert!(w.contains("TOLLGATE_GATEWAY_URL"), "{w}");
+            }
+        }
+    }
+
     #[test]
     fn the_default_admin_warning_never_prints_a_password() {
         let mut c = super::Config::from_env();
@@ -173,6 +265,7 @@ mod tests {
                 .matches("127.0.0.1".parse().unwrap())
         );
     }
+
     /// cargo-leptos reads `[[workspace.metadata.leptos]]` in Cargo.toml; the server reads
     /// Leptos.toml when it runs alone. Every setting in Leptos.toml must match Cargo.toml.
     #[test]

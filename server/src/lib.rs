@@ -6,6 +6,7 @@
 pub mod config;
 pub mod router;
 pub mod security;
+pub mod serve;
 pub mod session;
 
-pub use router::router;
+pub use router::{router, router_with};

@@ -39,6 +39,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .chain([addr])
     .collect();
     service::gateway::set_network_rule(network_rule(&config, configured)?);
+    if let Some(warning) = config::shared_host_warning(&addr.to_string(), &config.gateway_url) {
+        tracing::warn!("{warning}");
+    }
 
     let db = service::db::connect(&config.database_url)
         .await
@@ -100,15 +103,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: config.secure_cookies,
         trusted_proxies: Arc::new(trusted_proxies),
     };
-    let app = server::router(state);
+    let bounds = config::RequestBounds::default();
+    let app = server::router_with(state, bounds);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Tollgate listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    server::serve::serve(listener, app, bounds.header_read_timeout, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -163,18 +162,18 @@ async fn run_gateway(
             config.gateway_admin_listen
         );
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(admin, app).await {
+            let timeout = config::RequestBounds::default().header_read_timeout;
+            if let Err(e) = server::serve::serve(admin, app, timeout, shutdown_signal()).await {
                 tracing::error!(error = %e, "the gateway's admin listener stopped");
             }
         });
     }
     tracing::info!("Tollgate gateway listening on http://{listen}");
-    axum::serve(
-        listener,
-        gateway::router(gw.clone()).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    // Request headers have the same deadline as on the management listener; bodies stream to
+    // the backend within the gateway's backend timeout.
+    let timeout = config::RequestBounds::default().header_read_timeout;
+    server::serve::serve(listener, gateway::router(gw.clone()), timeout, shutdown_signal())
+        .await?;
     // In-flight requests are done: keep their counters and metrics.
     gw.shutdown(&db).await;
     Ok(())

@@ -13,6 +13,8 @@ use leptos_axum::{
 };
 use tower_http::compression::CompressionLayer;
 
+use crate::config::RequestBounds;
+
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
     handle_server_fns_with_context(move || provide_context(state.clone()), req).await
 }
@@ -48,6 +50,11 @@ async fn download_definition(
 /// The whole HTTP application: health check, server functions (POST only), Leptos pages, static
 /// files; wrapped in the session, same-origin and security-header middleware.
 pub fn router(state: AppState) -> Router {
+    router_with(state, RequestBounds::default())
+}
+
+/// [`router`] with its own bounds on server-function bodies.
+pub fn router_with(state: AppState, bounds: RequestBounds) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
@@ -71,8 +78,15 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::session::session_layer,
         ))
+        .layer(middleware::from_fn_with_state(
+            bounds,
+            crate::security::bound_body,
+        ))
         .layer(middleware::from_fn(crate::security::same_origin_guard))
-        .layer(middleware::from_fn(crate::security::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.secure_cookies,
+            crate::security::security_headers,
+        ))
         .layer(CompressionLayer::new())
         .with_state(state)
 }

@@ -5,20 +5,24 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use app::ssr::{AppState, ClientIp, CurrentUser, SESSION_COOKIE};
+use app::ssr::{AppState, ClientIp, CurrentUser};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
-fn session_token(req: &Request) -> Option<String> {
+/// The session secret from the cookie named for the configured mode (`__Host-tollgate_session`
+/// when cookies are `Secure`): the other name is ignored, so a cookie planted over plain HTTP
+/// cannot stand in for the secure one.
+fn session_token(req: &Request, secure: bool) -> Option<String> {
+    let cookie = service::sessions::cookie_name(secure);
     req.headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .find(|(name, value)| *name == cookie && !value.is_empty())
         .map(|(_, value)| value.to_owned())
 }
 
@@ -117,7 +121,7 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let mut current = CurrentUser::default();
-    if let Some(token) = session_token(&req) {
+    if let Some(token) = session_token(&req, state.secure_cookies) {
         match service::sessions::authenticate(&state.db, &token, state.sessions).await {
             Ok(Some(signed_in)) => {
                 current = CurrentUser {

@@ -7,6 +7,7 @@ use domain::dto::{
     PlanOffer,
 };
 use domain::lifecycle::{self, ApiPart};
+use domain::portal::DefinitionSummary;
 use domain::{
     ApiStatus, ContentType, DefinitionFormat, Discoverability, EndpointUrl, Permission, PlanStatus,
 };
@@ -110,11 +111,15 @@ pub async fn get_version(
         .remove(&v.id)
         .unwrap_or_default();
     let definition = v.definition.as_deref().and_then(|text| {
-        let (format, doc) = parse_definition(text).ok()?;
+        let summary = stored_summary(&v)?;
         Some(DefinitionInfo {
-            format,
-            title: doc["info"]["title"].as_str().unwrap_or_default().to_owned(),
-            operations: domain::api_config::count_operations(&doc),
+            format: v
+                .definition_type
+                .as_deref()
+                .and_then(DefinitionFormat::parse)
+                .unwrap_or_else(|| DefinitionFormat::sniff(text)),
+            title: summary.title.clone(),
+            operations: summary.operation_count(),
             bytes: text.len(),
         })
     });
@@ -328,20 +333,80 @@ fn limit_text(limit: Option<i64>) -> String {
     limit.map_or_else(|| "default".to_owned(), |n| format!("{n} bytes"))
 }
 
-/// Parses a definition (JSON or YAML) and checks that it is OpenAPI 3.
+/// Walks a YAML text's events without building anything: refuses anchors and aliases (their
+/// expansion is what makes a small upload huge) and more nodes or nesting than the budget, so
+/// that `serde_yaml` only ever sees a document that is as big as its text.
+fn check_yaml_events(text: &str) -> Result<()> {
+    use saphyr_parser::{Event, Parser};
+    let mut budget = domain::api_config::NodeBudget::default();
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        let (event, _) = event.map_err(|e| {
+            crate::Error::invalid("definition", format!("This is not valid YAML: {e}."))
+        })?;
+        match event {
+            Event::Alias(_) => return Err(domain::api_config::yaml_anchors_refused().into()),
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor != 0 {
+                    return Err(domain::api_config::yaml_anchors_refused().into());
+                }
+                budget.leaf()?;
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if anchor != 0 {
+                    return Err(domain::api_config::yaml_anchors_refused().into());
+                }
+                budget.open()?;
+            }
+            Event::SequenceEnd | Event::MappingEnd => budget.close(),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Parses a definition (JSON or YAML) within its bounds (size, no YAML anchors or aliases,
+/// nodes, depth) and checks that it is OpenAPI 3.
 pub fn parse_definition(text: &str) -> Result<(DefinitionFormat, serde_json::Value)> {
+    use domain::api_config::{MAX_DEFINITION_DEPTH, check_node_budget};
     domain::api_config::check_definition_size(text)?;
     let format = DefinitionFormat::sniff(text);
     let doc: serde_json::Value = match format {
+        // serde_json stops at 128 levels by itself; the budget is checked on the result, which
+        // is at most as big as the (1 MiB) text.
         DefinitionFormat::Json => serde_json::from_str(text).map_err(|e| {
-            crate::Error::invalid("definition", format!("This is not valid JSON: {e}."))
+            let message = if e.to_string().contains("recursion limit") {
+                format!("The definition is nested more than {MAX_DEFINITION_DEPTH} levels deep.")
+            } else {
+                format!("This is not valid JSON: {e}.")
+            };
+            crate::Error::invalid("definition", message)
         })?,
-        DefinitionFormat::Yaml => serde_yaml::from_str(text).map_err(|e| {
-            crate::Error::invalid("definition", format!("This is not valid YAML: {e}."))
-        })?,
+        DefinitionFormat::Yaml => {
+            check_yaml_events(text)?;
+            serde_yaml::from_str(text).map_err(|e| {
+                crate::Error::invalid("definition", format!("This is not valid YAML: {e}."))
+            })?
+        }
     };
+    check_node_budget(&doc)?;
     domain::api_config::check_openapi(&doc)?;
     Ok((format, doc))
+}
+
+/// The stored summary of a definition (`api_versions.definition_summary`), from its text: what
+/// the API page and the portal show, computed once when the definition is saved.
+pub fn summarize_definition(text: &str) -> Result<(DefinitionFormat, String)> {
+    let (format, doc) = parse_definition(text)?;
+    let summary =
+        serde_json::to_string(&DefinitionSummary::of(&doc)).map_err(crate::Error::unexpected)?;
+    Ok((format, summary))
+}
+
+/// A version's stored definition summary; `None` without a definition, or for a definition
+/// saved before summaries were stored that the current bounds refuse (it can be saved again).
+pub(crate) fn stored_summary(v: &api_version::Model) -> Option<DefinitionSummary> {
+    serde_json::from_str(v.definition_summary.as_deref()?).ok()
 }
 
 /// Sets (or, with empty `text`, removes) the OpenAPI definition. Needs apiEdit; refused once
@@ -355,7 +420,7 @@ pub async fn update_definition(
     let parsed = if text.trim().is_empty() {
         None
     } else {
-        Some(parse_definition(text)?.0)
+        Some(summarize_definition(text)?)
     };
     let txn = crate::db::write(db).await?;
     let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
@@ -363,8 +428,9 @@ pub async fn update_definition(
     let had = v.definition.is_some();
     let id = v.id;
     let mut m = v.into_active_model();
-    m.definition = Set(parsed.map(|_| text.to_owned()));
-    m.definition_type = Set(parsed.map(|f| f.as_str().to_owned()));
+    m.definition = Set(parsed.as_ref().map(|_| text.to_owned()));
+    m.definition_type = Set(parsed.as_ref().map(|(f, _)| f.as_str().to_owned()));
+    m.definition_summary = Set(parsed.as_ref().map(|(_, summary)| summary.clone()));
     save(&txn, ctx, m, id).await?;
     let summary = match (had, parsed.is_some()) {
         (_, false) => "Removed the definition",
@@ -665,6 +731,7 @@ pub async fn new_version(
         allow_encoded_slashes: Set(s.as_ref().is_some_and(|s| s.allow_encoded_slashes)),
         definition: Set(s.as_ref().and_then(|s| s.definition.clone())),
         definition_type: Set(s.as_ref().and_then(|s| s.definition_type.clone())),
+        definition_summary: Set(s.as_ref().and_then(|s| s.definition_summary.clone())),
         extended_description: Set(s
             .as_ref()
             .map(|s| s.extended_description.clone())
@@ -832,11 +899,63 @@ mod tests {
             "openapi: 3.0.3\ninfo:\n  title: Pets\n  version: '1'\npaths:\n  /pets:\n    get: {}\n";
         let (f, doc) = parse_definition(yaml).unwrap();
         assert_eq!(f, DefinitionFormat::Yaml);
-        assert_eq!(domain::api_config::count_operations(&doc), 1);
+        assert_eq!(DefinitionSummary::of(&doc).operation_count(), 1);
         let json = r#"{"openapi":"3.1.0","info":{"title":"P","version":"1"},"paths":{}}"#;
         assert_eq!(parse_definition(json).unwrap().0, DefinitionFormat::Json);
         assert!(parse_definition("{not json").is_err());
         assert!(parse_definition("a: [").is_err());
         assert!(parse_definition("swagger: '2.0'").is_err());
+    }
+
+    fn definition_error(text: &str) -> String {
+        match parse_definition(text).unwrap_err() {
+            crate::Error::Invalid(e) => {
+                assert_eq!(e[0].field, "definition");
+                e[0].message.clone()
+            }
+            e => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn yaml_anchors_aliases_and_budgets_are_refused() {
+        let head = "openapi: 3.0.3\ninfo:\n  title: T\n  version: '1'\npaths: {}\n";
+        for doc in [
+            format!("{head}x-a: &a [1, 2]\nx-b: *a\n"),
+            format!("{head}x-a: &a\n  k: v\n"),
+            format!("{head}x-a: &a plain\n"),
+        ] {
+            assert!(
+                definition_error(&doc).contains("anchors and aliases"),
+                "{doc}"
+            );
+        }
+        // The billion laughs: ten levels of ten aliases each, refused at the first anchor.
+        let mut laughs = format!("{head}x-0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..10 {
+            let p = i - 1;
+            laughs.push_str(&format!(
+                "x-{i}: &l{i} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"
+            ));
+        }
+        let started = std::time::Instant::now();
+        assert!(definition_error(&laughs).contains("anchors and aliases"));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+
+        let deep_yaml = format!("{head}x-deep: {}1{}\n", "[".repeat(65), "]".repeat(65));
+        assert!(definition_error(&deep_yaml).contains("nested more than 64"));
+        let deep_json = format!(
+            r#"{{"openapi":"3.0.3","info":{{"title":"T","version":"1"}},"paths":{{}},"x":{}1{}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert!(definition_error(&deep_json).contains("nested more than 64"));
+        let wide_json = format!(
+            r#"{{"openapi":"3.0.3","info":{{"title":"T","version":"1"}},"paths":{{}},"x":[{}0]}}"#,
+            "0,".repeat(100_000)
+        );
+        assert!(definition_error(&wide_json).contains("more than 100000 values"));
+        let wide_yaml = format!("{head}x: [{}0]\n", "0,".repeat(100_000));
+        assert!(definition_error(&wide_yaml).contains("more than 100000 values"));
     }
 }

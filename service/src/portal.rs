@@ -293,11 +293,8 @@ pub async fn details(
         .one(db)
         .await?
         .ok_or_else(|| not_found(api_id))?;
-    let operations = v
-        .definition
-        .as_deref()
-        .and_then(|text| crate::apis::parse_definition(text).ok())
-        .map(|(_, doc)| domain::portal::operation_groups(&doc))
+    let operations = crate::apis::stored_summary(v)
+        .map(|s| s.groups)
         .unwrap_or_default();
     let mut plans = Vec::new();
     for o in offered {
@@ -653,6 +650,9 @@ pub async fn break_contract(db: &DatabaseConnection, ctx: &Ctx, id: i64) -> Resu
 /// approval), then deletes the client with all its versions.
 pub async fn remove_client(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let ctx = &ctx.for_portal();
+    // Permission before existence: a client of an organization the caller cannot see reads as
+    // that organization's absence, whether or not the client exists.
+    authz::require(db, ctx, &at.org_id, Permission::ClientAdmin).await?;
     let v = catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version).await?;
     if matches!(
         ClientStatus::parse(&v.status),

@@ -35,6 +35,8 @@ pub struct TestApp {
     /// The peer address the requests come from (`ConnectInfo`), when set.
     pub peer: Option<std::net::SocketAddr>,
     customize: fn(&mut AppState),
+    /// `TOLLGATE_COOKIE_SECURE`: the session cookie is `Secure` and named `__Host-…`.
+    pub secure_cookies: bool,
     dir: Option<PathBuf>,
     pg: Option<(String, String)>,
 }
@@ -63,7 +65,11 @@ fn pg_admin_url() -> String {
 fn state(db: DatabaseConnection) -> AppState {
     AppState {
         db,
-        leptos_options: LeptosOptions::builder().output_name("tollgate").build(),
+        // The static files of `public/` (what cargo-leptos copies into the site root).
+        leptos_options: LeptosOptions::builder()
+            .output_name("tollgate")
+            .site_root(concat!(env!("CARGO_MANIFEST_DIR"), "/../public"))
+            .build(),
         limiter: Arc::new(service::rate_limit::SignInLimiter::default()),
         sessions: SessionPolicy::default(),
         secure_cookies: false,
@@ -77,7 +83,16 @@ impl TestApp {
         Self::new_with(backend, |_| {}).await
     }
 
-    /// [`TestApp::new`] with a changed `AppState` (limits, trusted proxies).
+    /// A fresh app whose session cookie is `Secure` (`secure_cookies`) or not.
+    pub async fn with_cookies(backend: Backend, secure_cookies: bool) -> Option<Self> {
+        if secure_cookies {
+            Self::new_with(backend, |s| s.secure_cookies = true).await
+        } else {
+            Self::new(backend).await
+        }
+    }
+
+    /// [`TestApp::new`] with a changed `AppState` (limits, trusted proxies, secure cookies).
     pub async fn new_with(backend: Backend, customize: fn(&mut AppState)) -> Option<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (url, dir, pg) = match backend {
@@ -118,6 +133,7 @@ impl TestApp {
         let db = service::db::connect(&url).await.expect("database");
         let mut st = state(db.clone());
         customize(&mut st);
+        let secure_cookies = st.secure_cookies;
         let router = server::router(st);
         Some(Self {
             router,
@@ -127,9 +143,17 @@ impl TestApp {
             backend,
             peer: None,
             customize,
+            secure_cookies,
             dir,
             pg,
         })
+    }
+
+    /// The router on this app's database with its own request bounds (for a real listener).
+    pub fn router_with(&self, bounds: server::config::RequestBounds) -> Router {
+        let mut st = state(self.db.clone());
+        (self.customize)(&mut st);
+        server::router_with(st, bounds)
     }
 
     /// Drops the pool and the router and starts again on the same database (a server restart).
@@ -165,11 +189,18 @@ impl TestApp {
         let res = self.router.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
+        // The jar keeps the session cookie under either of its names, as a browser would.
         for c in headers.get_all(header::SET_COOKIE) {
             let c = c.to_str().unwrap();
-            if let Some(rest) = c.strip_prefix("tollgate_session=") {
-                let value = rest.split(';').next().unwrap();
-                self.cookie = (!value.is_empty()).then(|| format!("tollgate_session={value}"));
+            let pair = c.split(';').next().unwrap();
+            if let Some((name, value)) = pair.split_once('=')
+                && [
+                    service::sessions::COOKIE_NAME,
+                    service::sessions::SECURE_COOKIE_NAME,
+                ]
+                .contains(&name)
+            {
+                self.cookie = (!value.is_empty()).then(|| format!("{name}={value}"));
             }
         }
         let body = res.into_body().collect().await.unwrap().to_bytes();

@@ -27,6 +27,8 @@ pub struct Model {
     pub request_body_limit: Option<i64>,
     /// Whether request paths may contain an encoded slash (`%2F`).
     pub allow_encoded_slashes: bool,
+    /// `domain::portal::DefinitionSummary` as JSON, computed when the definition is saved.
+    pub definition_summary: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

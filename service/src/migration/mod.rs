@@ -8,6 +8,7 @@ mod m20261127_000002_gateway_state;
 pub(crate) mod m20261127_000003_policies_and_metrics;
 mod m20261201_000004_accounts;
 mod m20261201_000005_gateway_bounds;
+mod m20261201_000006_definitions;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_policies_and_metrics::Migration),
             Box::new(m20261201_000004_accounts::Migration),
             Box::new(m20261201_000005_gateway_bounds::Migration),
+            Box::new(m20261201_000006_definitions::Migration),
         ]
     }
 }
