@@ -50,6 +50,16 @@ pub fn path_refusal(path: &str, allow_encoded_slashes: bool) -> Option<&'static 
             if hi == b'2' && lo == b'F' && !allow_encoded_slashes {
                 return Some("The request path contains an encoded slash (%2F).");
             }
+            // Encoded twice (`%252F`, `%255C`): a backend that decodes twice sees `/` or `\`.
+            if hi == b'2'
+                && lo == b'5'
+                && let Some(&[hi2, lo2]) = b.get(p + 3..p + 5)
+            {
+                let lo2 = lo2.to_ascii_uppercase();
+                if (hi2 == b'5' && lo2 == b'C') || (hi2 == b'2' && lo2 == b'F') {
+                    return Some("The request path contains a doubly encoded slash or backslash.");
+                }
+            }
         }
         i = p + 1;
     }
@@ -57,11 +67,12 @@ pub fn path_refusal(path: &str, allow_encoded_slashes: bool) -> Option<&'static 
 }
 
 /// The ranges refused by default: link-local (which holds most cloud metadata services) and
-/// the metadata addresses outside it (AWS IPv6, Alibaba Cloud, Oracle Cloud).
-pub const DEFAULT_REFUSED_NETWORKS: [&str; 5] = [
+/// the metadata addresses outside it (AWS IPv6, Google Cloud IPv6, Alibaba Cloud, Oracle Cloud).
+pub const DEFAULT_REFUSED_NETWORKS: [&str; 6] = [
     "169.254.0.0/16",
     "fe80::/10",
     "fd00:ec2::254",
+    "fd20:ce::254",
     "100.100.100.200",
     "192.0.0.192",
 ];
@@ -75,6 +86,8 @@ pub enum Refusal {
     Denied,
     /// One of Tollgate's own listeners (management or gateway).
     OwnListener,
+    /// `0.0.0.0/8` or `::`: "this host", which a connect turns into a loopback address.
+    Unspecified,
 }
 
 impl Refusal {
@@ -85,6 +98,9 @@ impl Refusal {
             }
             Refusal::Denied => "it is in a network the operator denied",
             Refusal::OwnListener => "it is one of Tollgate's own listeners",
+            Refusal::Unspecified => {
+                "it is the unspecified address (0.0.0.0 or ::), which reaches this host itself"
+            }
         }
     }
 }
@@ -143,7 +159,15 @@ impl NetworkRule {
         addr: SocketAddr,
         is_local: impl Fn(IpAddr) -> bool,
     ) -> Result<(), Refusal> {
-        let ip = addr.ip().to_canonical();
+        let ip = embedded_ipv4(addr.ip().to_canonical());
+        // Never re-opened by the allow list: a connect to it reaches this host's listeners.
+        let unspecified = match ip {
+            IpAddr::V4(v4) => v4.octets()[0] == 0,
+            IpAddr::V6(v6) => v6.is_unspecified(),
+        };
+        if unspecified {
+            return Err(Refusal::Unspecified);
+        }
         let own = self.own.iter().any(|l| {
             l.port() == addr.port()
                 && (l.ip().to_canonical() == ip
@@ -160,6 +184,17 @@ impl NetworkRule {
             return Err(Refusal::LinkLocalOrMetadata);
         }
         Ok(())
+    }
+}
+
+/// The IPv4 address a NAT64 address (`64:ff9b::/96`) stands for; any other address as it is.
+fn embedded_ipv4(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) if v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] => {
+            let o = v6.octets();
+            IpAddr::V4(std::net::Ipv4Addr::new(o[12], o[13], o[14], o[15]))
+        }
+        other => other,
     }
 }
 
@@ -218,6 +253,8 @@ mod tests {
             "/a%2fb",
             "/a%2Fb",
             "/x/%252F%2f",
+            "/x/%252F",
+            "/x/%255c",
         ] {
             assert!(path_refusal(p, false).is_some(), "{p}");
         }
@@ -300,13 +337,40 @@ mod tests {
         for a in [
             "127.0.0.1:8080",
             "127.9.9.9:8080",
-            "0.0.0.0:8080",
             "[::1]:8080",
             "192.168.1.5:8080",
         ] {
             assert_eq!(rule.check(addr(a), local), Err(Refusal::OwnListener), "{a}");
         }
         assert_eq!(rule.check(addr("192.168.1.6:8080"), local), Ok(()));
+    }
+
+    #[test]
+    fn this_host_metadata_and_nat64_are_refused_whatever_the_allow_list() {
+        let rule = NetworkRule::new(
+            &strings(&["0.0.0.0/0", "::/0"]),
+            &[],
+            vec![addr("127.0.0.1:9090")],
+        )
+        .unwrap();
+        let not_local = |_: IpAddr| false;
+        // `0.0.0.0` reaches the loopback listeners (the admin listener's /metrics, say).
+        for a in ["0.0.0.0:9090", "0.1.2.3:80", "[::]:9090", "[::ffff:0.0.0.0]:9090"] {
+            assert_eq!(rule.check(addr(a), not_local), Err(Refusal::Unspecified), "{a}");
+        }
+        let rule = NetworkRule::default();
+        for a in [
+            "[fd20:ce::254]:80",
+            // NAT64 for 169.254.169.254.
+            "[64:ff9b::a9fe:a9fe]:80",
+        ] {
+            assert_eq!(
+                rule.check(addr(a), not_local),
+                Err(Refusal::LinkLocalOrMetadata),
+                "{a}"
+            );
+        }
+        assert_eq!(rule.check(addr("[64:ff9b::a00:1]:80"), not_local), Ok(()));
     }
 
     #[test]

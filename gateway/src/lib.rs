@@ -31,6 +31,7 @@
 //! | request body larger than the API version's limit (default 10 MiB) | 413 | 10027 |
 //! | `%2F` (unless the API version allows it), `%5C` or `\` in the path | 400 | 10028 |
 //! | the backend's address is refused (link-local, cloud metadata, denied, Tollgate's own listeners) | 502 | 10029 |
+//! | the request came back through a backend (its `Via` names this node: a loop) | 508 | 10029 |
 //!
 //! Every error answer carries `X-Content-Type-Options: nosniff` and `Cache-Control: no-store`.
 //! A request with both `Content-Length` and `Transfer-Encoding` never reaches the gateway as
@@ -292,7 +293,7 @@ impl tower_service::Service<axum::http::Uri> for Guarded {
             let mut failed: Option<BoxError> = None;
             for addr in addrs {
                 if let Err(r) = service::gateway::check_address(&rule, addr) {
-                    tracing::warn!(%host, %addr, reason = r.message(), "backend address refused");
+                    tracing::debug!(%host, %addr, reason = r.message(), "backend address refused");
                     refused.get_or_insert(r);
                     continue;
                 }
@@ -322,6 +323,9 @@ pub struct Gateway {
     cache: cache::Cache,
     credentials: cache::VerifiedCredentials,
     trust_forwarded_proto: bool,
+    /// This node's `Via` entry (`1.1 tollgate-<random>`), added to every forwarded request; a
+    /// request that already carries it has come back through a backend (a loop).
+    via: HeaderValue,
 }
 
 fn https_client(extra_roots: &[Vec<u8>], rule: Arc<NetworkRule>) -> HttpsClient {
@@ -389,6 +393,8 @@ impl Gateway {
             cache: cache::Cache::default(),
             credentials: cache::VerifiedCredentials::new(options.password_checks),
             trust_forwarded_proto: options.trust_forwarded_proto,
+            via: HeaderValue::try_from(format!("1.1 tollgate-{}", uuid::Uuid::new_v4().simple()))
+                .unwrap_or_else(|_| HeaderValue::from_static("1.1 tollgate")),
         })
     }
 
@@ -690,9 +696,25 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+impl Gateway {
+    /// Whether a request already passed through this node (its `Via` names it).
+    pub(crate) fn looped(&self, headers: &HeaderMap) -> bool {
+        let ours = self.via.as_bytes();
+        let ours = &ours[ours.iter().position(|b| *b == b' ').map_or(0, |i| i + 1)..];
+        headers
+            .get_all(header::VIA)
+            .iter()
+            .any(|v| v.as_bytes().windows(ours.len()).any(|w| w == ours))
+    }
+}
+
 /// Whether one `name=value` pair of a `Cookie` header, or a `Set-Cookie` value, names one of
 /// Tollgate's own cookies ([`service::sessions::is_own_cookie`]).
+/// A pair without a name (`=tollgate_session=x`) counts by what follows the `=`: browsers store
+/// it as a nameless cookie and send it back as `tollgate_session=x`.
 fn own_cookie_pair(pair: &[u8]) -> bool {
+    let pair = pair.trim_ascii_start();
+    let pair = pair.strip_prefix(b"=").unwrap_or(pair);
     let name = pair.split(|b| *b == b'=').next().unwrap_or(pair);
     std::str::from_utf8(name).is_ok_and(service::sessions::is_own_cookie)
 }
@@ -842,6 +864,7 @@ mod tests {
             "theme=dark; Path=/",
             "tollgate_session=evil; Path=/; HttpOnly",
             " __Host-tollgate_session=evil; Secure; Path=/",
+            "=tollgate_session=nameless; Path=/",
             "lang=en",
         ] {
             h.append(header::SET_COOKIE, HeaderValue::from_static(v));

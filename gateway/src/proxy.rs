@@ -70,7 +70,10 @@ pub(crate) async fn proxy(State(gw): State<Arc<Gateway>>, req: Request) -> Respo
         }
         None => req,
     };
-    let (res, seen) = forward(&gw, req, bytes_in, streamed.is_some()).await;
+    let (mut res, seen) = forward(&gw, req, bytes_in, streamed.is_some()).await;
+    // On the final answer, after the policies' response side and cache hits too: neither a
+    // backend nor a policy (Simple Header, URL Rewriting) may set one of Tollgate's cookies.
+    drop_own_set_cookies(res.headers_mut());
     gw.metrics.record(&res);
     finish(&gw, res, seen, started, bytes_in, streamed.map(|(_, t)| t))
 }
@@ -194,6 +197,16 @@ async fn forward(
     let mut seen = Seen::default();
     let snapshot = gw.snapshot();
     let (mut parts, body) = req.into_parts();
+    if parts.headers.contains_key(header::VIA) && gw.looped(&parts.headers) {
+        return (
+            failure(
+                StatusCode::LOOP_DETECTED,
+                10029,
+                "The API's endpoint leads back to this gateway.",
+            ),
+            seen,
+        );
+    }
     let path = parts.uri.path().to_owned();
     let Some((org, api, version, rest)) = split_path(&path) else {
         return (
@@ -476,13 +489,13 @@ async fn upstream(
     if let Some(h) = host {
         parts.headers.insert("x-forwarded-host", h);
     }
+    parts.headers.append(header::VIA, gw.via.clone());
     parts.uri = uri;
     let request = Request::from_parts(parts, body);
     match tokio::time::timeout(BACKEND_TIMEOUT, gw.client.request(request)).await {
         Ok(Ok(res)) => {
             let (mut parts, body) = res.into_parts();
             strip_hop_by_hop(&mut parts.headers);
-            drop_own_set_cookies(&mut parts.headers);
             Ok(Response::from_parts(parts, Body::new(body)))
         }
         Ok(Err(e)) => {

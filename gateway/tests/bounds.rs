@@ -88,6 +88,40 @@ async fn tollgate_cookies_never_reach_a_backend_nor_come_back() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test]
+async fn a_policy_cannot_set_a_tollgate_cookie_either() {
+    let (dir, url) = sqlite_url("bounds-policy-cookie");
+    let db = service::db::connect(&url).await.unwrap();
+    let (backend, _) = cookie_backend().await;
+    // An API owner's Simple Header policy that tries to plant a session on the caller.
+    let (_, key) = world(
+        &db,
+        backend,
+        &[],
+        &[(
+            "simple-header",
+            r#"{"addHeaders":[{"name":"Set-Cookie","value":"tollgate_session=fixed; Path=/","applyTo":"response","overwrite":true}]}"#,
+        )],
+    )
+    .await;
+    let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let req = Request::builder()
+        .uri(format!("http://{gw}/Acme/Weather/1.0/x"))
+        .header("x-api-key", &key)
+        .body(Body::empty())
+        .unwrap();
+    let answer = send(&http(), req).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let set: Vec<&str> = answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    assert!(!set.iter().any(|c| c.contains("tollgate_session")), "{set:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A public API `name` on `endpoint` with the given bounds, published.
 async fn public_api(
     db: &service::DatabaseConnection,
@@ -393,6 +427,47 @@ async fn refused_backend_addresses_get_10029_after_dns() {
     )
     .await;
     assert_eq!(failure_code(&a), Some(10029), "{}", a.text);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_loop_back_into_the_gateway_stops_at_once_and_this_host_is_refused() {
+    let (dir, url) = sqlite_url("bounds-loop");
+    let db = service::db::connect(&url).await.unwrap();
+    let backend = backend().await;
+    let (ctx, _) = world(&db, backend, &[], &[]).await;
+    // The gateway's own address, as a proxy in front of it would hand the request back: the
+    // listener is not in the rule, so only `Via` can tell.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gw = listener.local_addr().unwrap();
+    let own = format!("http://{gw}/Acme/Selfloop/1.0");
+    public_api(&db, &ctx, "Selfloop", &own, None, false).await;
+    // `0.0.0.0` reaches this host's listeners (the admin listener's /metrics, say).
+    let this_host = format!("http://0.0.0.0:{}/v1", backend.port());
+    public_api(&db, &ctx, "Thishost", &this_host, None, false).await;
+    let gw = serve_on(listener, &db, domain::gateway_bounds::NetworkRule::default()).await;
+    let http = http();
+    let get = |api: &str| {
+        Request::builder()
+            .uri(format!("http://{gw}/Acme/{api}/1.0/x"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let a = send(&http, get("Selfloop")).await;
+    assert_eq!(
+        (a.status, failure_code(&a)),
+        (StatusCode::LOOP_DETECTED, Some(10029)),
+        "{}",
+        a.text
+    );
+    let a = send(&http, get("Thishost")).await;
+    assert_eq!(
+        (a.status, failure_code(&a)),
+        (StatusCode::BAD_GATEWAY, Some(10029)),
+        "{}",
+        a.text
+    );
+    assert!(a.text.contains("unspecified address"), "{}", a.text);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

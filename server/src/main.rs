@@ -47,6 +47,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
     let trusted_proxies = config.trusted_proxies()?;
+    // Sign-ins of unknown emails and BASIC checks of unknown users verify against this hash:
+    // compute it now, not on the first such request.
+    tokio::task::spawn_blocking(service::accounts::dummy_hash);
     let must_change = config.uses_default_admin_password();
     let created = service::accounts::ensure_first_admin(
         &db,

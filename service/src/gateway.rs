@@ -51,10 +51,40 @@ pub fn check_address(rule: &NetworkRule, addr: SocketAddr) -> std::result::Resul
     rule.check(addr, is_local_address)
 }
 
+/// How long a verdict of [`endpoint_refusal`] is kept, and for how many endpoints at most.
+const VERDICT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const VERDICTS_MAX: usize = 1024;
+
+type Verdicts = std::sync::Mutex<HashMap<String, (std::time::Instant, Option<String>)>>;
+
 /// Why the gateway would refuse to connect to an endpoint, if it would: its host is resolved
 /// (for at most two seconds) and every address is checked as the gateway does at connect time.
 /// `None` also when the host does not resolve (the gateway will answer that it is unreachable).
+/// The verdict is kept for a minute, so that reloading an API page does not resolve its
+/// endpoint again (a name whose DNS never answers would hold a blocking thread each time).
 pub async fn endpoint_refusal(endpoint: &str) -> Option<String> {
+    static VERDICTS: OnceLock<Verdicts> = OnceLock::new();
+    let verdicts = VERDICTS.get_or_init(Default::default);
+    let now = std::time::Instant::now();
+    if let Some((at, verdict)) = verdicts.lock().ok()?.get(endpoint)
+        && now.duration_since(*at) < VERDICT_TTL
+    {
+        return verdict.clone();
+    }
+    let verdict = resolve_and_check(endpoint).await;
+    if let Ok(mut map) = verdicts.lock() {
+        if map.len() >= VERDICTS_MAX {
+            map.retain(|_, (at, _)| now.duration_since(*at) < VERDICT_TTL);
+            if map.len() >= VERDICTS_MAX {
+                map.clear();
+            }
+        }
+        map.insert(endpoint.to_owned(), (now, verdict.clone()));
+    }
+    verdict
+}
+
+async fn resolve_and_check(endpoint: &str) -> Option<String> {
     let (host, port) = domain::gateway_bounds::host_and_port(endpoint)?;
     let rule = network_rule();
     let addrs: Vec<SocketAddr> = match host.parse::<IpAddr>() {

@@ -72,8 +72,10 @@ fn add_limiter() -> &'static ActionLimiter {
     &LIMITER
 }
 
-/// Adds the user with `email` to the organization with `role`. When no account has this email
-/// nothing is written, and the answer is the same as when one has: the caller cannot tell.
+/// Adds the user with `email` to the organization with `role`. When no account has this email,
+/// or its account is already a member (whose role stays as it is: the members list changes
+/// roles), nothing is written, and the answer is the same as when one is added: the caller
+/// cannot tell. (The members list itself shows who was added; invitations come later.)
 pub async fn add(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -95,12 +97,9 @@ pub async fn add(
         .await?
         .is_some()
     {
-        return Err(Error::conflict(
-            "email",
-            format!("{} is already a member.", u.email),
-        ));
+        return Ok(());
     }
-    membership::Entity::insert(membership::ActiveModel {
+    match membership::Entity::insert(membership::ActiveModel {
         org_id: Set(org_id.to_owned()),
         user_id: Set(u.id.clone()),
         role: Set(role.as_str().to_owned()),
@@ -108,13 +107,14 @@ pub async fn add(
     })
     .exec_without_returning(&txn)
     .await
-    .map_err(|e| match e.sql_err() {
-        // Added by someone else meanwhile.
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            Error::conflict("email", format!("{} is already a member.", u.email))
+    {
+        Ok(_) => {}
+        // Added by someone else meanwhile: the same answer.
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+            return Ok(());
         }
-        _ => e.into(),
-    })?;
+        Err(e) => return Err(e.into()),
+    }
     audit::record(
         &txn,
         ctx,

@@ -449,8 +449,12 @@ pub enum ClientPick {
 }
 
 /// A home organization named after the user, created on the fly (with a number when the name
-/// is taken).
+/// is taken). A portal-only account gets one whatever the platform setting says (it can only
+/// hold the account's clients); a management account only when it may create organizations.
 async fn home_org(txn: &impl ConnectionTrait, ctx: &Ctx) -> Result<String> {
+    if !ctx.portal_only {
+        crate::settings::require_org_creation(txn, ctx).await?;
+    }
     let base = ctx.display_name.trim();
     for n in 1..100 {
         let candidate = if n == 1 {

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// Failures that cost no delay.
 pub const FREE_FAILURES: u32 = 3;
+/// An account's failures are forgotten after this long without one.
+pub const FORGET_AFTER: Duration = Duration::from_secs(15 * 60);
 /// The longest delay after failures.
 pub const MAX_DELAY: Duration = Duration::from_secs(30);
 
@@ -86,7 +88,7 @@ impl ActionLimiter {
 #[derive(Debug)]
 pub struct SignInLimiter {
     per_ip: ActionLimiter,
-    accounts: Mutex<HashMap<String, AccountFailures>>,
+    accounts: Mutex<HashMap<[u8; 32], AccountFailures>>,
     /// Scales [`delay_after`] (1 in production; tests shorten it).
     delay_unit: Duration,
 }
@@ -107,15 +109,16 @@ impl SignInLimiter {
         }
     }
 
-    fn account_key(email: &str) -> String {
-        email.trim().to_lowercase()
+    /// A fixed-size key whatever the caller typed (an email of any length costs 32 bytes).
+    fn account_key(email: &str) -> [u8; 32] {
+        crate::sessions::token_digest(&email.trim().to_lowercase())
     }
 
     fn address_key(ip: &str) -> String {
         format!("ip:{ip}")
     }
 
-    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<String, AccountFailures>> {
+    fn accounts(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], AccountFailures>> {
         self.accounts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -131,7 +134,12 @@ impl SignInLimiter {
             let stale = MAX_DELAY.max(self.delay_unit * 30);
             accounts.retain(|_, a| a.last.is_some_and(|t| now.duration_since(t) < stale));
         }
-        let failures = accounts.get(&key).copied().unwrap_or_default();
+        // Failures are forgotten after a quiet quarter of an hour, as the address window is.
+        let failures = accounts
+            .get(&key)
+            .copied()
+            .filter(|f| f.last.is_some_and(|t| now.duration_since(t) < FORGET_AFTER))
+            .unwrap_or_default();
         if let Some(last) = failures.last {
             let ends = last + delay_after(failures.count).mul_f64(self.delay_unit.as_secs_f64());
             if now < ends {

@@ -13,7 +13,9 @@ pub async fn change_display_name(display_name: String) -> Result<UserDto, AppErr
 }
 
 /// Runs a function that checks the caller's current password under the sign-in throttle: a
-/// wrong current password counts as a failed sign-in of the account.
+/// wrong current password counts as a failed sign-in of the account, and so does a conflict
+/// ("an account with this email address already exists"), so that changing the email cannot
+/// probe for accounts faster than sign-up can.
 #[cfg(feature = "ssr")]
 async fn with_password_check<T>(
     email: &str,
@@ -26,9 +28,12 @@ async fn with_password_check<T>(
         .try_begin(email, &ip)
         .map_err(|wait| service::Error::RateLimited(service::rate_limit::retry_message(wait)))?;
     let result = f.await;
-    let wrong_password = matches!(&result, Err(service::Error::Invalid(v))
-        if v.iter().any(|e| e.field == "current_password"));
-    if !wrong_password {
+    let failed = match &result {
+        Err(service::Error::Invalid(v)) => v.iter().any(|e| e.field == "current_password"),
+        Err(service::Error::Conflict(_)) => true,
+        _ => false,
+    };
+    if !failed {
         state.limiter.record_success(email, &ip);
     }
     Ok(result?)
