@@ -80,6 +80,12 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// Tests here render whole pages. Leptos' server-side rendering spawns its work through one
+/// process-wide executor, and with several test runtimes alive at once that work can land on
+/// another test's runtime and be dropped with it (a hang, about one run in five). One test at
+/// a time keeps one runtime alive.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn header<'a>(r: &'a common::Reply, name: &str) -> Option<&'a str> {
     r.headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -102,11 +108,16 @@ async fn walk(app: &mut common::TestApp) {
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "application/json");
         }
-        let r = app.send(req.body(Body::empty()).unwrap()).await;
         let what = format!(
             "{} ({} {}, secure: {secure})",
             case.kind, case.method, case.path
         );
+        let r = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.send(req.body(Body::empty()).unwrap()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer in 10 s"));
         assert_eq!(r.status, case.status, "{what}: {}", r.body);
         assert_eq!(
             header(&r, "x-content-type-options"),
@@ -142,6 +153,7 @@ async fn walk(app: &mut common::TestApp) {
 /// Signs up on a fresh app with plain or `Secure` cookies, checks the session cookie's name and
 /// flags, walks the table, and checks that signing out clears the same cookie.
 async fn cookies_and_headers(backend: common::Backend, secure: bool) {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let Some(mut app) = common::TestApp::with_cookies(backend, secure).await else {
         return;
     };
@@ -207,6 +219,7 @@ on_both_cookie_modes!(session_cookie_and_security_headers, cookies_and_headers);
 /// cookies a `tollgate_session` cookie (which any page on the host could plant over plain HTTP)
 /// signs nobody in, and the other way round.
 async fn only_the_configured_name_is_read(backend: common::Backend, secure: bool) {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let Some(mut app) = common::TestApp::with_cookies(backend, secure).await else {
         return;
     };

@@ -435,7 +435,7 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
             <div class="card__body stack">
                 {match info {
                     Some(i) => view! { <p>{format!("{}: {} {}, {} ({:.1} kB).", i.title, i.operations, if i.operations == 1 { "operation" } else { "operations" }, i.format.as_str().to_uppercase(), i.bytes as f64 / 1024.0)}</p> }.into_any(),
-                    None => view! { <p class="muted">"No definition yet. Paste or upload an OpenAPI 3 document (JSON or YAML, up to 1 MiB); the portal shows its operations as documentation."</p> }.into_any(),
+                    None => view! { <p class="muted">"No definition yet. Paste or upload an OpenAPI 3 document (JSON, or YAML without anchors and aliases; up to 1 MiB); the portal shows its operations as documentation."</p> }.into_any(),
                 }}
                 {locked.clone().map(|m| view! { <p class="alert alert--info">{m}</p> })}
                 <form class="form-grid" on:submit=move |ev| {
