@@ -355,8 +355,17 @@ mod tests {
         .unwrap();
         let not_local = |_: IpAddr| false;
         // `0.0.0.0` reaches the loopback listeners (the admin listener's /metrics, say).
-        for a in ["0.0.0.0:9090", "0.1.2.3:80", "[::]:9090", "[::ffff:0.0.0.0]:9090"] {
-            assert_eq!(rule.check(addr(a), not_local), Err(Refusal::Unspecified), "{a}");
+        for a in [
+            "0.0.0.0:9090",
+            "0.1.2.3:80",
+            "[::]:9090",
+            "[::ffff:0.0.0.0]:9090",
+        ] {
+            assert_eq!(
+                rule.check(addr(a), not_local),
+                Err(Refusal::Unspecified),
+                "{a}"
+            );
         }
         let rule = NetworkRule::default();
         for a in [

@@ -118,7 +118,10 @@ async fn a_policy_cannot_set_a_tollgate_cookie_either() {
         .iter()
         .map(|v| v.to_str().unwrap())
         .collect();
-    assert!(!set.iter().any(|c| c.contains("tollgate_session")), "{set:?}");
+    assert!(
+        !set.iter().any(|c| c.contains("tollgate_session")),
+        "{set:?}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -445,7 +448,12 @@ async fn a_loop_back_into_the_gateway_stops_at_once_and_this_host_is_refused() {
     // `0.0.0.0` reaches this host's listeners (the admin listener's /metrics, say).
     let this_host = format!("http://0.0.0.0:{}/v1", backend.port());
     public_api(&db, &ctx, "Thishost", &this_host, None, false).await;
-    let gw = serve_on(listener, &db, domain::gateway_bounds::NetworkRule::default()).await;
+    let gw = serve_on(
+        listener,
+        &db,
+        domain::gateway_bounds::NetworkRule::default(),
+    )
+    .await;
     let http = http();
     let get = |api: &str| {
         Request::builder()

@@ -175,8 +175,13 @@ async fn run_gateway(
     // Request headers have the same deadline as on the management listener; bodies stream to
     // the backend within the gateway's backend timeout.
     let timeout = config::RequestBounds::default().header_read_timeout;
-    server::serve::serve(listener, gateway::router(gw.clone()), timeout, shutdown_signal())
-        .await?;
+    server::serve::serve(
+        listener,
+        gateway::router(gw.clone()),
+        timeout,
+        shutdown_signal(),
+    )
+    .await?;
     // In-flight requests are done: keep their counters and metrics.
     gw.shutdown(&db).await;
     Ok(())

@@ -1,9 +1,13 @@
-//! The security headers and cookie flags of the management listener, one route of each kind,
-//! with plain and with `Secure` cookies, through the real router on SQLite and PostgreSQL.
+//! The security headers and cookie flags of one route of each kind: on the management
+//! listener (`CASES`: HTML page, server function, static file, health check), with plain and
+//! with `Secure` cookies, through the real router on SQLite and PostgreSQL; and on the gateway
+//! (`GATEWAY_CASES`: a proxied answer and the gateway's own errors) with a real backend.
 //!
-//! `CASES` is the table to extend: each row says how to ask and what the answer must carry.
+//! The tables are what to extend: each row says how to ask and what the answer must carry.
 
 mod common;
+#[path = "../../gateway/tests/support/mod.rs"]
+mod gateway_support;
 
 use app::api::auth::CurrentUser;
 use axum::body::Body;
@@ -258,3 +262,116 @@ on_both_cookie_modes!(
     session_layer_reads_only_the_configured_cookie,
     only_the_configured_name_is_read
 );
+
+/// One gateway route kind: the path under the gateway, whether the client's key is sent, and
+/// the status; every row is sent with the UI's session cookie, as a signed-in browser would.
+struct GatewayCase {
+    kind: &'static str,
+    path: &'static str,
+    with_key: bool,
+    status: StatusCode,
+    /// The gateway's own answer (an error), rather than the backend's.
+    own: bool,
+}
+
+const GATEWAY_CASES: &[GatewayCase] = &[
+    GatewayCase {
+        kind: "gateway answer",
+        path: "/Acme/Weather/1.0/forecast",
+        with_key: true,
+        status: StatusCode::OK,
+        own: false,
+    },
+    GatewayCase {
+        kind: "gateway error, no such API",
+        path: "/Acme/Nothing/1.0/x",
+        with_key: true,
+        status: StatusCode::NOT_FOUND,
+        own: true,
+    },
+    GatewayCase {
+        kind: "gateway error, no key",
+        path: "/Acme/Weather/1.0/forecast",
+        with_key: false,
+        status: StatusCode::UNAUTHORIZED,
+        own: true,
+    },
+];
+
+/// A backend that keeps every `Cookie` line it receives and tries to set the session cookie
+/// under both names, beside a cookie of its own.
+async fn cookie_jar_backend() -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let kept = kept.clone();
+        async move {
+            for v in req.headers().get_all(header::COOKIE) {
+                kept.lock()
+                    .unwrap()
+                    .push(v.to_str().unwrap_or("").to_owned());
+            }
+            axum::http::Response::builder()
+                .header(header::SET_COOKIE, "theme=dark; Path=/")
+                .header(header::SET_COOKIE, format!("{COOKIE_NAME}=planted; Path=/"))
+                .header(
+                    header::SET_COOKIE,
+                    format!("{SECURE_COOKIE_NAME}=planted; Path=/; Secure"),
+                )
+                .body(Body::from("ok"))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
+}
+
+#[tokio::test]
+async fn gateway_answers_and_errors_keep_tollgate_cookies_and_carry_their_headers() {
+    let (dir, url) = gateway_support::sqlite_url("security-headers-gateway");
+    let db = service::db::connect(&url).await.unwrap();
+    let (backend, seen) = cookie_jar_backend().await;
+    let (_, key) = gateway_support::world(&db, backend, &[], &[]).await;
+    let gw = gateway_support::serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
+    let http = gateway_support::http();
+    for case in GATEWAY_CASES {
+        let mut req = Request::builder()
+            .uri(format!("http://{gw}{}", case.path))
+            .header(
+                header::COOKIE,
+                format!("{COOKIE_NAME}=s3cret; {SECURE_COOKIE_NAME}=s3cret; lang=en"),
+            );
+        if case.with_key {
+            req = req.header("x-api-key", &key);
+        }
+        let what = case.kind;
+        let a = gateway_support::send(&http, req.body(Body::empty()).unwrap()).await;
+        assert_eq!(a.status, case.status, "{what}: {}", a.text);
+        let set: Vec<&str> = a
+            .headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        assert!(
+            !set.iter().any(|c| c.contains("tollgate_session")),
+            "{what}: {set:?}"
+        );
+        if case.own {
+            assert!(set.is_empty(), "{what}: {set:?}");
+            assert_eq!(a.header("x-content-type-options"), "nosniff", "{what}");
+            assert_eq!(a.header("cache-control"), "no-store", "{what}");
+            assert_eq!(a.header("content-type"), "application/json", "{what}");
+        } else {
+            assert_eq!(set, ["theme=dark; Path=/"], "{what}");
+        }
+    }
+    let received = seen.lock().unwrap().clone();
+    assert_eq!(received, ["lang=en"], "what the backend saw");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -110,7 +110,12 @@ pub async fn add(
     {
         Ok(_) => {}
         // Added by someone else meanwhile: the same answer.
-        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => {
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
             return Ok(());
         }
         Err(e) => return Err(e.into()),
