@@ -107,35 +107,43 @@ pub async fn new_version(
     Ok((kind.page_url(&r.org_id, &r.id, &r.version), skipped))
 }
 
-/// The Implementation tab: endpoint, content type, public flag, request body limit (bytes;
-/// `None`: the default) and whether encoded slashes are allowed.
-#[server]
+pub use implementation::*;
+
+/// The Implementation tab's server function takes one argument per field of its form (the
+/// `#[server]` macro's generated code does not carry an `allow` placed on the function).
 #[allow(clippy::too_many_arguments)]
-pub async fn update_api_implementation(
-    org: String,
-    api: String,
-    version: String,
-    endpoint: String,
-    content_type: String,
-    public_api: bool,
-    #[server(default)] request_body_limit: Option<u64>,
-    #[server(default)] allow_encoded_slashes: bool,
-) -> Result<(), AppError> {
-    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let input = service::apis::Implementation {
-        endpoint,
-        content_type,
-        public_api,
-        request_body_limit,
-        allow_encoded_slashes,
-    };
-    Ok(service::apis::update_implementation(
-        &state.db,
-        &ctx,
-        &crate::ssr::at(org, api, version),
-        input,
-    )
-    .await?)
+mod implementation {
+    use super::*;
+
+    /// The Implementation tab: endpoint, content type, public flag, request body limit (bytes;
+    /// `None`: the default) and whether encoded slashes are allowed.
+    #[server]
+    pub async fn update_api_implementation(
+        org: String,
+        api: String,
+        version: String,
+        endpoint: String,
+        content_type: String,
+        public_api: bool,
+        #[server(default)] request_body_limit: Option<u64>,
+        #[server(default)] allow_encoded_slashes: bool,
+    ) -> Result<(), AppError> {
+        let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+        let input = service::apis::Implementation {
+            endpoint,
+            content_type,
+            public_api,
+            request_body_limit,
+            allow_encoded_slashes,
+        };
+        Ok(service::apis::update_implementation(
+            &state.db,
+            &ctx,
+            &crate::ssr::at(org, api, version),
+            input,
+        )
+        .await?)
+    }
 }
 
 /// The Definition tab: the OpenAPI document (empty removes it).
