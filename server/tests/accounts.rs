@@ -299,6 +299,16 @@ on_both!(email_change_asks_for_the_password, |app| {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.error().field("email").is_some());
+    // A taken email counts like a wrong password (no account probing at speed): after these
+    // three failures the account waits a second.
+    let r = app
+        .call::<ChangeEmail>(&[
+            ("email", "Jane@New.example"),
+            ("current_password", common::PASSWORD),
+        ])
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let r = app
         .call::<ChangeEmail>(&[
             ("email", "Jane@New.example"),
