@@ -84,12 +84,6 @@ const CASES: &[Case] = &[
     },
 ];
 
-/// Tests here render whole pages. Leptos' server-side rendering spawns its work through one
-/// process-wide executor, and with several test runtimes alive at once that work can land on
-/// another test's runtime and be dropped with it (a hang, about one run in five). One test at
-/// a time keeps one runtime alive.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 fn header<'a>(r: &'a common::Reply, name: &str) -> Option<&'a str> {
     r.headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -157,7 +151,7 @@ async fn walk(app: &mut common::TestApp) {
 /// Signs up on a fresh app with plain or `Secure` cookies, checks the session cookie's name and
 /// flags, walks the table, and checks that signing out clears the same cookie.
 async fn cookies_and_headers(backend: common::Backend, secure: bool) {
-    let _alone = ONE_AT_A_TIME.lock().await;
+    let _alone = common::ONE_AT_A_TIME.lock().await;
     let Some(mut app) = common::TestApp::with_cookies(backend, secure).await else {
         return;
     };
@@ -223,7 +217,7 @@ on_both_cookie_modes!(session_cookie_and_security_headers, cookies_and_headers);
 /// cookies a `tollgate_session` cookie (which any page on the host could plant over plain HTTP)
 /// signs nobody in, and the other way round.
 async fn only_the_configured_name_is_read(backend: common::Backend, secure: bool) {
-    let _alone = ONE_AT_A_TIME.lock().await;
+    let _alone = common::ONE_AT_A_TIME.lock().await;
     let Some(mut app) = common::TestApp::with_cookies(backend, secure).await else {
         return;
     };

@@ -292,7 +292,12 @@ impl TestApp {
     }
 }
 
-/// Runs one async test body on SQLite and on PostgreSQL.
+/// Tests that render pages run one at a time. Leptos' server-side rendering spawns its work
+/// through one process-wide executor, and with several test runtimes alive at once a render
+/// was seen never to finish (about one run in five). `on_both!` holds this for each test.
+pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Runs one async test body on SQLite and on PostgreSQL, one test at a time.
 #[macro_export]
 macro_rules! on_both {
     ($name:ident, |$app:ident| $body:block) => {
@@ -302,6 +307,7 @@ macro_rules! on_both {
 
             #[tokio::test]
             async fn sqlite() {
+                let _alone = common::ONE_AT_A_TIME.lock().await;
                 let mut $app = common::TestApp::new(common::Backend::Sqlite).await.unwrap();
                 $body
                 $app.cleanup().await;
@@ -309,6 +315,7 @@ macro_rules! on_both {
 
             #[tokio::test]
             async fn postgres() {
+                let _alone = common::ONE_AT_A_TIME.lock().await;
                 let Some(mut $app) = common::TestApp::new(common::Backend::Postgres).await else {
                     return;
                 };
