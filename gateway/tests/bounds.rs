@@ -6,41 +6,12 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use support::*;
-
-/// A backend that keeps every `Cookie` header line it receives and answers with two ordinary
-/// `Set-Cookie` headers and two that would set Tollgate's session.
-async fn cookie_backend() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let kept = seen.clone();
-    let app = axum::Router::new().fallback(move |req: Request| {
-        let kept = kept.clone();
-        async move {
-            for v in req.headers().get_all("cookie") {
-                kept.lock().unwrap().push(v.to_str().unwrap().to_owned());
-            }
-            axum::http::Response::builder()
-                .header("set-cookie", "theme=dark; Path=/")
-                .header("set-cookie", "tollgate_session=planted; Path=/; HttpOnly")
-                .header(
-                    "set-cookie",
-                    "__Host-tollgate_session=planted; Path=/; Secure",
-                )
-                .header("set-cookie", "lang=en")
-                .body(Body::from("ok"))
-                .unwrap()
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, seen)
-}
 
 #[tokio::test]
 async fn tollgate_cookies_never_reach_a_backend_nor_come_back() {

@@ -292,44 +292,11 @@ const GATEWAY_CASES: &[GatewayCase] = &[
     },
 ];
 
-/// A backend that keeps every `Cookie` line it receives and tries to set the session cookie
-/// under both names, beside a cookie of its own.
-async fn cookie_jar_backend() -> (
-    std::net::SocketAddr,
-    std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-) {
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let kept = seen.clone();
-    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let kept = kept.clone();
-        async move {
-            for v in req.headers().get_all(header::COOKIE) {
-                kept.lock()
-                    .unwrap()
-                    .push(v.to_str().unwrap_or("").to_owned());
-            }
-            axum::http::Response::builder()
-                .header(header::SET_COOKIE, "theme=dark; Path=/")
-                .header(header::SET_COOKIE, format!("{COOKIE_NAME}=planted; Path=/"))
-                .header(
-                    header::SET_COOKIE,
-                    format!("{SECURE_COOKIE_NAME}=planted; Path=/; Secure"),
-                )
-                .body(Body::from("ok"))
-                .unwrap()
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (addr, seen)
-}
-
 #[tokio::test]
 async fn gateway_answers_and_errors_keep_tollgate_cookies_and_carry_their_headers() {
     let (dir, url) = gateway_support::sqlite_url("security-headers-gateway");
     let db = service::db::connect(&url).await.unwrap();
-    let (backend, seen) = cookie_jar_backend().await;
+    let (backend, seen) = gateway_support::cookie_backend().await;
     let (_, key) = gateway_support::world(&db, backend, &[], &[]).await;
     let gw = gateway_support::serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
     let http = gateway_support::http();
@@ -362,7 +329,7 @@ async fn gateway_answers_and_errors_keep_tollgate_cookies_and_carry_their_header
             assert_eq!(a.header("cache-control"), "no-store", "{what}");
             assert_eq!(a.header("content-type"), "application/json", "{what}");
         } else {
-            assert_eq!(set, ["theme=dark; Path=/"], "{what}");
+            assert_eq!(set, ["theme=dark; Path=/", "lang=en"], "{what}");
         }
     }
     let received = seen.lock().unwrap().clone();

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -287,4 +288,33 @@ pub async fn world_at(
         .api_key
         .unwrap();
     (ctx, key)
+}
+
+/// A backend that keeps every `Cookie` header line it receives and answers with two ordinary
+/// `Set-Cookie` headers and two that would set Tollgate's session.
+pub async fn cookie_backend() -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let kept = seen.clone();
+    let app = axum::Router::new().fallback(move |req: Request| {
+        let kept = kept.clone();
+        async move {
+            for v in req.headers().get_all("cookie") {
+                kept.lock().unwrap().push(v.to_str().unwrap().to_owned());
+            }
+            axum::http::Response::builder()
+                .header("set-cookie", "theme=dark; Path=/")
+                .header("set-cookie", "tollgate_session=planted; Path=/; HttpOnly")
+                .header(
+                    "set-cookie",
+                    "__Host-tollgate_session=planted; Path=/; Secure",
+                )
+                .header("set-cookie", "lang=en")
+                .body(Body::from("ok"))
+                .unwrap()
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (addr, seen)
 }
