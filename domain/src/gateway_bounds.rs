@@ -133,20 +133,14 @@ impl NetworkRule {
         deny: &[String],
         own: Vec<SocketAddr>,
     ) -> Result<NetworkRule, String> {
-        let list = |name: &str, entries: &[String]| {
-            IpMatcher::parse(entries).map_err(|errors| {
-                let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-                format!("{name}: {}", messages.join(" "))
-            })
-        };
         let defaults: Vec<String> = DEFAULT_REFUSED_NETWORKS
             .iter()
             .map(|s| (*s).to_owned())
             .collect();
         Ok(NetworkRule {
-            defaults: list("default networks", &defaults)?,
-            allow: list("TOLLGATE_GATEWAY_ALLOW_NETWORKS", allow)?,
-            deny: list("TOLLGATE_GATEWAY_DENY_NETWORKS", deny)?,
+            defaults: IpMatcher::parse_setting("default networks", &defaults)?,
+            allow: IpMatcher::parse_setting("TOLLGATE_GATEWAY_ALLOW_NETWORKS", allow)?,
+            deny: IpMatcher::parse_setting("TOLLGATE_GATEWAY_DENY_NETWORKS", deny)?,
             own,
         })
     }

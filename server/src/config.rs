@@ -111,10 +111,7 @@ impl Config {
 
     /// The parsed `TOLLGATE_TRUSTED_PROXIES`, or what is wrong with it.
     pub fn trusted_proxies(&self) -> Result<domain::policy::IpMatcher, String> {
-        domain::policy::IpMatcher::parse(&self.trusted_proxies).map_err(|errors| {
-            let why: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-            format!("TOLLGATE_TRUSTED_PROXIES: {}", why.join(" "))
-        })
+        domain::policy::IpMatcher::parse_setting("TOLLGATE_TRUSTED_PROXIES", &self.trusted_proxies)
     }
 
     /// The first administrator's password is the published default: it must be changed at the

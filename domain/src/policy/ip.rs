@@ -39,6 +39,15 @@ pub struct IpMatcher {
 }
 
 impl IpMatcher {
+    /// [`IpMatcher::parse`] for a list from the operator's configuration: the problems in one
+    /// line that starts with the setting's `name` (`TOLLGATE_TRUSTED_PROXIES: …`).
+    pub fn parse_setting(name: &str, entries: &[String]) -> Result<IpMatcher, String> {
+        IpMatcher::parse(entries).map_err(|errors| {
+            let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            format!("{name}: {}", messages.join(" "))
+        })
+    }
+
     /// Parses every entry; problems are reported on field `ips[i]`. An empty list matches
     /// nothing.
     pub fn parse(entries: &[String]) -> Result<IpMatcher, Vec<FieldError>> {
