@@ -401,13 +401,7 @@ pub async fn list(
     let needle: String = query.trim().to_lowercase().chars().take(200).collect();
     let mut q = user::Entity::find();
     if !needle.is_empty() {
-        let pattern = format!(
-            "%{}%",
-            needle
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = crate::db::contains_pattern(&needle);
         let like = |col: user::Column| {
             Expr::expr(Func::lower(Expr::col(col)))
                 .like(LikeExpr::new(pattern.clone()).escape('\\'))

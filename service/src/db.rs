@@ -64,6 +64,18 @@ fn sqlite_dir(url: &str) -> Option<std::path::PathBuf> {
         .map(|p| p.to_path_buf())
 }
 
+/// A `LIKE` pattern that finds `needle` anywhere, with `\`, `%` and `_` escaped by `\` (use it
+/// with `LikeExpr::escape('\\')`), so that what a user types is matched literally.
+pub(crate) fn contains_pattern(needle: &str) -> String {
+    format!(
+        "%{}%",
+        needle
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_dir;

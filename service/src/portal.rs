@@ -188,13 +188,7 @@ pub async fn catalog(
     let visitor = Visitor::of(db, ctx).await?;
     let needle = query.trim().to_lowercase();
     let search = (!needle.is_empty()).then(|| {
-        let pattern = format!(
-            "%{}%",
-            needle
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
+        let pattern = crate::db::contains_pattern(&needle);
         let like = |col: api::Column| {
             sea_orm::sea_query::ExprTrait::like(
                 Expr::expr(Func::lower(Expr::col(col))),
