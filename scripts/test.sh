@@ -3,7 +3,8 @@
 #   1. cargo fmt --check
 #   2. clippy (native crates, all targets) + clippy (frontend on wasm32)
 #   3. unit + integration tests (the integration tests run every scenario on
-#      SQLite and on PostgreSQL at $TEST_DATABASE_URL)
+#      SQLite and on PostgreSQL at $TEST_DATABASE_URL; the JWT tests start a real
+#      OpenID provider, npm ci'd in gateway/tests/oidc, which the e2e JWT spec uses too)
 #   4. Playwright end-to-end tests against a release build
 #      (cargo leptos end-to-end --release, fresh SQLite database)
 #
@@ -90,7 +91,16 @@ if [ "$RUN_CLIPPY" -eq 1 ]; then
     cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 fi
 
+if [ "$RUN_TEST" -eq 1 ] || [ "$RUN_E2E" -eq 1 ]; then
+    # gateway/tests/jwt.rs and end2end/tests/jwt.spec.ts run a real OpenID provider
+    # (oidc-provider) under Node.
+    step "test OpenID provider (npm ci in gateway/tests/oidc)"
+    (cd gateway/tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+    echo "oidc-provider: $(cd gateway/tests/oidc && node -p "require('oidc-provider/package.json').version")"
+fi
+
 if [ "$RUN_TEST" -eq 1 ]; then
+
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
     step "cargo test -p domain -p service -p app -p server -p gateway (SQLite + PostgreSQL at $TEST_DATABASE_URL)"
     if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -d "$TEST_DATABASE_URL"; then

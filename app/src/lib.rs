@@ -15,7 +15,6 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::path;
 
-use crate::api::catalog::Kind;
 use crate::components::shell::{CurrentUser, ManagementShell};
 use crate::components::toast::provide_toasts;
 use crate::pages::account::{AccountPage, ChoosePasswordPage};
@@ -34,6 +33,7 @@ use crate::pages::plan::PlanPage;
 use crate::pages::portal::{
     MyClientsPage, PortalApiPage, PortalCatalog, PortalHome, PortalShell, PortalSignUpPage,
 };
+use domain::EntityKind;
 
 /// The HTML document around the app (server side). Sends the Content-Security-Policy with this
 /// response's nonce, which Leptos also puts on its hydration scripts.
@@ -113,9 +113,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/create/client") view=CreateClientWizard />
                     <Route path=path!("/create/api") view=CreateApiWizard />
                     <Route path=path!("/create/plan") view=CreatePlanWizard />
-                    <Route path=path!("/clients") view=|| view! { <EntityListPage kind=Kind::Client /> } />
-                    <Route path=path!("/apis") view=|| view! { <EntityListPage kind=Kind::Api /> } />
-                    <Route path=path!("/plans") view=|| view! { <EntityListPage kind=Kind::Plan /> } />
+                    <Route path=path!("/clients") view=|| view! { <EntityListPage kind=EntityKind::Client /> } />
+                    <Route path=path!("/apis") view=|| view! { <EntityListPage kind=EntityKind::Api /> } />
+                    <Route path=path!("/plans") view=|| view! { <EntityListPage kind=EntityKind::Plan /> } />
                     <Route path=path!("/approvals") view=ApprovalsPage />
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/admin/accounts") view=AdminAccountsPage />

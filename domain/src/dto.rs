@@ -196,8 +196,9 @@ pub struct ClientVersionDetail {
     pub status: crate::ClientStatus,
     /// Registered and changed since registration.
     pub unpublished_changes: bool,
-    /// The version's API key: a credential, sent only to callers who may edit the client.
-    pub api_key: Option<String>,
+    /// The version's API keys, newest first (never the keys themselves: those are shown one at
+    /// a time, on an explicit Show, to those who may edit the client).
+    pub keys: Vec<ApiKeyDto>,
     pub pending_approvals: u64,
     pub active_contracts: u64,
     pub policy_count: u64,
@@ -250,6 +251,8 @@ pub struct ApiVersionDetail {
     pub request_body_limit: Option<u64>,
     /// Whether request paths may contain `%2F`.
     pub allow_encoded_slashes: bool,
+    /// Whether the gateway takes the API key from `?apikey=` too (else only `X-API-Key`).
+    pub accept_key_in_query: bool,
     /// Why the gateway refuses to connect to the endpoint, if it does.
     pub endpoint_refusal: Option<String>,
     pub definition: Option<DefinitionInfo>,
@@ -321,13 +324,49 @@ pub struct ContractDto {
     pub gateway_url: String,
     pub requested_by: String,
     pub created_on: DateTime<Utc>,
+    /// A change to another plan that awaits approval; the plan above stays in force until then.
+    #[serde(default)]
+    pub pending_plan: Option<PendingPlan>,
+}
+
+/// The plan a contract is to move to once an approver accepts the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingPlan {
+    pub plan_id: String,
+    pub plan_name: String,
+    pub plan_version: String,
+    pub requested_by: String,
+    pub requested_on: DateTime<Utc>,
+}
+
+/// A plan a contract may move to: one its API version offers and the user may see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanChoice {
+    pub plan_id: String,
+    pub plan_name: String,
+    pub plan_version: String,
+    /// The plan in force on the contract.
+    pub current: bool,
+    /// Moving to it waits for an approver (the plan asks for approval and the user may not
+    /// approve it).
+    pub needs_approval: bool,
+    /// `domain::portal::limits_summary` of the plan's policies.
+    pub limits: Vec<String>,
+}
+
+/// What the Change plan dialog shows: the contract and the plans it may move to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanChoices {
+    pub contract: ContractDto,
+    pub plans: Vec<PlanChoice>,
 }
 
 /// One notification of the signed-in user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NotificationDto {
     pub id: i64,
-    /// "approval_requested", "contract_approved", "contract_rejected", "client_status".
+    /// "approval_requested", "contract_approved", "contract_rejected", "contract_revoked",
+    /// "client_status".
     pub reason: String,
     pub message: String,
     /// Where it leads, if anywhere.
@@ -367,6 +406,16 @@ pub struct PolicyDefinitionDto {
     pub name: String,
     pub category: String,
     pub summary: String,
+}
+
+/// The policy chains an API version's callers meet: without a key (a public API), and through
+/// each plan it offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiChainsDto {
+    /// For a public API version: its own policies, all a call without an API key meets.
+    pub public: Option<Vec<PolicyDto>>,
+    /// The chain through each plan it offers, in the offer's order.
+    pub plans: Vec<PlanChainDto>,
 }
 
 /// The policies a request through one offered plan of an API version meets, after the client's
@@ -520,7 +569,11 @@ pub struct MyClientVersion {
     pub version: String,
     pub status: crate::ClientStatus,
     pub unpublished_changes: bool,
-    pub api_key: Option<String>,
+    /// The version's API keys, newest first (see [`ClientVersionDetail::keys`]).
+    pub keys: Vec<ApiKeyDto>,
+    /// Whether the caller holds clientEdit: may show, rotate, add and revoke keys, and change
+    /// plans or break contracts.
+    pub can_edit: bool,
     pub contracts: Vec<ContractDto>,
     /// Per contract (by id): where it stands against its limiting policies.
     pub usage: Vec<ContractUsage>,
@@ -532,4 +585,55 @@ pub struct MyClientVersion {
 pub struct ContractUsage {
     pub contract_id: i64,
     pub limits: Vec<LimitUsage>,
+}
+
+/// One API key of a client version, without the key itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyDto {
+    pub id: i64,
+    pub label: Option<String>,
+    /// The key's last four characters ("…a1b2").
+    pub last4: String,
+    pub created_on: DateTime<Utc>,
+    /// The creator's display name.
+    pub created_by: String,
+    pub expires_on: Option<DateTime<Utc>>,
+    pub revoked_on: Option<DateTime<Utc>>,
+    /// The minute of the last request with this key through the gateway.
+    pub last_used_on: Option<DateTime<Utc>>,
+    /// The state when the list was read.
+    pub state: crate::credentials::KeyState,
+}
+
+impl ApiKeyDto {
+    /// The newest key that works: the one the API Key card shows.
+    pub fn current(keys: &[ApiKeyDto]) -> Option<&ApiKeyDto> {
+        keys.iter()
+            .filter(|k| k.state.works())
+            .max_by_key(|k| (k.created_on, k.id))
+    }
+}
+
+/// A key just created (rotated, added or brought): the key itself is in `secret`, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiKey {
+    pub key: ApiKeyDto,
+    pub secret: String,
+}
+
+/// What a key change asks for: a rotation with its overlap, or a new key next to the others.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum KeyRequest {
+    /// A new key; the current one keeps working for the overlap.
+    Rotate {
+        overlap: crate::credentials::Overlap,
+        label: String,
+    },
+    /// An additional key: generated, or `own` (brought from another gateway), with an optional
+    /// expiry.
+    Add {
+        label: String,
+        own: Option<String>,
+        expires_on: Option<DateTime<Utc>>,
+    },
 }

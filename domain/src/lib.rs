@@ -7,9 +7,12 @@
 
 pub mod accounts;
 pub mod api_config;
+pub mod credentials;
 pub mod dto;
 pub mod endpoint;
+pub mod entity;
 pub mod error;
+pub mod failure;
 pub mod gateway_bounds;
 pub mod ids;
 pub mod lifecycle;
@@ -24,7 +27,9 @@ pub mod version;
 pub use accounts::{DisplayName, Email, Password};
 pub use api_config::{ContentType, DefinitionFormat, Discoverability};
 pub use endpoint::EndpointUrl;
+pub use entity::EntityKind;
 pub use error::FieldError;
+pub use failure::FailureCode;
 pub use ids::id_from_name;
 pub use names::{Description, EntityName};
 pub use permissions::{Permission, Role};

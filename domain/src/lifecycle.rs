@@ -58,14 +58,6 @@ pub fn delete_client(statuses: &[ClientStatus]) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The API key of a version can be regenerated only while it is not Registered.
-pub fn regenerate_key(status: ClientStatus) -> Result<(), Refusal> {
-    if status == ClientStatus::Registered {
-        return refuse("Unregister the client version before changing its API key.");
-    }
-    Ok(())
-}
-
 /// What is missing before an API version can be published ("Why can't I publish?").
 pub fn api_publish_checklist(
     has_endpoint: bool,
@@ -166,12 +158,86 @@ pub fn contract_status(requires_approval: bool, requester_may_approve: bool) -> 
     }
 }
 
-/// Approve or reject a contract: only one that awaits approval.
-pub fn decide_contract(status: ContractStatus) -> Result<(), Refusal> {
+/// What an approver decides on: a new contract, or a change of plan on one in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    NewContract,
+    PlanChange,
+}
+
+/// Approve or reject a contract: one that awaits approval, or one whose change of plan does.
+pub fn decide_contract(
+    status: ContractStatus,
+    plan_change_pending: bool,
+) -> Result<Decision, Refusal> {
     match status {
-        ContractStatus::AwaitingApproval => Ok(()),
+        ContractStatus::AwaitingApproval => Ok(Decision::NewContract),
+        ContractStatus::Created if plan_change_pending => Ok(Decision::PlanChange),
         ContractStatus::Created => refuse("This contract was already approved."),
     }
+}
+
+/// The facts that decide whether a contract may move to another plan of its API version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanChangeFacts {
+    pub client_status: ClientStatus,
+    pub api_status: ApiStatus,
+    pub contract_status: ContractStatus,
+    /// A change of plan on this contract already awaits approval.
+    pub change_pending: bool,
+    /// The chosen plan is the one in force.
+    pub same_plan: bool,
+    /// The API version offers the chosen plan to the requester (a hidden plan is not offered).
+    pub plan_offered: bool,
+    pub plan_status: PlanStatus,
+    /// The API version asks for approval of the chosen plan.
+    pub requires_approval: bool,
+    /// The requester may approve contracts of the API's organization.
+    pub requester_may_approve: bool,
+}
+
+/// How a change of plan takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PlanChange {
+    /// The new plan is in force at once (its limits count from zero).
+    Immediate,
+    /// The old plan stays in force until an approver accepts the new one; a rejection keeps it.
+    AwaitingApproval,
+}
+
+/// Change the plan of a contract, keeping the client version's key. One request at a time: a
+/// second one is refused until the first is decided, so that an approver always decides on
+/// the plan they were shown.
+pub fn change_contract_plan(f: PlanChangeFacts) -> Result<PlanChange, Refusal> {
+    if f.contract_status == ContractStatus::AwaitingApproval {
+        return refuse("This contract still awaits approval; wait for the decision first.");
+    }
+    if f.change_pending {
+        return refuse(
+            "A change of plan on this contract already awaits approval; wait for the decision first.",
+        );
+    }
+    if f.client_status == ClientStatus::Retired {
+        return refuse("A retired client version cannot change its contracts.");
+    }
+    if f.api_status != ApiStatus::Published {
+        return refuse("Only a contract with a published API version can change its plan.");
+    }
+    if !f.plan_offered {
+        return refuse("The API version does not offer this plan.");
+    }
+    if f.plan_status != PlanStatus::Locked {
+        return refuse("The plan version is not locked.");
+    }
+    if f.same_plan {
+        return refuse("The contract already uses this plan.");
+    }
+    Ok(
+        match contract_status(f.requires_approval, f.requester_may_approve) {
+            ContractStatus::AwaitingApproval => PlanChange::AwaitingApproval,
+            ContractStatus::Created => PlanChange::Immediate,
+        },
+    )
 }
 
 /// What happens to a client version when contracts are removed (break, reject):
@@ -305,11 +371,9 @@ mod tests {
     }
 
     #[test]
-    fn deletes_and_keys() {
+    fn deletes() {
         assert!(delete_client(&[C::Created, C::Retired]).is_ok());
         assert!(delete_client(&[C::Created, C::Registered]).is_err());
-        assert!(regenerate_key(C::Registered).is_err());
-        assert!(regenerate_key(C::Ready).is_ok());
         assert!(delete_api(&[ApiStatus::Retired, ApiStatus::Created]).is_ok());
         assert!(delete_api(&[ApiStatus::Published]).is_err());
         assert!(delete_plan(&[PlanStatus::Created]).is_ok());
@@ -397,8 +461,12 @@ mod tests {
         assert_eq!(contract_status(true, false), K::AwaitingApproval);
         assert_eq!(contract_status(true, true), K::Created);
         assert_eq!(contract_status(false, false), K::Created);
-        assert!(decide_contract(K::AwaitingApproval).is_ok());
-        assert!(decide_contract(K::Created).is_err());
+        assert_eq!(
+            decide_contract(K::AwaitingApproval, false),
+            Ok(Decision::NewContract)
+        );
+        assert_eq!(decide_contract(K::Created, true), Ok(Decision::PlanChange));
+        assert!(decide_contract(K::Created, false).is_err());
         // (status, remaining, awaiting, expected)
         let cases = [
             (C::Registered, 0, 0, C::Retired),
@@ -414,6 +482,100 @@ mod tests {
                 expected,
                 "{s:?}"
             );
+        }
+    }
+
+    #[test]
+    fn plan_change_rules_each_with_its_message() {
+        let ok = PlanChangeFacts {
+            client_status: C::Registered,
+            api_status: ApiStatus::Published,
+            contract_status: ContractStatus::Created,
+            change_pending: false,
+            same_plan: false,
+            plan_offered: true,
+            plan_status: PlanStatus::Locked,
+            requires_approval: false,
+            requester_may_approve: false,
+        };
+        assert_eq!(change_contract_plan(ok), Ok(PlanChange::Immediate));
+        let approval = PlanChangeFacts {
+            requires_approval: true,
+            ..ok
+        };
+        assert_eq!(
+            change_contract_plan(approval),
+            Ok(PlanChange::AwaitingApproval)
+        );
+        assert_eq!(
+            change_contract_plan(PlanChangeFacts {
+                requester_may_approve: true,
+                ..approval
+            }),
+            Ok(PlanChange::Immediate),
+            "an approver needs no approval"
+        );
+        for s in [C::Created, C::Ready, C::AwaitingApproval] {
+            let f = PlanChangeFacts {
+                client_status: s,
+                ..ok
+            };
+            assert!(change_contract_plan(f).is_ok(), "{s:?}");
+        }
+        let refusals = [
+            (
+                PlanChangeFacts {
+                    contract_status: ContractStatus::AwaitingApproval,
+                    ..ok
+                },
+                "still awaits approval",
+            ),
+            (
+                PlanChangeFacts {
+                    change_pending: true,
+                    ..ok
+                },
+                "already awaits approval",
+            ),
+            (
+                PlanChangeFacts {
+                    client_status: C::Retired,
+                    ..ok
+                },
+                "retired client",
+            ),
+            (
+                PlanChangeFacts {
+                    api_status: ApiStatus::Retired,
+                    ..ok
+                },
+                "published API",
+            ),
+            (
+                PlanChangeFacts {
+                    plan_offered: false,
+                    ..ok
+                },
+                "does not offer",
+            ),
+            (
+                PlanChangeFacts {
+                    plan_status: PlanStatus::Created,
+                    ..ok
+                },
+                "not locked",
+            ),
+            (
+                PlanChangeFacts {
+                    same_plan: true,
+                    ..ok
+                },
+                "already uses this plan",
+            ),
+        ];
+        for (f, msg) in refusals {
+            let r = change_contract_plan(f).unwrap_err();
+            assert!(r.0.contains(msg), "{f:?}: {r}");
         }
     }
 

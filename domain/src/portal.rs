@@ -3,10 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Policy definition ids whose configuration sets a plan's limits.
-pub const RATE_LIMITING: &str = "rate-limiting";
-pub const QUOTA: &str = "quota";
-pub const TRANSFER_QUOTA: &str = "transfer-quota";
+use crate::policy::PolicyConfig;
 
 /// `1234567` → `"1,234,567"`.
 pub fn thousands(n: u64) -> String {
@@ -23,25 +20,15 @@ pub fn thousands(n: u64) -> String {
 
 /// One line per limiting policy ("100 requests per Minute", "10,000 requests per Month",
 /// "1 GB per Month"), or `["Unlimited"]` when the plan sets no limit. `policies` are
-/// (definition id, JSON configuration) in order; unknown or unreadable ones are skipped.
+/// (definition id, JSON configuration) in order; each is read as its [`PolicyConfig`], and
+/// unknown or unreadable ones are skipped (what each kind says is
+/// [`PolicyConfig::limit_summary`]).
 pub fn limits_summary<'a>(policies: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
-    let mut out = Vec::new();
-    for (definition, config) in policies {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(config) else {
-            continue;
-        };
-        let limit = v.get("limit").and_then(serde_json::Value::as_u64);
-        let period = v.get("period").and_then(serde_json::Value::as_str);
-        let (Some(limit), Some(period)) = (limit, period) else {
-            continue;
-        };
-        let noun = if limit == 1 { "request" } else { "requests" };
-        match definition {
-            RATE_LIMITING | QUOTA => out.push(format!("{} {noun} per {period}", thousands(limit))),
-            TRANSFER_QUOTA => out.push(format!("{} per {period}", crate::policy::bytes(limit))),
-            _ => {}
-        }
-    }
+    let mut out: Vec<String> = policies
+        .into_iter()
+        .filter_map(|(definition, json)| PolicyConfig::parse(definition, json).ok())
+        .filter_map(|config| config.limit_summary())
+        .collect();
     if out.is_empty() {
         out.push("Unlimited".to_owned());
     }
@@ -222,6 +209,7 @@ pub fn operation_groups(doc: &serde_json::Value) -> Vec<OperationGroup> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{QUOTA, RATE_LIMITING, TRANSFER_QUOTA};
     use serde_json::json;
 
     #[test]

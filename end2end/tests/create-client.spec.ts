@@ -95,10 +95,14 @@ test.describe('Create Client wizard', () => {
     await expect(page.getByText('1 of 0')).toBeVisible();
     await expect(page.getByText('No policies attached')).toBeVisible();
     await expect(page.getByText('This API key is valid for all contracts of the client version')).toBeVisible();
-    const key = (await page.locator('.copy-field__value').textContent())?.trim() ?? '';
-    expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // The key is masked until Show; Copy shows it first (copying needs the value).
+    const keyField = page.getByLabel('API key', { exact: true });
+    await expect(keyField).toHaveText(/^•••• [0-9a-f]{4}$/);
     await page.getByRole('button', { name: 'Copy API key' }).click();
-    await expect(page.getByText('Copied')).toBeVisible();
+    // (The Keys list shows the key and its "Copied" too.)
+    await expect(page.getByText('Copied').first()).toBeVisible();
+    const key = (await keyField.innerText()).trim();
+    expect(key).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(key);
     await expect(page.getByText('Pending Approvals')).toBeVisible();
     await expect(page.getByText('Active Contracts')).toBeVisible();

@@ -1,4 +1,7 @@
-import { test as base, expect, type Page } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
 
 export { expect };
 
@@ -225,4 +228,74 @@ export async function offerAndPublish(
   await page.getByRole('button', { name: 'Publish', exact: true }).click();
   await page.getByRole('alertdialog').getByRole('button', { name: 'Publish' }).click();
   await expect(headerStatus(page)).toContainText('Published');
+}
+
+/**
+ * A real backend for the gateway to proxy to: answers every request with a small JSON body
+ * naming the path and the request headers it received.
+ */
+export async function startBackend(): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ path: req.url, ok: true, headers: req.headers }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/v1`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * Shows the current API key on a client page or in a My Clients card (`scope`): clicks Show and
+ * returns the value that replaced the masked one.
+ */
+export async function showApiKey(scope: Page | Locator): Promise<string> {
+  await scope.getByRole('button', { name: 'Show API key' }).click();
+  const value = scope.getByLabel('API key', { exact: true });
+  await expect(value).not.toContainText('•');
+  return (await value.innerText()).trim();
+}
+
+/**
+ * A real OpenID provider (oidc-provider, see gateway/tests/oidc/provider.mjs) on a loopback
+ * port. `token` gets an access token (a JWT signed RS256) through the client_credentials grant
+ * for `client` ("weather-admin": roles admin and reader; "weather-reader": reader) and
+ * `resource` (the token's audience).
+ */
+export async function startOidcProvider(): Promise<{
+  issuer: string;
+  token: (client: string, resource?: string) => Promise<string>;
+  close: () => void;
+}> {
+  const child = spawn(process.execPath, ['../gateway/tests/oidc/provider.mjs'], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const issuer = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n')[0];
+      if (out.includes('\n')) resolve(JSON.parse(line).issuer);
+    });
+    child.on('exit', (code) => reject(new Error(`the OpenID provider exited (${code})`)));
+  });
+  const token = async (client: string, resource = 'https://weather.example') => {
+    const res = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: client,
+        client_secret: `secret-${client}`,
+        resource,
+        scope: 'read',
+      }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`no token for ${client}: ${JSON.stringify(body)}`);
+    return body.access_token as string;
+  };
+  return { issuer, token, close: () => child.kill() };
 }

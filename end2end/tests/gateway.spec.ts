@@ -1,5 +1,3 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   createOrg,
   createThroughWizard,
@@ -10,26 +8,14 @@ import {
   offerAndPublish,
   PASSWORD,
   shot,
+  showApiKey,
   signUp,
+  startBackend,
   tab,
   test,
   unique,
   waitHydrated,
 } from './fixtures';
-
-/** A real backend for the gateway to proxy to: answers every request with a small JSON body. */
-async function startBackend(): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ path: req.url, ok: true }));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}/v1`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 test('a rate limit attached through the wizard is enforced at the gateway and the calls show in Metrics', async ({
   page,
@@ -89,7 +75,7 @@ test('a rate limit attached through the wizard is enforced at the gateway and th
     await expect(headerStatus(page)).toContainText('Registered');
     const gatewayUrl = (await page.getByRole('cell').filter({ hasText: /^https?:\/\// }).first().innerText()).trim();
     await tab(page, 'Overview').click();
-    const apiKey = (await page.getByLabel('API key', { exact: true }).first().innerText()).trim();
+    const apiKey = await showApiKey(page);
     expect(apiKey.length).toBeGreaterThan(10);
 
     // Calls through the gateway: five pass (counting down), the sixth is refused with 429.

@@ -20,6 +20,9 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   test.setTimeout(180_000);
   const provider = { email: `${unique('pat')}@example.com`, displayName: 'Pat Provider', password: PASSWORD };
   const consumer = { email: `${unique('cody')}@example.com`, displayName: 'Cody Consumer', password: PASSWORD };
+  // Names of their own: other specs publish APIs named Weather too, which the consumer also sees.
+  const weather = unique('Weather');
+  const maps = unique('Maps');
 
   // Provider: a plan, locked; an API that is not ready until it offers the plan.
   await signUp(page, provider);
@@ -30,7 +33,7 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   await page.getByRole('alertdialog').getByRole('button', { name: 'Lock' }).click();
   await expect(headerStatus(page)).toContainText('Locked');
 
-  await createThroughWizard(page, 'api', providerOrg.id, 'Weather');
+  await createThroughWizard(page, 'api', providerOrg.id, weather);
   // Definition tab: an OpenAPI document, validated, and an extended description in Markdown.
   await tab(page, 'Definition').click();
   await field(page, 'OpenAPI definition').fill("swagger: '2.0'");
@@ -54,7 +57,7 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   await tab(page, 'Overview').click();
   await expect(page.getByText("Why can't I publish?")).toHaveCount(0);
   await shot(page, 'api-published');
-  await createThroughWizard(page, 'api', providerOrg.id, 'Maps');
+  await createThroughWizard(page, 'api', providerOrg.id, maps);
   await offerAndPublish(page, [{ plan: 'Gold', approval: false }], 'All users');
 
   // Consumer: a client and a contract for the plan that requires approval.
@@ -67,7 +70,8 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   await expect(page.getByText('No contracts available')).toBeVisible();
   await page.getByRole('button', { name: 'New Contract' }).click();
   const dialog = page.getByRole('dialog', { name: 'New Contract' });
-  await dialog.getByLabel('API').selectOption({ label: 'Weather 1.0' });
+  await dialog.getByLabel('API').selectOption({ label: `${weather} 1.0` });
+  await dialog.getByLabel('Plan').selectOption('Gold');
   await expect(dialog.getByLabel('Plan')).toHaveValue('Gold');
   await expect(dialog.getByText('This plan requires approval')).toBeVisible();
   await shot(page, 'new-contract-dialog');
@@ -104,11 +108,11 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
 
   await tab(page, 'Contracts').click();
   await page.getByRole('button', { name: 'New Contract' }).click();
-  await dialog.getByLabel('API').selectOption({ label: 'Maps 1.0' });
+  await dialog.getByLabel('API').selectOption({ label: `${maps} 1.0` });
   await dialog.getByRole('button', { name: 'Create Contract' }).click();
   await expect(page.getByText('Contract created.')).toBeVisible();
   await expect(headerStatus(page)).toContainText('Unpublished Changes');
-  await expect(page.getByRole('table')).toContainText('Maps');
+  await expect(page.getByRole('table')).toContainText(maps);
   await shot(page, 'client-unpublished-changes');
   await page.getByRole('button', { name: 'Re-register', exact: true }).click();
   await expect(page.getByText('The client version is registered.')).toBeVisible();
@@ -128,6 +132,6 @@ test('provider publishes with an approval plan; consumer contracts, gets approve
   await expect(log).toContainText('Re-registered version 1.0');
   await expect(log).toContainText('Registered version 1.0');
   await expect(log).toContainText('Approved the contract');
-  await expect(log).toContainText('Created a contract of App 1.0 with Weather 1.0');
+  await expect(log).toContainText(`Created a contract of App 1.0 with ${weather} 1.0`);
   await shot(page, 'client-change-log');
 });

@@ -14,6 +14,7 @@ import {
   unique,
   waitHydrated,
   shot,
+  showApiKey,
 } from './fixtures';
 
 test('portal: search, Learn More, plan cards, sign-up wizard, My Clients, approval page, multi-org drop-down', async ({
@@ -111,9 +112,12 @@ test('portal: search, Learn More, plan cards, sign-up wizard, My Clients, approv
   // My Clients: the key, the endpoint and how to call it.
   const card = page.getByRole('region', { name: 'My App 1.0' });
   await expect(card.getByText('Registered')).toBeVisible();
-  await expect(card.getByLabel('API key', { exact: true })).toBeVisible();
+  // The key is masked, and the example says YOUR-API-KEY, until the consumer clicks Show.
+  await expect(card.getByLabel('API key', { exact: true })).toHaveText(/^•••• \S{4}$/);
   await expect(card.getByText(`/${org.id}/${forecast}/1.0`).first()).toBeVisible();
-  await expect(card.getByText('X-API-Key')).toBeVisible();
+  await expect(card.getByText('X-API-Key')).toContainText('YOUR-API-KEY');
+  const key = await showApiKey(card);
+  await expect(card.getByText('X-API-Key')).toContainText(key);
   await shot(page, 'portal-my-clients');
 
   // A second sign-up (Radar) picks the existing client from the drop-down.

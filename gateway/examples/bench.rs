@@ -2,8 +2,9 @@
 //!
 //! - `bench serve <backend-url> <listen>`: a fresh SQLite database with one published API
 //!   (backend `<backend-url>`), a plan with a rate limit too high to trip, and one registered
-//!   client; prints `KEY=…` and `URL=…`, then serves the gateway (metrics recording on) on
-//!   `<listen>` until killed.
+//!   client; and a public API on the same backend guarded by JWT Validation (RS256, a static
+//!   key). Prints `KEY=…` and `URL=…` (key auth), `TOKEN=…` and `JWT_URL=…`, then serves the
+//!   gateway (metrics recording on) on `<listen>` until killed.
 //! - `bench propagation`: register → first accepted request, unregister → first refused request,
 //!   measured 10 times through a gateway polling the database.
 //! - `bench memory <n>`: the gateway's resident memory before and after loading a snapshot with
@@ -35,16 +36,48 @@ fn db_url() -> String {
 /// A database with API Weather (backend `endpoint`) whose plan Gold carries a rate limit too
 /// high to trip, and client App registered for it.
 async fn world(endpoint: &str) -> (DatabaseConnection, Ctx, String) {
+    world_with_jwt(endpoint, false).await
+}
+
+/// [`world`], and with `jwt` the public API Forecast on the same backend, guarded by JWT
+/// Validation with the static key of `gateway/testdata/rsa-a.pub`.
+async fn world_with_jwt(endpoint: &str, jwt: bool) -> (DatabaseConnection, Ctx, String) {
     let dir = std::env::temp_dir().join(format!("tollgate-bench-gw-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let db = service::db::connect(&db_url()).await.unwrap();
+    let db = support::connect(&db_url()).await;
     // The benchmark measures the policy's cost, not refusals.
     let plan_policies = [(
         "rate-limiting",
         r#"{"limit":1000000000,"granularity":"Client","period":"Minute"}"#,
     )];
     let (ctx, key) = support::world_at(&db, endpoint, &plan_policies, &[]).await;
+    if jwt {
+        let config = serde_json::json!({
+            "staticKeys": [{"pem": include_str!("../testdata/rsa-a.pub")}],
+            "algorithms": ["RS256"],
+            "issuer": "https://id.example.com",
+            "audience": "forecast",
+            "forwardClaims": [{"claim": "sub", "header": "X-User"}],
+        })
+        .to_string();
+        let implementation = support::public_implementation(endpoint);
+        support::publish_api(&db, &ctx, "Forecast", implementation, &[("jwt", &config)]).await;
+    }
     (db, ctx, key)
+}
+
+/// An RS256 token for Forecast, valid for a day.
+fn token() -> String {
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(include_bytes!("../testdata/rsa-a.key"))
+        .expect("the test key reads");
+    let claims = serde_json::json!({
+        "iss": "https://id.example.com",
+        "aud": "forecast",
+        "sub": "bench-user",
+        "exp": chrono::Utc::now().timestamp() + 86_400,
+    });
+    let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+    jsonwebtoken::encode(&header, &claims, &key).expect("the token signs")
 }
 
 async fn serve(db: DatabaseConnection, listen: &str) -> SocketAddr {
@@ -70,10 +103,12 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("serve") => {
-            let (db, _, key) = world(&args[2]).await;
+            let (db, _, key) = world_with_jwt(&args[2], true).await;
             let addr = serve(db, &args[3]).await;
             println!("KEY={key}");
             println!("URL=http://{addr}/Acme/Weather/1.0/");
+            println!("TOKEN={}", token());
+            println!("JWT_URL=http://{addr}/Acme/Forecast/1.0/");
             std::future::pending::<()>().await;
         }
         Some("propagation") => {
@@ -145,13 +180,14 @@ async fn main() {
             print!("{}", String::from_utf8_lossy(&out.stdout));
         }
         Some("load") => {
-            let db = service::db::connect(&args[2]).await.unwrap();
+            let db = support::connect(&args[2]).await;
             let before = rss_mib();
             let gw = gateway::Gateway::new(service::gateway::load_snapshot(&db).await.unwrap());
             gateway::release_free_memory();
             let after = rss_mib();
             println!(
-                "{} registered client versions: a gateway node uses {after:.0} MiB with its snapshot ({before:.0} MiB before loading it; target <= 128 MiB)",
+                "{} registered client versions with {} keys: a gateway node uses {after:.0} MiB with its snapshot ({before:.0} MiB before loading it; target <= 128 MiB)",
+                gw.snapshot().clients,
                 gw.snapshot().keys.len(),
             );
         }
@@ -197,8 +233,6 @@ async fn seed_clients(db: &DatabaseConnection, n: usize) {
             created_on: Set(at),
             modified_by: Set("bench".into()),
             modified_on: Set(at),
-            api_key: Set(format!("key-{i}")),
-            api_key_hash: Set(service::sessions::hash_token(&format!("key-{i}"))),
             registered_on: Set(Some(at)),
             retired_on: Set(None),
             changed_since_registration: Set(false),
@@ -216,6 +250,33 @@ async fn seed_clients(db: &DatabaseConnection, n: usize) {
         .filter(|v| v.client_id.starts_with('C'))
         .map(|v| v.id)
         .collect();
+    // Two keys each, as during a rotation: the new one, and the old one in its overlap.
+    let ring = service::secrets::keyring().unwrap();
+    for chunk in versions.chunks(500) {
+        service::entities::client_key::Entity::insert_many(chunk.iter().flat_map(|id| {
+            [0, 1].map(|n| {
+                let key = format!("bench-key-{id}-{n}-0000000000");
+                let lookup = ring.lookup_hex(&key);
+                service::entities::client_key::ActiveModel {
+                    client_version_id: Set(*id),
+                    label: Set(None),
+                    sealed: Set(ring.seal(&key, &lookup)),
+                    lookup_hash: Set(lookup),
+                    last4: Set(domain::credentials::last4(&key)),
+                    created_by: Set("bench".into()),
+                    created_on: Set(at),
+                    expires_on: Set((n == 0).then(|| at + chrono::Duration::days(1))),
+                    revoked_on: Set(None),
+                    revoked_by: Set(None),
+                    last_used_on: Set(None),
+                    ..Default::default()
+                }
+            })
+        }))
+        .exec(db)
+        .await
+        .unwrap();
+    }
     for chunk in versions.chunks(1000) {
         contract::Entity::insert_many(chunk.iter().map(|id| contract::ActiveModel {
             client_version_id: Set(*id),

@@ -88,6 +88,16 @@ impl<K: Hash + Eq + Clone, V> Lru<K, V> {
         }
     }
 
+    /// Sets `key` to `value`, replacing what it held (dropping the least recently used entry
+    /// when full); now the most recently used.
+    pub fn insert(&mut self, key: K, value: V) {
+        let mut value = Some(value);
+        let slot = self.get_or_insert_with(&key, || value.take().expect("taken once"));
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+
     /// Keeps the entries `keep` says yes to.
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         let order = &mut self.order;
@@ -445,7 +455,7 @@ impl VerifiedCredentials {
         })
         .await
         .unwrap_or(false);
-        *lock(&self.checked).get_or_insert_with(&key, || ok) = ok;
+        lock(&self.checked).insert(key, ok);
         Ok(())
     }
 }

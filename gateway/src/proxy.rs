@@ -1,32 +1,30 @@
-//! One request through the gateway: find the API version and the client, run the policy chain,
-//! forward to the backend, run the chain's response side, then count the response's bytes on
-//! their way out and hand the request's record to the metrics recorder.
+//! One request through the gateway, phase by phase: find the API version and the client
+//! (`route`), run the policy chain's request side (`chain`), send to the backend (`upstream`),
+//! run the chain's response side, then count the response's bytes on their way out and hand the
+//! request's record to the metrics recorder. Also what the flow itself bounds and strips: the
+//! request body limit, Tollgate's own cookies in `Cookie` and in every final `Set-Cookie`.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
 use bytes::Bytes;
+use domain::failure::FailureCode;
 use domain::policy::Period;
 use hyper::body::{Frame, SizeHint};
 use service::metrics::MinuteKey;
 
-use crate::chain::{self, After, Exchange};
+use crate::chain::{self, After, Exchange, add_headers};
+use crate::errors::{code_of, failure, failure_as};
 use crate::recorder::Record;
-use crate::{
-    FailureCode, Gateway, add_headers, drop_own_set_cookies, failure, split_path, strip_hop_by_hop,
-    strip_own_cookies, take_key,
-};
-
-/// How long a backend may take to answer.
-const BACKEND_TIMEOUT: Duration = Duration::from_secs(60);
+use crate::{Gateway, route, upstream};
 
 /// Who a request was for, for its metrics record and download counting.
 #[derive(Default)]
@@ -34,6 +32,8 @@ struct Seen {
     api_version_id: Option<i32>,
     client_version_id: i32,
     plan_version_id: i32,
+    /// The API key that opened the request (its last use is reported with the metrics).
+    key_id: Option<i32>,
     downloads: Vec<(String, u64, Period)>,
     uploads: Vec<(String, u64, Period)>,
 }
@@ -100,7 +100,7 @@ fn finish(
         client_version_id: seen.client_version_id,
         plan_version_id: seen.plan_version_id,
         status: res.status().as_u16(),
-        failure_code: res.extensions().get::<FailureCode>().map_or(0, |f| f.0),
+        failure_code: code_of(&res).map_or(0, FailureCode::number),
     };
     let gw = gw.clone();
     let (downloads, uploads) = (seen.downloads, seen.uploads);
@@ -112,6 +112,7 @@ fn finish(
                 duration_us: u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
                 bytes_in: bytes_in.max(streamed),
                 bytes_out,
+                key_id: seen.key_id,
             });
         }
         if !downloads.is_empty() || !uploads.is_empty() {
@@ -188,6 +189,8 @@ impl<F: FnOnce(u64) + Unpin> hyper::body::Body for Counted<F> {
     }
 }
 
+/// The phases of one request: route (API version, key, contract) → the chain's request side →
+/// the backend → the chain's response side.
 async fn forward(
     gw: &Gateway,
     req: Request,
@@ -199,37 +202,23 @@ async fn forward(
     let (mut parts, body) = req.into_parts();
     if parts.headers.contains_key(header::VIA) && gw.looped(&parts.headers) {
         return (
-            failure(
+            failure_as(
                 StatusCode::LOOP_DETECTED,
-                10029,
+                FailureCode::BackendRefused,
                 "The API's endpoint leads back to this gateway.",
             ),
             seen,
         );
     }
     let path = parts.uri.path().to_owned();
-    let Some((org, api, version, rest)) = split_path(&path) else {
-        return (
-            failure(StatusCode::NOT_FOUND, 10020, "No API at this path."),
-            seen,
-        );
+    let found = match route::api(&snapshot, &path) {
+        Ok(found) => found,
+        Err(refusal) => return (refusal.into(), seen),
     };
-    let api_path = &path[1..1 + org.len() + api.len() + version.len() + 2];
-    let Some(target) = snapshot.apis.get(api_path) else {
-        return (
-            failure(StatusCode::NOT_FOUND, 10020, "No API at this path."),
-            seen,
-        );
-    };
+    let target = found.target;
     seen.api_version_id = Some(target.id);
-    if target.retired {
-        return (
-            failure(StatusCode::GONE, 10021, "This API version is retired."),
-            seen,
-        );
-    }
-    if let Some(why) = domain::gateway_bounds::path_refusal(&path, target.allow_encoded_slashes) {
-        return (failure(StatusCode::BAD_REQUEST, 10028, why), seen);
+    if let Err(refusal) = route::admit(target, &path) {
+        return (refusal.into(), seen);
     }
     if bytes_in > target.body_limit {
         return (too_large(target.body_limit), seen);
@@ -245,58 +234,27 @@ async fn forward(
         }),
         None => body,
     };
-    let (key, query) = take_key(&parts.headers, parts.uri.query());
+    let (key, query) = match route::key(target, &parts.headers, parts.uri.query()) {
+        Ok(found) => found,
+        Err(refusal) => return (refusal.into(), seen),
+    };
     // Browsers send CORS preflights without the API key: the API's own CORS policy answers them.
     if key.is_none()
         && !target.public
         && domain::policy::is_preflight(parts.method.as_str(), &parts.headers)
-        && let Some(answer) = preflight(&target.policies, &parts.headers)
+        && let Some(answer) = chain::preflight(&target.policies, &parts.headers)
     {
         return (answer, seen);
     }
-    // A key opens the API through a contract; a public API also takes requests without one
-    // (and with a key that has no contract), under the API's own policies only.
-    let mut caller = None;
-    match key.as_deref() {
-        Some(key) => match snapshot.keys.get(&service::sessions::token_digest(key)) {
-            Some(client) => match client.contract(api_path) {
-                Some(contract) => caller = Some((client, contract)),
-                None if target.public => {}
-                None => {
-                    return (
-                        failure(
-                            StatusCode::FORBIDDEN,
-                            10024,
-                            "This client has no contract with this API version.",
-                        ),
-                        seen,
-                    );
-                }
-            },
-            None if target.public => {}
-            None => {
-                return (
-                    failure(StatusCode::UNAUTHORIZED, 10023, "The API key is not valid."),
-                    seen,
-                );
-            }
-        },
-        None if target.public => {}
-        None => {
-            return (
-                failure(
-                    StatusCode::UNAUTHORIZED,
-                    10022,
-                    "An API key is required: send it in the X-API-Key header.",
-                ),
-                seen,
-            );
-        }
-    }
-    if let Some((client, contract)) = caller {
-        seen.client_version_id = client.id;
-        seen.plan_version_id = contract.plan_version_id;
-    }
+    let caller = match route::caller(&snapshot, &found, key.as_deref()) {
+        Ok(caller) => caller.map(|(found, contract)| {
+            seen.client_version_id = found.client.id;
+            seen.plan_version_id = contract.plan_version_id;
+            seen.key_id = Some(found.id);
+            (&*found.client, contract)
+        }),
+        Err(refusal) => return (refusal.into(), seen),
+    };
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -314,7 +272,7 @@ async fn forward(
     let mut ex = Exchange {
         method: parts.method.clone(),
         // Policies match, and the backend receives, one spelling of the path.
-        rest: domain::policy::normalize_path(rest),
+        rest: domain::policy::normalize_path(found.rest),
         query,
         peer,
         https,
@@ -322,19 +280,24 @@ async fn forward(
         api: target.id,
         bytes_in,
         streamed_upload,
+        snapshot: snapshot.version,
     };
-    let none = &target.policies;
-    let chains: [&service::gateway::Chain; 3] = match caller {
-        Some((client, contract)) => [&client.policies, &contract.policies, &target.policies],
-        None => [none, none, &target.policies],
+    let provider: [&service::gateway::Chain; 2] = match caller {
+        Some((_, contract)) => [&contract.policies, &target.policies],
+        None => [&target.policies, &target.policies],
     };
-    let chains = if caller.is_some() {
-        &chains[..]
-    } else {
-        &chains[2..]
+    let chains = chain::Chains {
+        client: caller.map(|(client, _)| &client.policies),
+        provider: if caller.is_some() {
+            &provider[..]
+        } else {
+            &provider[1..]
+        },
     };
     let mut after = After::default();
-    let early = if chains.iter().all(|c| c.is_empty()) {
+    let early = if chains.client.is_none_or(|c| c.is_empty())
+        && chains.provider.iter().all(|c| c.is_empty())
+    {
         Ok(None)
     } else {
         chain::request(gw, chains, &mut ex, &mut parts.headers, &mut after).await
@@ -349,11 +312,11 @@ async fn forward(
         Ok(None) => {
             let Some(endpoint) = target.endpoint.as_deref() else {
                 return (
-                    failure(StatusCode::BAD_GATEWAY, 10025, "The API has no endpoint."),
+                    failure(FailureCode::BackendFailed, "The API has no endpoint."),
                     seen,
                 );
             };
-            match upstream(gw, endpoint, &ex, parts, body).await {
+            match upstream::send(gw, endpoint, &ex, parts, body).await {
                 Ok(res) => res,
                 Err(_) if over_limit.is_some_and(|hit| hit.load(Ordering::Relaxed)) => {
                     return (too_large(target.body_limit), seen);
@@ -371,8 +334,7 @@ async fn forward(
 /// The answer to a request body larger than `limit`.
 fn too_large(limit: u64) -> Response {
     failure(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        10027,
+        FailureCode::BodyTooLarge,
         &format!(
             "The request body is larger than this API accepts ({}).",
             domain::policy::bytes(limit)
@@ -423,103 +385,118 @@ impl hyper::body::Body for Bounded {
     }
 }
 
-/// The answer of the first CORS policy of `chain` to a preflight, if it has one.
-fn preflight(chain: &service::gateway::Chain, headers: &HeaderMap) -> Option<Response> {
-    chain.iter().find_map(|p| match &p.rule {
-        Ok(domain::policy::Compiled::Cors(rules)) => Some(match rules.preflight(headers)? {
-            Ok(answer) => {
-                let mut res = StatusCode::NO_CONTENT.into_response();
-                add_headers(res.headers_mut(), &answer);
-                res
-            }
-            Err(f) => crate::policy_failure(&f),
-        }),
-        _ => None,
-    })
+/// Whether one `name=value` pair of a `Cookie` header, or a `Set-Cookie` value, names one of
+/// Tollgate's own cookies ([`service::sessions::is_own_cookie`]).
+/// A pair without a name (`=tollgate_session=x`) counts by what follows the `=`: browsers store
+/// it as a nameless cookie and send it back as `tollgate_session=x`.
+fn own_cookie_pair(pair: &[u8]) -> bool {
+    let pair = pair.trim_ascii_start();
+    let pair = pair.strip_prefix(b"=").unwrap_or(pair);
+    let name = pair.split(|b| *b == b'=').next().unwrap_or(pair);
+    std::str::from_utf8(name).is_ok_and(service::sessions::is_own_cookie)
 }
 
-/// Sends the (policy-edited) request to the backend.
-async fn upstream(
-    gw: &Gateway,
-    endpoint: &str,
-    ex: &Exchange,
-    mut parts: axum::http::request::Parts,
-    body: Body,
-) -> Result<Response, Response> {
-    let mut url = format!("{}{}", endpoint.trim_end_matches('/'), ex.rest);
-    if ex.rest.is_empty() && endpoint.ends_with('/') {
-        url.push('/');
+/// Takes Tollgate's own cookies (the session) out of every `Cookie` header line, dropping a line
+/// left empty, so that no backend ever sees them. Allocates only when there is one to remove.
+pub(crate) fn strip_own_cookies(headers: &mut HeaderMap) {
+    let has_own = |v: &HeaderValue| v.as_bytes().split(|b| *b == b';').any(own_cookie_pair);
+    if !headers.get_all(header::COOKIE).iter().any(has_own) {
+        return;
     }
-    if let Some(q) = &ex.query {
-        url.push('?');
-        url.push_str(q);
-    }
-    let Ok(uri) = url.parse::<Uri>() else {
-        return Err(failure(
-            StatusCode::BAD_GATEWAY,
-            10025,
-            "The API's endpoint is not a valid URL.",
-        ));
-    };
-    if !matches!(uri.scheme_str(), Some("http" | "https")) {
-        return Err(failure(
-            StatusCode::BAD_GATEWAY,
-            10025,
-            "The API's endpoint must be an http:// or https:// URL.",
-        ));
-    }
-    let host = parts.headers.get(header::HOST).cloned();
-    strip_hop_by_hop(&mut parts.headers);
-    parts.headers.remove(header::HOST);
-    let forwarded = match parts
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(prev) => format!("{prev}, {}", ex.peer),
-        None => ex.peer.to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&forwarded) {
-        parts.headers.insert("x-forwarded-for", v);
-    }
-    parts.headers.insert(
-        "x-forwarded-proto",
-        HeaderValue::from_static(if ex.https { "https" } else { "http" }),
-    );
-    if let Some(h) = host {
-        parts.headers.insert("x-forwarded-host", h);
-    }
-    parts.headers.append(header::VIA, gw.via.clone());
-    parts.uri = uri;
-    let request = Request::from_parts(parts, body);
-    match tokio::time::timeout(BACKEND_TIMEOUT, gw.client.request(request)).await {
-        Ok(Ok(res)) => {
-            let (mut parts, body) = res.into_parts();
-            strip_hop_by_hop(&mut parts.headers);
-            Ok(Response::from_parts(parts, Body::new(body)))
+    let lines: Vec<HeaderValue> = headers.get_all(header::COOKIE).iter().cloned().collect();
+    headers.remove(header::COOKIE);
+    for line in lines {
+        let kept: Vec<&[u8]> = line
+            .as_bytes()
+            .split(|b| *b == b';')
+            .map(<[u8]>::trim_ascii)
+            .filter(|p| !p.is_empty() && !own_cookie_pair(p))
+            .collect();
+        if kept.is_empty() {
+            continue;
         }
-        Ok(Err(e)) => {
-            if let Some(refused) = crate::Refused::find(&e) {
-                return Err(failure(
-                    StatusCode::BAD_GATEWAY,
-                    10029,
-                    &format!(
-                        "The gateway refuses to connect to the API's backend: {}.",
-                        refused.message()
-                    ),
-                ));
-            }
-            tracing::warn!(error = %e, "backend request failed");
-            Err(failure(
-                StatusCode::BAD_GATEWAY,
-                10025,
-                "The API's backend did not answer.",
-            ))
+        if let Ok(v) = HeaderValue::from_bytes(&kept.join(&b"; "[..])) {
+            headers.append(header::COOKIE, v);
         }
-        Err(_) => Err(failure(
-            StatusCode::GATEWAY_TIMEOUT,
-            10025,
-            "The API's backend timed out.",
-        )),
+    }
+}
+
+/// Drops a backend's `Set-Cookie` headers that would set one of Tollgate's own cookies.
+pub(crate) fn drop_own_set_cookies(headers: &mut HeaderMap) {
+    let own = |v: &HeaderValue| own_cookie_pair(v.as_bytes().trim_ascii_start());
+    if !headers.get_all(header::SET_COOKIE).iter().any(own) {
+        return;
+    }
+    let kept: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter(|v| !own(v))
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for v in kept {
+        headers.append(header::SET_COOKIE, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_cookies_are_stripped_from_every_cookie_line() {
+        let mut h = HeaderMap::new();
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; tollgate_session=s1;b=2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-tollgate_session=s2"),
+        );
+        h.append(
+            header::COOKIE,
+            HeaderValue::from_static("c=3; __host-TOLLGATE_session=s3"),
+        );
+        strip_own_cookies(&mut h);
+        let lines: Vec<&str> = h
+            .get_all(header::COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(lines, ["a=1; b=2", "c=3"]);
+        // Nothing of ours: the header stays as it came.
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, HeaderValue::from_static("x=1;  y=2"));
+        strip_own_cookies(&mut h);
+        assert_eq!(h[header::COOKIE], "x=1;  y=2");
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tollgate_session=s"),
+        );
+        strip_own_cookies(&mut h);
+        assert!(!h.contains_key(header::COOKIE));
+    }
+
+    #[test]
+    fn backends_cannot_set_own_cookies() {
+        let mut h = HeaderMap::new();
+        for v in [
+            "theme=dark; Path=/",
+            "tollgate_session=evil; Path=/; HttpOnly",
+            " __Host-tollgate_session=evil; Secure; Path=/",
+            "=tollgate_session=nameless; Path=/",
+            "lang=en",
+        ] {
+            h.append(header::SET_COOKIE, HeaderValue::from_static(v));
+        }
+        drop_own_set_cookies(&mut h);
+        let kept: Vec<&str> = h
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(kept, ["theme=dark; Path=/", "lang=en"]);
     }
 }

@@ -26,6 +26,8 @@ pub struct Record {
     pub duration_us: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+    /// The API key that opened the request.
+    pub key_id: Option<i32>,
 }
 
 enum Msg {
@@ -85,7 +87,7 @@ async fn run(
     mut rx: mpsc::Receiver<Msg>,
     db: service::DatabaseConnection,
 ) {
-    let mut pending: HashMap<MinuteKey, MinuteStats> = HashMap::new();
+    let mut pending = Pending::default();
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -106,7 +108,21 @@ async fn run(
     }
 }
 
-fn add(recorder: &Recorder, pending: &mut HashMap<MinuteKey, MinuteStats>, r: Record) {
+/// What waits for the next flush: per-minute rollups, and the minute each key was last used.
+#[derive(Default)]
+struct Pending {
+    rollups: HashMap<MinuteKey, MinuteStats>,
+    key_uses: HashMap<i32, i64>,
+}
+
+fn add(recorder: &Recorder, pending: &mut Pending, r: Record) {
+    if let Some(id) = r.key_id
+        && (pending.key_uses.len() < MAX_PENDING || pending.key_uses.contains_key(&id))
+    {
+        let minute = pending.key_uses.entry(id).or_insert(r.key.minute);
+        *minute = (*minute).max(r.key.minute);
+    }
+    let pending = &mut pending.rollups;
     if pending.len() >= MAX_PENDING && !pending.contains_key(&r.key) {
         recorder.dropped.fetch_add(1, Ordering::Relaxed);
         return;
@@ -117,11 +133,26 @@ fn add(recorder: &Recorder, pending: &mut HashMap<MinuteKey, MinuteStats>, r: Re
         .add(r.duration_us, r.bytes_in, r.bytes_out);
 }
 
-async fn flush(
-    recorder: &Recorder,
-    db: &service::DatabaseConnection,
-    pending: &mut HashMap<MinuteKey, MinuteStats>,
-) {
+async fn flush(recorder: &Recorder, db: &service::DatabaseConnection, pending: &mut Pending) {
+    if !pending.key_uses.is_empty() {
+        let uses: HashMap<i32, chrono::DateTime<chrono::Utc>> = pending
+            .key_uses
+            .iter()
+            .filter_map(|(id, minute)| {
+                Some((
+                    *id,
+                    chrono::DateTime::from_timestamp(minute.checked_mul(60)?, 0)?,
+                ))
+            })
+            .collect();
+        match service::api_keys::record_use(db, &uses).await {
+            Ok(()) => pending.key_uses.clear(),
+            Err(e) => {
+                tracing::warn!(error = %e, keys = uses.len(), "last key uses not written; retrying with the next flush")
+            }
+        }
+    }
+    let pending = &mut pending.rollups;
     if pending.is_empty() {
         return;
     }

@@ -16,7 +16,7 @@ use support::*;
 #[tokio::test]
 async fn tollgate_cookies_never_reach_a_backend_nor_come_back() {
     let (dir, url) = sqlite_url("bounds-cookies");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let (backend, seen) = cookie_backend().await;
     let (_, key) = world(&db, backend, &[], &[]).await;
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
@@ -62,7 +62,7 @@ async fn tollgate_cookies_never_reach_a_backend_nor_come_back() {
 #[tokio::test]
 async fn a_policy_cannot_set_a_tollgate_cookie_either() {
     let (dir, url) = sqlite_url("bounds-policy-cookie");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let (backend, _) = cookie_backend().await;
     // An API owner's Simple Header policy that tries to plant a session on the caller.
     let (_, key) = world(
@@ -105,26 +105,12 @@ async fn public_api(
     request_body_limit: Option<u64>,
     allow_encoded_slashes: bool,
 ) {
-    let api = service::apis::NewApi {
-        name: name.into(),
-        version: "1.0".into(),
-        description: String::new(),
-        endpoint: endpoint.to_owned(),
-    };
-    service::apis::create(db, ctx, "Acme", api).await.unwrap();
     let implementation = service::apis::Implementation {
-        endpoint: endpoint.to_owned(),
-        content_type: "JSON".into(),
-        public_api: true,
         request_body_limit,
         allow_encoded_slashes,
+        ..support::public_implementation(endpoint)
     };
-    service::apis::update_implementation(db, ctx, &at("Acme", name), implementation)
-        .await
-        .unwrap();
-    service::apis::publish(db, ctx, &at("Acme", name))
-        .await
-        .unwrap();
+    support::publish_api(db, ctx, name, implementation, &[]).await;
 }
 
 /// Sends raw bytes and returns the status and the whole answer (the request asks to close).
@@ -150,7 +136,7 @@ fn failure_code(a: &Answer) -> Option<u64> {
 #[tokio::test]
 async fn request_bodies_have_a_limit_known_or_streamed() {
     let (dir, url) = sqlite_url("bounds-body");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, _) = world(&db, backend, &[], &[]).await;
     let endpoint = format!("http://{backend}/v1");
@@ -215,7 +201,7 @@ impl hyper::body::Body for Chunks {
 #[tokio::test]
 async fn ambiguous_framing_is_not_smuggled_and_encoded_paths_get_400() {
     let (dir, url) = sqlite_url("bounds-framing");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, _) = world(&db, backend, &[], &[]).await;
     let endpoint = format!("http://{backend}/v1");
@@ -310,7 +296,7 @@ async fn serve_on(
 #[tokio::test]
 async fn refused_backend_addresses_get_10029_after_dns() {
     let (dir, url) = sqlite_url("bounds-ssrf");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, _) = world(&db, backend, &[], &[]).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -407,7 +393,7 @@ async fn refused_backend_addresses_get_10029_after_dns() {
 #[tokio::test]
 async fn a_loop_back_into_the_gateway_stops_at_once_and_this_host_is_refused() {
     let (dir, url) = sqlite_url("bounds-loop");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, _) = world(&db, backend, &[], &[]).await;
     // The gateway's own address, as a proxy in front of it would hand the request back: the
@@ -453,7 +439,7 @@ async fn a_loop_back_into_the_gateway_stops_at_once_and_this_host_is_refused() {
 #[tokio::test]
 async fn metrics_are_on_the_admin_listener_and_errors_are_not_sniffed_or_cached() {
     let (dir, url) = sqlite_url("bounds-metrics");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     world(&db, backend, &[], &[]).await;
     let node = gateway::Gateway::start(db.clone()).await.unwrap();

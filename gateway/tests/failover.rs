@@ -39,7 +39,7 @@ async fn serving(db: &service::DatabaseConnection) -> (service::Ctx, String, Htt
 #[tokio::test]
 async fn serves_on_when_the_sqlite_file_becomes_unreadable() {
     let (dir, url) = sqlite_url("unreadable");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let (_ctx, key, http, probe) = serving(&db).await;
 
     // Overwrite the file, its write-ahead log and the log's index with garbage: every read
@@ -202,7 +202,7 @@ async fn serves_on_when_its_postgresql_stops() {
     };
     let (mut server, port) = OwnPostgres::start(bin);
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let (ctx, key, http, probe) = serving(&db).await;
 
     server.stop();

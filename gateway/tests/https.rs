@@ -57,7 +57,7 @@ async fn tls_backend() -> (SocketAddr, Vec<u8>) {
 #[tokio::test]
 async fn https_backends_with_verified_certificates() {
     let (dir, url) = sqlite_url("https");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let (backend, der) = tls_backend().await;
     let endpoint = format!("https://localhost:{}/v1", backend.port());
     let (_ctx, key) = world_at(&db, &endpoint, &[], &[]).await;

@@ -11,8 +11,8 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::StatusCode;
 use chrono::Timelike;
+use domain::EntityKind;
 use domain::metrics::Range;
-use service::policies::Owner;
 use support::*;
 
 /// Attaches `definition` to the client, re-registers it, and waits until the gateway answers
@@ -31,7 +31,7 @@ async fn with_client_policy(
     let p = service::policies::add(
         db,
         ctx,
-        Owner::Client,
+        EntityKind::Client,
         &at("Acme", "App"),
         definition,
         config,
@@ -59,7 +59,7 @@ async fn without_client_policy(
     key: &str,
     id: i64,
 ) {
-    service::policies::remove(db, ctx, Owner::Client, &at("Acme", "App"), id)
+    service::policies::remove(db, ctx, EntityKind::Client, &at("Acme", "App"), id)
         .await
         .unwrap();
     service::clients::register(db, ctx, &at("Acme", "App"))
@@ -78,7 +78,7 @@ fn req(method: &str, url: &str, key: &str) -> axum::http::request::Builder {
 #[tokio::test]
 async fn plan_and_api_chain_limits_headers_and_metrics() {
     let (dir, url) = sqlite_url("chain");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, key) = world(
         &db,
@@ -161,7 +161,7 @@ async fn plan_and_api_chain_limits_headers_and_metrics() {
     let m = service::metrics::query(
         &db,
         &ctx,
-        service::metrics::Of::Api,
+        EntityKind::Api,
         &at("Acme", "Weather"),
         Range::Hour,
     )
@@ -190,7 +190,7 @@ async fn plan_and_api_chain_limits_headers_and_metrics() {
     let client_view = service::metrics::query(
         &db,
         &ctx,
-        service::metrics::Of::Client,
+        EntityKind::Client,
         &at("Acme", "App"),
         Range::Day,
     )
@@ -214,7 +214,7 @@ async fn plan_and_api_chain_limits_headers_and_metrics() {
 #[tokio::test]
 async fn each_policy_on_real_traffic() {
     let (dir, url) = sqlite_url("each");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, key) = world(&db, backend, &[], &[]).await;
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
@@ -317,7 +317,7 @@ async fn each_policy_on_real_traffic() {
 
     // CORS: a preflight is answered by the gateway; a foreign origin is refused.
     let id = service::policies::add(
-        &db, &ctx, Owner::Client, &at("Acme", "App"), "cors",
+        &db, &ctx, EntityKind::Client, &at("Acme", "App"), "cors",
         r#"{"allowOrigins":["https://app.example.com"],"allowMethods":["GET","PUT"],"allowHeaders":["X-API-Key"],"exposeHeaders":["X-RateLimit-Remaining"],"allowCredentials":false,"errorOnFailure":true}"#,
         None,
     )
@@ -394,7 +394,7 @@ async fn each_policy_on_real_traffic() {
 
     // URL rewriting: the request path, and the response body.
     let id = service::policies::add(
-        &db, &ctx, Owner::Client, &at("Acme", "App"), "url-rewriting",
+        &db, &ctx, EntityKind::Client, &at("Acme", "App"), "url-rewriting",
         r#"{"fromRegex":"^/old/(.*)$","toReplacement":"/new/$1","processRequestUrl":true,"processRequestHeaders":false,"processResponseHeaders":false,"processBody":false}"#,
         None,
     )
@@ -402,7 +402,7 @@ async fn each_policy_on_real_traffic() {
     .unwrap()
     .id;
     let body_id = service::policies::add(
-        &db, &ctx, Owner::Client, &at("Acme", "App"), "url-rewriting",
+        &db, &ctx, EntityKind::Client, &at("Acme", "App"), "url-rewriting",
         r#"{"fromRegex":"backend\\.internal","toReplacement":"api.example.com","processRequestUrl":false,"processRequestHeaders":false,"processResponseHeaders":false,"processBody":true}"#,
         None,
     )
@@ -423,7 +423,7 @@ async fn each_policy_on_real_traffic() {
     assert_eq!(a.body["path"], "/v1/new/items", "{}", a.text);
     assert_eq!(a.body["query"], "x=1");
     assert_eq!(a.body["link"], "http://api.example.com/v1/items");
-    service::policies::remove(&db, &ctx, Owner::Client, &at("Acme", "App"), body_id)
+    service::policies::remove(&db, &ctx, EntityKind::Client, &at("Acme", "App"), body_id)
         .await
         .unwrap();
     without_client_policy(&db, &ctx, &http, &probe, &key, id).await;
@@ -468,7 +468,7 @@ async fn each_policy_on_real_traffic() {
         assert!(a.body["headers"].get("authorization").is_none());
     }
     // The stored configuration keeps a hash, never the password.
-    let stored = service::policies::list_for(&db, &ctx, Owner::Client, &at("Acme", "App"))
+    let stored = service::policies::list_for(&db, &ctx, EntityKind::Client, &at("Acme", "App"))
         .await
         .unwrap();
     assert!(!stored[0].configuration.contains("s3cret"));
@@ -479,7 +479,7 @@ async fn each_policy_on_real_traffic() {
     let id = service::policies::add(
         &db,
         &ctx,
-        Owner::Client,
+        EntityKind::Client,
         &at("Acme", "App"),
         "caching",
         r#"{"ttlSeconds":60,"rules":[{"method":"GET","pathPattern":"/cached.*"}]}"#,
@@ -595,7 +595,7 @@ async fn each_policy_on_real_traffic() {
     service::policies::add(
         &db,
         &ctx,
-        Owner::Client,
+        EntityKind::Client,
         &at("Acme", "App"),
         "ip-blocklist",
         r#"{"ips":["*"]}"#,
@@ -622,7 +622,7 @@ async fn each_policy_on_real_traffic() {
 #[tokio::test]
 async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
     let (dir, url) = sqlite_url("restart");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (_ctx, key) = world(
         &db,
@@ -679,7 +679,7 @@ async fn quotas_survive_a_restart_and_redis_shares_rate_limits() {
     };
     let _: () = redis::cmd("FLUSHDB").query_async(&mut conn).await.unwrap();
     let (dir2, url2) = sqlite_url("redis");
-    let db2 = service::db::connect(&url2).await.unwrap();
+    let db2 = support::connect(&url2).await;
     let (_ctx2, key2) = world(
         &db2,
         backend,
@@ -820,7 +820,7 @@ async fn second_api(db: &service::DatabaseConnection, ctx: &service::Ctx, endpoi
 #[tokio::test]
 async fn the_cache_keeps_responses_per_api_version_caller_and_varied_header() {
     let (dir, url) = sqlite_url("cache-keys");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = counting_backend().await;
     // The plan's Caching policy is one policy for every API the plan is offered on.
     let (ctx, key) = world(
@@ -939,7 +939,7 @@ async fn the_cache_keeps_responses_per_api_version_caller_and_varied_header() {
 #[tokio::test]
 async fn requests_with_authorization_are_cached_per_token_when_the_policy_says_so() {
     let (dir, url) = sqlite_url("cache-authorized");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = counting_backend().await;
     let (_ctx, key) = world(
         &db,
@@ -979,7 +979,7 @@ async fn requests_with_authorization_are_cached_per_token_when_the_policy_says_s
 #[tokio::test]
 async fn ip_lists_read_the_last_line_of_their_header() {
     let (dir, url) = sqlite_url("ip-last-line");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, key) = world(&db, backend, &[], &[]).await;
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
@@ -1017,7 +1017,7 @@ async fn ip_lists_read_the_last_line_of_their_header() {
 #[tokio::test]
 async fn a_body_that_would_grow_past_the_rewrite_cap_is_refused() {
     let (dir, url) = sqlite_url("rewrite-cap");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = counting_backend().await;
     let (ctx, key) = world(&db, backend, &[], &[]).await;
     let gw = serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;
@@ -1069,7 +1069,7 @@ async fn a_body_that_would_grow_past_the_rewrite_cap_is_refused() {
 #[tokio::test]
 async fn a_saturated_password_pool_answers_503_even_for_unknown_users() {
     let (dir, url) = sqlite_url("basic-busy");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = support::connect(&url).await;
     let backend = backend().await;
     let (ctx, key) = world(&db, backend, &[], &[]).await;
     // No hashing thread is ever free: every check waits its 50 ms and gives up.
@@ -1169,7 +1169,7 @@ type HeaderMapOf = axum::http::HeaderMap;
 /// A 1 MB per-user header value is counted under a short key, persisted, and still counted
 /// after a restart.
 async fn per_user_counters_take_any_header_value(url: &str) {
-    let db = service::db::connect(url).await.unwrap();
+    let db = support::connect(url).await;
     let backend = backend().await;
     let (_ctx, key) = world(
         &db,

@@ -29,9 +29,25 @@ impl Default for RequestBounds {
     }
 }
 
+/// A value that must never be printed: its `Debug` says only whether it is set.
+#[derive(Clone, Default)]
+pub struct Redacted(pub Option<String>);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() { "<set>" } else { "<unset>" })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: String,
+    /// `TOLLGATE_SECRET_KEY`: the server secret (64 hex characters) under which API keys are
+    /// looked up and sealed. When unset, the key file is used.
+    pub secret_key: Redacted,
+    /// `TOLLGATE_SECRET_KEY_FILE`: the key file, generated with mode 0600 on first start when
+    /// `TOLLGATE_SECRET_KEY` is unset (default `data/secret.key`). Back it up with the database.
+    pub secret_key_file: String,
     pub admin_email: String,
     pub admin_password: String,
     pub admin_name: String,
@@ -89,6 +105,15 @@ impl Config {
     pub fn from_env() -> Self {
         Self {
             database_url: env_or("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key: Redacted(
+                std::env::var(service::secrets::SECRET_KEY_VAR)
+                    .ok()
+                    .filter(|v| !v.trim().is_empty()),
+            ),
+            secret_key_file: env_or(
+                "TOLLGATE_SECRET_KEY_FILE",
+                service::secrets::DEFAULT_KEY_FILE,
+            ),
             admin_email: env_or("TOLLGATE_ADMIN_EMAIL", DEFAULT_ADMIN_EMAIL),
             admin_password: env_or("TOLLGATE_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD),
             admin_name: env_or("TOLLGATE_ADMIN_NAME", "Administrator"),
@@ -107,6 +132,29 @@ impl Config {
             gateway_allow_networks: list(&env_or("TOLLGATE_GATEWAY_ALLOW_NETWORKS", "")),
             gateway_deny_networks: list(&env_or("TOLLGATE_GATEWAY_DENY_NETWORKS", "")),
         }
+    }
+
+    /// Loads the server secret (creating the key file when needed) and installs its keyring for
+    /// the whole process. Call it before opening the database.
+    pub fn install_secret(&self) -> Result<(), String> {
+        let (secret, source) = service::secrets::load_or_create(
+            self.secret_key.0.as_deref(),
+            std::path::Path::new(&self.secret_key_file),
+        )?;
+        match source {
+            service::secrets::Source::Environment => {
+                tracing::info!("server secret from TOLLGATE_SECRET_KEY")
+            }
+            service::secrets::Source::KeyFile(f) => {
+                tracing::info!(file = %f, "server secret from the key file")
+            }
+            service::secrets::Source::NewKeyFile(f) => tracing::warn!(
+                file = %f,
+                "generated a new server secret: back this file up with the database; without it no API key can be checked or shown"
+            ),
+        }
+        service::secrets::install(service::secrets::Keyring::new(&secret));
+        Ok(())
     }
 
     /// The parsed `TOLLGATE_TRUSTED_PROXIES`, or what is wrong with it.

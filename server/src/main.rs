@@ -18,6 +18,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let config = Config::from_env();
+    config.install_secret()?;
     // `server gateway`: only the gateway, against the same database (one node of several).
     let gateway_only = std::env::args().nth(1).as_deref() == Some("gateway");
     if gateway_only {

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::api::catalog::{CreateEntity, GetApiVersion};
+use app::api::entities::{CreateEntity, GetApiVersion};
 use app::api::lifecycle::UpdateApiDefinition;
 use app::api::orgs::CreateOrg;
 use axum::http::StatusCode;
@@ -192,16 +192,17 @@ on_both!(the_migration_summarizes_definitions_saved_before, |app| {
     let yaml = format!("{HEAD}paths:\n  /forecast:\n    get: {{}}\n");
     ok(save(&mut app, &yaml).await).await;
 
-    // Back to before summaries (this is the last migration), and forward again: the data step
-    // summarizes the saved definition.
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    // Back to before summaries, and forward again: the data step summarizes the saved
+    // definition.
+    let steps = common::steps_back_to("m20261201_000006_definitions");
+    Migrator::down(&app.db, Some(steps)).await.unwrap();
     Migrator::up(&app.db, None).await.unwrap();
     let info = get_api(&mut app).await.definition.expect("a definition");
     assert_eq!((info.title.as_str(), info.operations), ("Weather", 1));
 
     // A definition saved before the bounds, which they now refuse, keeps its text and gets no
     // summary; the migration does not fail on it.
-    Migrator::down(&app.db, Some(1)).await.unwrap();
+    Migrator::down(&app.db, Some(steps)).await.unwrap();
     let anchored = format!("{HEAD}paths:\n  /forecast: &op\n    get: {{}}\n");
     app.db
         .execute_unprepared(&format!(

@@ -4,7 +4,7 @@
 
 mod common;
 
-use app::api::catalog::{CreateEntity, GetApiVersion, GetClientVersion};
+use app::api::entities::{CreateEntity, GetApiVersion, GetClientVersion};
 use app::api::lifecycle::{DeleteEntity, UpdateApiDefinition};
 use app::api::orgs::CreateOrg;
 use app::api::portal::MyClientActionFn;

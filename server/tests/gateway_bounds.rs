@@ -4,7 +4,7 @@
 
 mod common;
 
-use app::api::catalog::{CreateEntity, GetApiVersion};
+use app::api::entities::{CreateEntity, GetApiVersion};
 use app::api::lifecycle::UpdateApiImplementation;
 use app::api::orgs::CreateOrg;
 use axum::http::StatusCode;

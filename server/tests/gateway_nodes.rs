@@ -6,8 +6,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use app::api::catalog::{CreateEntity, GetClientVersion};
 use app::api::contracts::CreateContract;
+use app::api::entities::{CreateEntity, GetClientVersion};
 use app::api::lifecycle::{RunVersionAction, SetApiPlans};
 use app::api::orgs::CreateOrg;
 use axum::body::Body;
@@ -94,12 +94,24 @@ on_both!(two_nodes_refuse_within_a_second_after_unregister, |app| {
         .call::<GetClientVersion>(&[("org", "Acme"), ("client", "App"), ("version", "1.0")])
         .await
         .json();
-    let key = d.api_key.unwrap();
+    let key_id = domain::dto::ApiKeyDto::current(&d.keys)
+        .unwrap()
+        .id
+        .to_string();
+    let key: String = app
+        .call::<app::api::keys::ShowApiKey>(&[
+            ("org", "Acme"),
+            ("client", "App"),
+            ("version", "1.0"),
+            ("key_id", key_id.as_str()),
+        ])
+        .await
+        .json();
 
     // Two nodes, each with its own connection pool, as two processes would have.
     let (mut nodes, mut watchers) = (Vec::new(), Vec::new());
     for _ in 0..2 {
-        let db = service::db::connect(&app.url).await.unwrap();
+        let db = common::connect(&app.url).await;
         let snapshot = service::gateway::load_snapshot(&db).await.unwrap();
         let gw = gateway::Gateway::new(snapshot);
         watchers.push((tokio::spawn(gw.clone().watch(db.clone())), db));

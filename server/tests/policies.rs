@@ -5,7 +5,7 @@
 
 mod common;
 
-use app::api::catalog::{CreateEntity, EntityChangeLog, GetClientVersion};
+use app::api::entities::{CreateEntity, EntityChangeLog, GetClientVersion};
 use app::api::lifecycle::RunVersionAction;
 use app::api::orgs::CreateOrg;
 use app::api::policies::{
@@ -15,7 +15,7 @@ use app::api::policies::{
 use axum::http::StatusCode;
 use common::TestApp;
 use domain::dto::{
-    AuditEntryDto, ClientVersionDetail, MetricsDto, Page, PlanChainDto, PolicyDefinitionDto,
+    ApiChainsDto, AuditEntryDto, ClientVersionDetail, MetricsDto, Page, PolicyDefinitionDto,
     PolicyDto,
 };
 use serde_json::json;
@@ -112,7 +112,7 @@ on_both!(
         // The catalogue, grouped by category.
         let defs: Vec<PolicyDefinitionDto> =
             ok(app.call::<PolicyDefinitions>(&[]).await).await.json();
-        assert_eq!(defs.len(), 12);
+        assert_eq!(defs.len(), 14);
         assert_eq!(defs[0].category, "Security");
         assert_eq!(defs.last().unwrap().category, "Other");
 
@@ -269,11 +269,14 @@ on_both!(
         }))
         .await)
     .await;
-        let chains: Vec<PlanChainDto> = ok(app
+        let chains: ApiChainsDto = ok(app
             .call::<ApiPolicyChains>(&[("org", "AcmeCo"), ("api", "Weather"), ("version", "1.0")])
             .await)
         .await
         .json();
+        // Not public: no chain without a key.
+        assert_eq!(chains.public, None);
+        let chains = chains.plans;
         assert_eq!(chains.len(), 1);
         assert_eq!(names(&chains[0].plan_policies), ["quota", RATE]);
         assert_eq!(names(&chains[0].api_policies), ["simple-header"]);

@@ -4,8 +4,8 @@
 
 mod common;
 
-use app::api::catalog::{CreateEntity, ListEntities};
 use app::api::contracts::{ApproveContract, PendingApprovals};
+use app::api::entities::{CreateEntity, ListEntities};
 use app::api::lifecycle::{RunVersionAction, SetApiPlans};
 use app::api::orgs::{CreateOrg, ListOrgs};
 use app::api::portal::{GetSignUpOptions, MyClients, PortalApi, PortalCatalog, PortalSignUp};
@@ -252,7 +252,8 @@ on_both!(
         let mine: Vec<MyClientVersion> = ok(app.call::<MyClients>(&[]).await).await.json();
         assert_eq!(mine.len(), 1);
         assert_eq!(mine[0].contracts.len(), 2);
-        assert!(mine[0].api_key.is_some());
+        assert_eq!(mine[0].keys.len(), 1);
+        assert!(mine[0].can_edit);
         assert!(
             mine[0].contracts[0]
                 .gateway_url

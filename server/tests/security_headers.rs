@@ -295,7 +295,7 @@ const GATEWAY_CASES: &[GatewayCase] = &[
 #[tokio::test]
 async fn gateway_answers_and_errors_keep_tollgate_cookies_and_carry_their_headers() {
     let (dir, url) = gateway_support::sqlite_url("security-headers-gateway");
-    let db = service::db::connect(&url).await.unwrap();
+    let db = common::connect(&url).await;
     let (backend, seen) = gateway_support::cookie_backend().await;
     let (_, key) = gateway_support::world(&db, backend, &[], &[]).await;
     let gw = gateway_support::serve(gateway::Gateway::start(db.clone()).await.unwrap()).await;

@@ -3,22 +3,22 @@
 //! new version.
 
 use domain::dto::{
-    ApiVersionDetail, ContractDto, DefinitionInfo, EntitySummary, FieldChange, LockedPlan, Page,
-    PlanOffer,
+    ApiVersionDetail, ContractDto, DefinitionInfo, FieldChange, LockedPlan, Page, PlanOffer,
 };
 use domain::lifecycle::{self, ApiPart};
 use domain::portal::DefinitionSummary;
 use domain::{
-    ApiStatus, ContentType, DefinitionFormat, Discoverability, EndpointUrl, Permission, PlanStatus,
+    ApiStatus, ContentType, DefinitionFormat, Discoverability, EndpointUrl, EntityKind, Permission,
+    PlanStatus,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use crate::catalog::{self, EntityRef};
 use crate::entities::{api, api_plan, api_version, contract, plan, plan_version};
-use crate::policies::{self, Owner};
+use crate::policies;
+use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Result, audit, authz, now};
 
 #[derive(Debug, Clone)]
@@ -40,7 +40,7 @@ pub async fn create(
     let endpoint = (!input.endpoint.trim().is_empty()).then(|| EndpointUrl::parse(&input.endpoint));
     let endpoint_error = endpoint.as_ref().and_then(|e| e.as_ref().err().cloned());
     let txn = crate::db::write(db).await?;
-    let new = catalog::prepare_create::<api::Entity>(
+    let new = versioned::prepare_create::<api::Entity>(
         &txn,
         ctx,
         org_id,
@@ -81,6 +81,8 @@ pub async fn create(
         endpoint_type: Set("REST".to_owned()),
         content_type: Set("JSON".to_owned()),
         public_api: Set(false),
+        // New versions take the key only from the `X-API-Key` header.
+        accept_key_in_query: Set(false),
         definition: Set(None),
         definition_type: Set(None),
         extended_description: Set(String::new()),
@@ -102,9 +104,15 @@ pub async fn get_version(
     api_id: &str,
     version: &str,
 ) -> Result<ApiVersionDetail> {
-    let loaded =
-        catalog::load_version::<api::Entity>(db, ctx, org_id, api_id, version, Permission::ApiView)
-            .await?;
+    let loaded = versioned::load_version::<api::Entity>(
+        db,
+        ctx,
+        org_id,
+        api_id,
+        version,
+        Permission::ApiView,
+    )
+    .await?;
     let v = loaded.version;
     let plans = crate::contracts::offered_plans(db, vec![v.id])
         .await?
@@ -136,7 +144,7 @@ pub async fn get_version(
     } else {
         vec![]
     };
-    let tags = catalog::find::<api::Entity>(db, org_id, api_id)
+    let tags = versioned::find::<api::Entity>(db, org_id, api_id)
         .await
         .map(|a| serde_json::from_str(&a.tags).unwrap_or_default())?;
     let endpoint_refusal = match v.endpoint_url.as_deref() {
@@ -154,6 +162,7 @@ pub async fn get_version(
         public_api: v.public_api,
         request_body_limit: v.request_body_limit.and_then(|n| u64::try_from(n).ok()),
         allow_encoded_slashes: v.allow_encoded_slashes,
+        accept_key_in_query: v.accept_key_in_query,
         endpoint_refusal,
         definition,
         extended_description_html: render_markdown(&v.extended_description),
@@ -166,26 +175,6 @@ pub async fn get_version(
     })
 }
 
-/// The APIs of one organization, or (`org_id` = None) all the caller may view.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    org_id: Option<&str>,
-) -> Result<Vec<EntitySummary>> {
-    catalog::list::<api::Entity>(db, ctx, org_id).await
-}
-
-/// Changes the description (the name is immutable). Needs apiEdit.
-pub async fn update_description(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    api_id: &str,
-    description: &str,
-) -> Result<()> {
-    catalog::update_description::<api::Entity>(db, ctx, org_id, api_id, description).await
-}
-
 /// An API version for a change that needs `permission`, inside `txn`.
 async fn for_change(
     txn: &impl ConnectionTrait,
@@ -194,7 +183,7 @@ async fn for_change(
     permission: Permission,
 ) -> Result<api_version::Model> {
     authz::require(txn, ctx, &at.org_id, permission).await?;
-    catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await
+    versioned::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await
 }
 
 fn status_of(v: &api_version::Model) -> ApiStatus {
@@ -245,7 +234,7 @@ async fn record_update(
         ctx,
         audit::Entry {
             org_id: &at.org_id,
-            entity_type: audit::EntityType::Api,
+            entity_type: EntityKind::Api.into(),
             entity_id: &at.id,
             entity_version: Some(&at.version),
             what: "Update",
@@ -266,6 +255,8 @@ pub struct Implementation {
     pub request_body_limit: Option<u64>,
     /// Whether request paths may contain an encoded slash (`%2F`).
     pub allow_encoded_slashes: bool,
+    /// Whether the gateway takes the key from `?apikey=` too.
+    pub accept_key_in_query: bool,
 }
 
 /// Changes the endpoint, content type and public flag. Needs apiEdit; a published version
@@ -312,6 +303,11 @@ pub async fn update_implementation(
             yes_no(v.allow_encoded_slashes),
             yes_no(input.allow_encoded_slashes),
         ),
+        audit::change(
+            "API key in the query string accepted",
+            yes_no(v.accept_key_in_query),
+            yes_no(input.accept_key_in_query),
+        ),
     ];
     let id = v.id;
     let mut m = v.into_active_model();
@@ -321,6 +317,7 @@ pub async fn update_implementation(
     m.public_api = Set(input.public_api);
     m.request_body_limit = Set(body_limit);
     m.allow_encoded_slashes = Set(input.allow_encoded_slashes);
+    m.accept_key_in_query = Set(input.accept_key_in_query);
     save(&txn, ctx, m, id).await?;
     record_update(&txn, ctx, at, "Updated the implementation", changes).await?;
     crate::gateway::bump(&txn).await?;
@@ -437,7 +434,7 @@ pub async fn update_definition(
         (false, true) => "Added a definition",
         (true, true) => "Replaced the definition",
     };
-    catalog::record_action::<api::Entity>(&txn, ctx, at, "Update", summary.to_owned()).await?;
+    versioned::record_action::<api::Entity>(&txn, ctx, at, "Update", summary.to_owned()).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -546,7 +543,7 @@ pub async fn set_plans(
     let mut rows = Vec::new();
     for (i, o) in offers.iter().enumerate() {
         let pv =
-            catalog::find_version::<plan::Entity>(&txn, &at.org_id, &o.plan_id, &o.plan_version)
+            versioned::find_version::<plan::Entity>(&txn, &at.org_id, &o.plan_id, &o.plan_version)
                 .await?;
         lifecycle::offer_plan(PlanStatus::parse(&pv.status).unwrap_or(PlanStatus::Created))?;
         rows.push(api_plan::ActiveModel {
@@ -617,7 +614,7 @@ pub async fn publish(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resu
     m.status = Set(status.as_str().to_owned());
     m.published_on = Set(Some(now()));
     m.update(&txn).await?;
-    catalog::record_action::<api::Entity>(
+    versioned::record_action::<api::Entity>(
         &txn,
         ctx,
         at,
@@ -639,7 +636,7 @@ pub async fn retire(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resul
     m.status = Set(status.as_str().to_owned());
     m.retired_on = Set(Some(now()));
     m.update(&txn).await?;
-    catalog::record_action::<api::Entity>(
+    versioned::record_action::<api::Entity>(
         &txn,
         ctx,
         at,
@@ -657,8 +654,8 @@ pub async fn retire(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resul
 pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &str) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ApiAdmin).await?;
-    let parent = catalog::find::<api::Entity>(&txn, org_id, api_id).await?;
-    let versions = catalog::lock_versions::<api::Entity>(&txn, org_id, api_id).await?;
+    let parent = versioned::find::<api::Entity>(&txn, org_id, api_id).await?;
+    let versions = versioned::lock_versions::<api::Entity>(&txn, org_id, api_id).await?;
     let statuses: Vec<ApiStatus> = versions.iter().map(status_of).collect();
     lifecycle::delete_api(&statuses)?;
     let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
@@ -675,11 +672,11 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &s
             ),
         ));
     }
-    policies::delete_for(&txn, Owner::Api, ids).await?;
+    policies::delete_for(&txn, EntityKind::Api, ids).await?;
     api::Entity::delete_by_id((org_id.to_owned(), api_id.to_owned()))
         .exec(&txn)
         .await?;
-    catalog::record_deleted::<api::Entity>(
+    versioned::record_deleted::<api::Entity>(
         &txn,
         ctx,
         org_id,
@@ -707,9 +704,10 @@ pub async fn new_version(
     clone_from: Option<&str>,
 ) -> Result<EntityRef> {
     let txn = crate::db::write(db).await?;
-    let (version, source) =
-        catalog::prepare_new_version::<api::Entity>(&txn, ctx, org_id, api_id, version, clone_from)
-            .await?;
+    let (version, source) = versioned::prepare_new_version::<api::Entity>(
+        &txn, ctx, org_id, api_id, version, clone_from,
+    )
+    .await?;
     let at = now();
     let s = source.clone();
     let v = api_version::ActiveModel {
@@ -729,6 +727,8 @@ pub async fn new_version(
         public_api: Set(s.as_ref().is_some_and(|s| s.public_api)),
         request_body_limit: Set(s.as_ref().and_then(|s| s.request_body_limit)),
         allow_encoded_slashes: Set(s.as_ref().is_some_and(|s| s.allow_encoded_slashes)),
+        // New versions take the key only from the header; a clone keeps its source's choice.
+        accept_key_in_query: Set(s.as_ref().is_some_and(|s| s.accept_key_in_query)),
         definition: Set(s.as_ref().and_then(|s| s.definition.clone())),
         definition_type: Set(s.as_ref().and_then(|s| s.definition_type.clone())),
         definition_summary: Set(s.as_ref().and_then(|s| s.definition_summary.clone())),
@@ -760,7 +760,7 @@ pub async fn new_version(
         if !offers.is_empty() {
             api_plan::Entity::insert_many(offers).exec(&txn).await?;
         }
-        policies::copy(&txn, ctx, Owner::Api, source.id, v.id).await?;
+        policies::copy(&txn, ctx, EntityKind::Api, source.id, v.id).await?;
     }
     let id = v.id;
     save(&txn, ctx, v.into_active_model(), id).await?;
@@ -769,7 +769,7 @@ pub async fn new_version(
         id: api_id.to_owned(),
         version: version.into_inner(),
     };
-    catalog::record_new_version::<api::Entity>(
+    versioned::record_new_version::<api::Entity>(
         &txn,
         ctx,
         &r,

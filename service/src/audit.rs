@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use domain::Permission;
 use domain::dto::{AuditEntryDto, FieldChange, Page};
+use domain::{EntityKind, Permission};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder,
@@ -14,39 +14,41 @@ use serde::{Deserialize, Serialize};
 use crate::entities::{audit_entry, user};
 use crate::{Ctx, Result, authz, now};
 
-/// The kinds of entity a Change Log row can describe.
+/// What a Change Log row is about: the organization itself, or one of its clients, APIs and
+/// plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EntityType {
+pub enum Subject {
     Organization,
-    Client,
-    Api,
-    Plan,
+    Entity(EntityKind),
 }
 
-impl EntityType {
-    pub const ALL: [EntityType; 4] = [
-        EntityType::Organization,
-        EntityType::Client,
-        EntityType::Api,
-        EntityType::Plan,
+impl From<EntityKind> for Subject {
+    fn from(kind: EntityKind) -> Self {
+        Subject::Entity(kind)
+    }
+}
+
+impl Subject {
+    const ALL: [Subject; 4] = [
+        Subject::Organization,
+        Subject::Entity(EntityKind::Client),
+        Subject::Entity(EntityKind::Api),
+        Subject::Entity(EntityKind::Plan),
     ];
 
+    /// The stored `entity_type`: "organization", or [`EntityKind::as_str`].
     pub fn as_str(self) -> &'static str {
         match self {
-            EntityType::Organization => "organization",
-            EntityType::Client => "client",
-            EntityType::Api => "api",
-            EntityType::Plan => "plan",
+            Subject::Organization => "organization",
+            Subject::Entity(kind) => kind.as_str(),
         }
     }
 
-    /// The permission needed to read this kind of entity's history.
+    /// The permission needed to read its history.
     fn view_permission(self) -> Permission {
         match self {
-            EntityType::Organization => Permission::OrgView,
-            EntityType::Client => Permission::ClientView,
-            EntityType::Api => Permission::ApiView,
-            EntityType::Plan => Permission::PlanView,
+            Subject::Organization => Permission::OrgView,
+            Subject::Entity(kind) => kind.view_permission(),
         }
     }
 }
@@ -62,7 +64,7 @@ struct Data {
 /// One change to record.
 pub struct Entry<'a> {
     pub org_id: &'a str,
-    pub entity_type: EntityType,
+    pub entity_type: Subject,
     pub entity_id: &'a str,
     pub entity_version: Option<&'a str>,
     /// The action, e.g. "Create", "Update", "Grant", "Revoke".
@@ -108,7 +110,7 @@ pub async fn list(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     org_id: &str,
-    entity: Option<(EntityType, &str)>,
+    entity: Option<(EntityKind, &str)>,
     page: u64,
     per_page: u64,
 ) -> Result<Page<AuditEntryDto>> {
@@ -125,10 +127,10 @@ pub async fn list(
         }
         // The organization's whole log: only the kinds of entity the caller may view.
         None => {
-            let visible = EntityType::ALL
+            let visible = Subject::ALL
                 .into_iter()
                 .filter(|t| access.can(t.view_permission()))
-                .map(EntityType::as_str);
+                .map(Subject::as_str);
             q = q.filter(audit_entry::Column::EntityType.is_in(visible));
         }
     }

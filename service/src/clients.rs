@@ -1,8 +1,9 @@
 //! Clients and client versions: create (client + first version + API key, one transaction),
 //! view, edit the description, list; the lifecycle actions (register, re-register, unregister,
-//! delete, new version, new API key); the contracts and policies of a version.
+//! delete, new version); the contracts and policies of a version. Its API keys are in
+//! `crate::api_keys`.
 
-use domain::dto::{ClientVersionDetail, ContractDto, EntitySummary, Page};
+use domain::dto::{ClientVersionDetail, ContractDto, Page};
 use domain::lifecycle::{self, ClientFacts};
 use domain::{ClientStatus, EntityName, Permission};
 use sea_orm::{
@@ -10,12 +11,13 @@ use sea_orm::{
     EntityTrait, IntoActiveModel, QueryFilter,
 };
 
-use crate::catalog::{self, EntityRef};
 use crate::contracts::{self, contract_counts};
 use crate::entities::{api_plan, api_version, client, client_version, contract};
 use crate::notifications::{self, Reason};
-use crate::policies::{self, Owner};
+use crate::policies;
+use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Result, authz, now};
+use domain::EntityKind;
 
 #[derive(Debug, Clone)]
 pub struct NewClient {
@@ -45,7 +47,7 @@ pub(crate) async fn create_in(
     org_id: &str,
     input: NewClient,
 ) -> Result<EntityRef> {
-    let new = catalog::prepare_create::<client::Entity>(
+    let new = versioned::prepare_create::<client::Entity>(
         txn,
         ctx,
         org_id,
@@ -88,7 +90,7 @@ pub async fn name_conflict(
         .one(db)
         .await?
         .is_some();
-    Ok(exists.then(|| catalog::name_taken_message("client", name.as_str(), &access.org.name)))
+    Ok(exists.then(|| versioned::name_taken_message("client", name.as_str(), &access.org.name)))
 }
 
 /// A client version the caller may view.
@@ -98,8 +100,8 @@ async fn load(
     org_id: &str,
     client_id: &str,
     version: &str,
-) -> Result<catalog::Loaded<client_version::Model>> {
-    catalog::load_version::<client::Entity>(
+) -> Result<versioned::Loaded<client_version::Model>> {
+    versioned::load_version::<client::Entity>(
         db,
         ctx,
         org_id,
@@ -117,11 +119,11 @@ pub async fn get_version(
     client_id: &str,
     version: &str,
 ) -> Result<ClientVersionDetail> {
-    let catalog::Loaded {
+    let versioned::Loaded {
         header, version: v, ..
     } = load(db, ctx, org_id, client_id, version).await?;
     let (contracts, awaiting) = contract_counts(db, v.id).await?;
-    let policy_count = policies::count(db, Owner::Client, v.id).await?;
+    let policy_count = policies::count(db, EntityKind::Client, v.id).await?;
     let status = ClientStatus::parse(&v.status).unwrap_or(ClientStatus::Created);
     let register_refusal = lifecycle::register(ClientFacts {
         status,
@@ -131,12 +133,12 @@ pub async fn get_version(
     })
     .err()
     .map(|r| r.0);
-    let api_key = header.can(Permission::ClientEdit).then_some(v.api_key);
+    let keys = crate::api_keys::dtos_of(db, v.id).await?;
     Ok(ClientVersionDetail {
         header,
         status,
         unpublished_changes: status == ClientStatus::Registered && v.changed_since_registration,
-        api_key,
+        keys,
         pending_approvals: awaiting as u64,
         active_contracts: (contracts - awaiting) as u64,
         policy_count,
@@ -144,26 +146,6 @@ pub async fn get_version(
         retired_on: v.retired_on,
         register_refusal,
     })
-}
-
-/// The clients of one organization, or (`org_id` = None) all the caller may view.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    org_id: Option<&str>,
-) -> Result<Vec<EntitySummary>> {
-    catalog::list::<client::Entity>(db, ctx, org_id).await
-}
-
-/// Changes the description shared by all versions (the name is immutable). Needs clientEdit.
-pub async fn update_description(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    client_id: &str,
-    description: &str,
-) -> Result<()> {
-    catalog::update_description::<client::Entity>(db, ctx, org_id, client_id, description).await
 }
 
 /// The contracts of a client version, newest first, paged.
@@ -177,7 +159,7 @@ pub async fn contracts(
     contracts::of_client(db, ctx, client, page, per_page).await
 }
 
-/// Inserts a client version (status Created) with a fresh API key.
+/// Inserts a client version (status Created) with its first API key.
 async fn insert_version(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -186,8 +168,7 @@ async fn insert_version(
     version: &str,
 ) -> Result<client_version::Model> {
     let at = now();
-    let (api_key, api_key_hash) = catalog::new_api_key();
-    Ok(client_version::ActiveModel {
+    let cv = client_version::ActiveModel {
         org_id: Set(org_id.to_owned()),
         client_id: Set(client_id.to_owned()),
         version: Set(version.to_owned()),
@@ -196,15 +177,15 @@ async fn insert_version(
         created_on: Set(at),
         modified_by: Set(ctx.user_id.clone()),
         modified_on: Set(at),
-        api_key: Set(api_key),
-        api_key_hash: Set(api_key_hash),
         registered_on: Set(None),
         retired_on: Set(None),
         changed_since_registration: Set(false),
         ..Default::default()
     }
     .insert(txn)
-    .await?)
+    .await?;
+    crate::api_keys::insert_first(txn, ctx, cv.id).await?;
+    Ok(cv)
 }
 
 /// A client version for an action that needs `permission`, inside `txn`.
@@ -215,7 +196,7 @@ async fn for_action(
     permission: Permission,
 ) -> Result<client_version::Model> {
     authz::require(txn, ctx, &at.org_id, permission).await?;
-    catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version).await
+    versioned::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version).await
 }
 
 /// Tells the client's creator about a status change someone else made.
@@ -225,7 +206,7 @@ async fn notify_owner(
     at: &EntityRef,
     status: ClientStatus,
 ) -> Result<()> {
-    let owner = catalog::find::<client::Entity>(txn, &at.org_id, &at.id).await?;
+    let owner = versioned::find::<client::Entity>(txn, &at.org_id, &at.id).await?;
     notifications::notify(
         txn,
         ctx,
@@ -274,7 +255,7 @@ pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Res
     } else {
         ("Register", format!("Registered version {}", at.version))
     };
-    catalog::record_action::<client::Entity>(&txn, ctx, at, what, summary).await?;
+    versioned::record_action::<client::Entity>(&txn, ctx, at, what, summary).await?;
     notify_owner(&txn, ctx, at, status).await?;
     crate::gateway::bump(&txn).await?;
     txn.commit().await?;
@@ -289,7 +270,7 @@ pub async fn unregister(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> R
     let status =
         lifecycle::unregister(ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created))?;
     contracts::set_client_status(&txn, ctx, cv, status, false).await?;
-    catalog::record_action::<client::Entity>(
+    versioned::record_action::<client::Entity>(
         &txn,
         ctx,
         at,
@@ -299,30 +280,6 @@ pub async fn unregister(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> R
     .await?;
     notify_owner(&txn, ctx, at, status).await?;
     crate::gateway::bump(&txn).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-/// Gives a client version a new API key; refused while it is Registered. Needs clientEdit.
-pub async fn regenerate_key(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
-    let txn = crate::db::write(db).await?;
-    let cv = for_action(&txn, ctx, at, Permission::ClientEdit).await?;
-    lifecycle::regenerate_key(ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created))?;
-    let (key, hash) = catalog::new_api_key();
-    let mut m = cv.into_active_model();
-    m.api_key = Set(key);
-    m.api_key_hash = Set(hash);
-    m.modified_by = Set(ctx.user_id.clone());
-    m.modified_on = Set(now());
-    m.update(&txn).await?;
-    catalog::record_action::<client::Entity>(
-        &txn,
-        ctx,
-        at,
-        "Update",
-        format!("Generated a new API key for version {}", at.version),
-    )
-    .await?;
     txn.commit().await?;
     Ok(())
 }
@@ -337,8 +294,8 @@ pub async fn delete(
 ) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ClientAdmin).await?;
-    let parent = catalog::find::<client::Entity>(&txn, org_id, client_id).await?;
-    let versions = catalog::lock_versions::<client::Entity>(&txn, org_id, client_id).await?;
+    let parent = versioned::find::<client::Entity>(&txn, org_id, client_id).await?;
+    let versions = versioned::lock_versions::<client::Entity>(&txn, org_id, client_id).await?;
     let statuses: Vec<ClientStatus> = versions
         .iter()
         .filter_map(|v| ClientStatus::parse(&v.status))
@@ -349,11 +306,11 @@ pub async fn delete(
         .filter(contract::Column::ClientVersionId.is_in(ids.clone()))
         .exec(&txn)
         .await?;
-    policies::delete_for(&txn, Owner::Client, ids).await?;
+    policies::delete_for(&txn, EntityKind::Client, ids).await?;
     client::Entity::delete_by_id((org_id.to_owned(), client_id.to_owned()))
         .exec(&txn)
         .await?;
-    catalog::record_deleted::<client::Entity>(
+    versioned::record_deleted::<client::Entity>(
         &txn,
         ctx,
         org_id,
@@ -382,7 +339,7 @@ pub async fn new_version(
     clone_from: Option<&str>,
 ) -> Result<(EntityRef, usize)> {
     let txn = crate::db::write(db).await?;
-    let (version, source) = catalog::prepare_new_version::<client::Entity>(
+    let (version, source) = versioned::prepare_new_version::<client::Entity>(
         &txn, ctx, org_id, client_id, version, clone_from,
     )
     .await?;
@@ -392,7 +349,7 @@ pub async fn new_version(
         id: client_id.to_owned(),
         version: version.into_inner(),
     };
-    catalog::record_new_version::<client::Entity>(
+    versioned::record_new_version::<client::Entity>(
         &txn,
         ctx,
         &at,
@@ -401,7 +358,7 @@ pub async fn new_version(
     .await?;
     let mut skipped = 0;
     if let Some(source) = source {
-        policies::copy(&txn, ctx, Owner::Client, source.id, cv.id).await?;
+        policies::copy(&txn, ctx, EntityKind::Client, source.id, cv.id).await?;
         let old = contract::Entity::find()
             .filter(contract::Column::ClientVersionId.eq(source.id))
             .all(&txn)

@@ -1,26 +1,28 @@
 //! Contracts between client versions and API versions through plans: create (with approval
-//! when the plan asks for it), break, approve, reject; the approvals inbox; the APIs a user may
-//! sign a contract with. Every change recomputes the client version's status, writes its Change
+//! when the plan asks for it), change of plan (a request on the contract when the new plan asks
+//! for approval), break, revoke from the provider's side, approve, reject; the approvals inbox;
+//! the APIs a user may sign a contract with. Every change recomputes the client version's status, writes its Change
 //! Log rows and notifications, in one transaction.
 
 use std::collections::{HashMap, HashSet};
 
-use domain::dto::{ApiOffer, ApiPlanDto, ContractDto, Page};
-use domain::lifecycle::{self, ContractFacts};
+use domain::dto::{ApiOffer, ApiPlanDto, ContractDto, Page, PendingPlan, PlanChoice, PlanChoices};
+use domain::lifecycle::{self, ContractFacts, Decision, PlanChangeFacts};
 use domain::{
     ApiStatus, ClientStatus, ContractStatus, Discoverability, Permission, PlanStatus, Role,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Select,
 };
 
-use crate::catalog::{self, EntityRef};
 use crate::entities::{
     api, api_plan, api_version, client, client_version, contract, membership, organization, plan,
-    plan_version, user,
+    plan_version, policy, user,
 };
 use crate::notifications::{self, Reason};
+use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Error, Result, authz, now};
 
 /// The API version and plan a new contract is for.
@@ -32,13 +34,33 @@ pub struct Target {
     pub plan_id: String,
 }
 
-async fn role_in(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Option<Role>> {
-    Ok(
-        membership::Entity::find_by_id((org_id.to_owned(), ctx.user_id.clone()))
+/// Who the caller is to an API's organization: which of its offered plans they see (every one
+/// with apiView there, else those discoverable by all users) and whether they may approve
+/// contracts (planAdmin).
+struct Viewer {
+    member: bool,
+    may_approve: bool,
+}
+
+impl Viewer {
+    async fn of(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Self> {
+        let role = membership::Entity::find_by_id((org_id.to_owned(), ctx.user_id.clone()))
             .one(db)
             .await?
-            .and_then(|m| Role::parse(&m.role)),
-    )
+            .and_then(|m| Role::parse(&m.role));
+        let grants = |p: Permission| ctx.is_admin || role.is_some_and(|r| r.grants(p));
+        Ok(Viewer {
+            member: grants(Permission::ApiView),
+            may_approve: grants(Permission::PlanAdmin),
+        })
+    }
+
+    /// Whether an offered plan is visible to the caller (a hidden one reads as not offered).
+    fn sees(&self, offer: &api_plan::Model) -> bool {
+        self.member
+            || Discoverability::parse(&offer.discoverability)
+                .is_some_and(|d| d.visible_to(true, false))
+    }
 }
 
 fn client_ref(cv: &client_version::Model) -> EntityRef {
@@ -132,30 +154,23 @@ pub(crate) async fn create_in(
         .one(txn)
         .await?
         .ok_or_else(not_found)?;
-    let role = role_in(txn, ctx, &av.org_id).await?;
-    let member = ctx.is_admin || role.is_some_and(|r| r.grants(Permission::ApiView));
+    let viewer = Viewer::of(txn, ctx, &av.org_id).await?;
     let offered = api_plan::Entity::find_by_id((av.id, target.plan_id.clone()))
         .one(txn)
         .await?;
     // The API version is visible when one of its plans is discoverable by the caller.
-    let visible = member
+    let visible = viewer.member
         || api_plan::Entity::find()
             .filter(api_plan::Column::ApiVersionId.eq(av.id))
             .all(txn)
             .await?
             .iter()
-            .any(|o| {
-                Discoverability::parse(&o.discoverability)
-                    .is_some_and(|d| d.visible_to(true, false))
-            });
+            .any(|o| viewer.sees(o));
     if !visible {
         return Err(not_found());
     }
     // A plan hidden from the caller counts as not offered (its existence is not revealed).
-    let offered = offered.filter(|o| {
-        member
-            || Discoverability::parse(&o.discoverability).is_some_and(|d| d.visible_to(true, false))
-    });
+    let offered = offered.filter(|o| viewer.sees(o));
     let plan_status = match &offered {
         Some(o) => plan_version::Entity::find_by_id(o.plan_version_id)
             .one(txn)
@@ -178,8 +193,7 @@ pub(crate) async fn create_in(
         exists,
     })?;
     let offered = offered.expect("new_contract refuses a plan that is not offered");
-    let may_approve = ctx.is_admin || role.is_some_and(|r| r.grants(Permission::PlanAdmin));
-    let status = lifecycle::contract_status(offered.requires_approval, may_approve);
+    let status = lifecycle::contract_status(offered.requires_approval, viewer.may_approve);
     let inserted = contract::Entity::insert(contract::ActiveModel {
         client_version_id: Set(cv.id),
         api_version_id: Set(av.id),
@@ -204,10 +218,10 @@ pub(crate) async fn create_in(
     let new_status = ClientStatus::determine(client_status(cv), total, awaiting);
     let cv = set_client_status(txn, ctx, cv.clone(), new_status, true).await?;
 
-    let api_name = catalog::find::<api::Entity>(txn, &av.org_id, &av.api_id)
+    let api_name = versioned::find::<api::Entity>(txn, &av.org_id, &av.api_id)
         .await?
         .name;
-    let client_name = catalog::find::<client::Entity>(txn, &cv.org_id, &cv.client_id)
+    let client_name = versioned::find::<client::Entity>(txn, &cv.org_id, &cv.client_id)
         .await?
         .name;
     let summary = format!(
@@ -221,7 +235,7 @@ pub(crate) async fn create_in(
             ""
         }
     );
-    catalog::record_action::<client::Entity>(
+    versioned::record_action::<client::Entity>(
         txn,
         ctx,
         &client_ref(&cv),
@@ -230,7 +244,7 @@ pub(crate) async fn create_in(
     )
     .await?;
     if av.org_id != cv.org_id {
-        catalog::record_action::<api::Entity>(txn, ctx, &api_ref(&av), "CreateContract", summary)
+        versioned::record_action::<api::Entity>(txn, ctx, &api_ref(&av), "CreateContract", summary)
             .await?;
     }
     if status == ContractStatus::AwaitingApproval {
@@ -262,9 +276,13 @@ pub async fn create(
 ) -> Result<ContractStatus> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
-    let cv =
-        catalog::lock_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
-            .await?;
+    let cv = versioned::lock_version::<client::Entity>(
+        &txn,
+        &client.org_id,
+        &client.id,
+        &client.version,
+    )
+    .await?;
     let (status, _) = create_in(&txn, ctx, &cv, &target).await?;
     txn.commit().await?;
     Ok(status)
@@ -302,7 +320,7 @@ async fn remove(
         m.changed_since_registration = Set(policies_pending);
         cv = m.update(txn).await?;
     }
-    catalog::record_action::<client::Entity>(txn, ctx, &client_ref(&cv), what, summary).await?;
+    versioned::record_action::<client::Entity>(txn, ctx, &client_ref(&cv), what, summary).await?;
     Ok(cv)
 }
 
@@ -361,7 +379,7 @@ pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> 
     let client_org = cv.org_id.clone();
     remove(&txn, ctx, cv, Some(&c), "BreakContract", summary.clone()).await?;
     if av.org_id != client_org {
-        catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "BreakContract", summary)
+        versioned::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "BreakContract", summary)
             .await?;
     }
     crate::gateway::bump(&txn).await?;
@@ -373,9 +391,13 @@ pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> 
 pub async fn break_all(db: &DatabaseConnection, ctx: &Ctx, client: &EntityRef) -> Result<u64> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
-    let cv =
-        catalog::lock_version::<client::Entity>(&txn, &client.org_id, &client.id, &client.version)
-            .await?;
+    let cv = versioned::lock_version::<client::Entity>(
+        &txn,
+        &client.org_id,
+        &client.id,
+        &client.version,
+    )
+    .await?;
     let (total, _) = contract_counts(&txn, cv.id).await?;
     if total == 0 {
         return Err(Error::conflict("", "This client version has no contracts."));
@@ -394,19 +416,24 @@ pub async fn break_all(db: &DatabaseConnection, ctx: &Ctx, client: &EntityRef) -
     Ok(total as u64)
 }
 
-/// Loads a contract awaiting a decision by the caller: planAdmin in the API's organization.
+/// A contract with its client and API versions.
+type Loaded = (contract::Model, client_version::Model, api_version::Model);
+
+/// Loads a contract awaiting a decision by the caller (planAdmin in the API's organization):
+/// a new contract, or a change of plan on one in force.
 async fn for_decision(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
     contract_id: i64,
-) -> Result<(contract::Model, client_version::Model, api_version::Model)> {
+) -> Result<(Loaded, Decision)> {
     let c = load(txn, contract_id).await?;
     let (cv, av) = versions_of(txn, &c).await?;
     require_via_contract(txn, ctx, &av.org_id, Permission::PlanAdmin).await?;
-    lifecycle::decide_contract(
+    let decision = lifecycle::decide_contract(
         ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
+        c.requested_plan_version_id.is_some(),
     )?;
-    Ok((c, cv, av))
+    Ok(((c, cv, av), decision))
 }
 
 fn client_link(cv: &client_version::Model) -> String {
@@ -425,7 +452,13 @@ pub async fn approve(
     register: bool,
 ) -> Result<ClientStatus> {
     let txn = crate::db::write(db).await?;
-    let (c, cv, av) = for_decision(&txn, ctx, contract_id).await?;
+    let ((c, cv, av), decision) = for_decision(&txn, ctx, contract_id).await?;
+    if decision == Decision::PlanChange {
+        let status = client_status(&cv);
+        decide_plan_change(&txn, ctx, (c, cv, av), None).await?;
+        txn.commit().await?;
+        return Ok(status);
+    }
     let requester = c.created_by.clone();
     let mut m = c.into_active_model();
     m.status = Set(ContractStatus::Created.as_str().to_owned());
@@ -450,12 +483,12 @@ pub async fn approve(
         "Approved the contract of {} {} with {} {}",
         cv.client_id, cv.version, av.api_id, av.version
     );
-    catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "Approve", summary.clone())
+    versioned::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "Approve", summary.clone())
         .await?;
-    catalog::record_action::<client::Entity>(&txn, ctx, &client_ref(&cv), "Approve", summary)
+    versioned::record_action::<client::Entity>(&txn, ctx, &client_ref(&cv), "Approve", summary)
         .await?;
     if status == ClientStatus::Registered && !was_registered {
-        catalog::record_action::<client::Entity>(
+        versioned::record_action::<client::Entity>(
             &txn,
             ctx,
             &client_ref(&cv),
@@ -486,18 +519,13 @@ pub async fn approve(
     Ok(status)
 }
 
-/// Rejects a contract with a reason: the contract is removed and the requester notified.
-pub async fn reject(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    contract_id: i64,
-    reason: &str,
-) -> Result<()> {
+/// A decision's reason: required, at most 500 characters.
+fn reason_of<'a>(reason: &'a str, who: &str) -> Result<&'a str> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(Error::invalid(
             "reason",
-            "Say why, so that the requester knows what to change.",
+            format!("Say why, so that {who} knows what to change."),
         ));
     }
     if reason.chars().count() > 500 {
@@ -506,14 +534,31 @@ pub async fn reject(
             "Keep the reason under 500 characters.",
         ));
     }
+    Ok(reason)
+}
+
+/// Rejects a contract with a reason and notifies the requester. A new contract is removed; a
+/// rejected change of plan leaves the contract on its plan in force.
+pub async fn reject(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    contract_id: i64,
+    reason: &str,
+) -> Result<()> {
+    let reason = reason_of(reason, "the requester")?;
     let txn = crate::db::write(db).await?;
-    let (c, cv, av) = for_decision(&txn, ctx, contract_id).await?;
+    let ((c, cv, av), decision) = for_decision(&txn, ctx, contract_id).await?;
+    if decision == Decision::PlanChange {
+        decide_plan_change(&txn, ctx, (c, cv, av), Some(reason)).await?;
+        txn.commit().await?;
+        return Ok(());
+    }
     let requester = c.created_by.clone();
     let summary = format!(
         "Rejected the contract of {} {} with {} {}: {reason}",
         cv.client_id, cv.version, av.api_id, av.version
     );
-    catalog::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "Reject", summary.clone())
+    versioned::record_action::<api::Entity>(&txn, ctx, &api_ref(&av), "Reject", summary.clone())
         .await?;
     let cv = remove(&txn, ctx, cv, Some(&c), "Reject", summary).await?;
     notifications::notify(
@@ -531,6 +576,341 @@ pub async fn reject(
     crate::gateway::bump(&txn).await?;
     txn.commit().await?;
     Ok(())
+}
+
+/// "Gold 1.0": a plan version by its plan's name.
+async fn plan_label(db: &impl ConnectionTrait, plan_version_id: i32) -> Result<String> {
+    let Some(pv) = plan_version::Entity::find_by_id(plan_version_id)
+        .one(db)
+        .await?
+    else {
+        return Ok("a deleted plan".to_owned());
+    };
+    let name = versioned::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id)
+        .await
+        .map_or_else(|_| pv.plan_id.clone(), |p| p.name);
+    Ok(format!("{name} {}", pv.version))
+}
+
+/// "the contract of Client 1.0 with API 1.0", by the client's and the API's names.
+async fn contract_label(
+    db: &impl ConnectionTrait,
+    cv: &client_version::Model,
+    av: &api_version::Model,
+) -> Result<String> {
+    let client_name = versioned::find::<client::Entity>(db, &cv.org_id, &cv.client_id)
+        .await?
+        .name;
+    let api_name = versioned::find::<api::Entity>(db, &av.org_id, &av.api_id)
+        .await?
+        .name;
+    Ok(format!(
+        "the contract of {client_name} {} with {api_name} {}",
+        cv.version, av.version
+    ))
+}
+
+/// Writes the same Change Log row on the client's and on the API's side.
+async fn record_both(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    cv: &client_version::Model,
+    av: &api_version::Model,
+    what: &str,
+    summary: String,
+) -> Result<()> {
+    versioned::record_action::<client::Entity>(txn, ctx, &client_ref(cv), what, summary.clone())
+        .await?;
+    versioned::record_action::<api::Entity>(txn, ctx, &api_ref(av), what, summary).await
+}
+
+/// Moves a contract to another plan of its API version, keeping the client version's key.
+/// Needs clientEdit in the client's organization; the plan must be offered to the caller
+/// (`Viewer::sees`). When the plan asks for approval and the caller may not approve it, the
+/// change is a request: the old plan stays in force (at the gateway too) until an approver
+/// accepts it, and a rejection keeps it. Otherwise the new plan is in force at once: the
+/// gateway picks it up within a second, and its limits count from zero (counters are kept
+/// per policy).
+pub async fn change_plan(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    contract_id: i64,
+    plan_id: &str,
+) -> Result<lifecycle::PlanChange> {
+    let txn = crate::db::write(db).await?;
+    let c = load(&txn, contract_id).await?;
+    let (cv, av) = versions_of(&txn, &c).await?;
+    require_via_contract(&txn, ctx, &cv.org_id, Permission::ClientEdit).await?;
+    let viewer = Viewer::of(&txn, ctx, &av.org_id).await?;
+    let offered = api_plan::Entity::find_by_id((av.id, plan_id.to_owned()))
+        .one(&txn)
+        .await?
+        .filter(|o| viewer.sees(o));
+    let plan_status = match &offered {
+        Some(o) => plan_version::Entity::find_by_id(o.plan_version_id)
+            .one(&txn)
+            .await?
+            .and_then(|p| PlanStatus::parse(&p.status))
+            .unwrap_or(PlanStatus::Created),
+        None => PlanStatus::Created,
+    };
+    let change = lifecycle::change_contract_plan(PlanChangeFacts {
+        client_status: client_status(&cv),
+        api_status: ApiStatus::parse(&av.status).unwrap_or(ApiStatus::Created),
+        contract_status: ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
+        change_pending: c.requested_plan_version_id.is_some(),
+        same_plan: offered
+            .as_ref()
+            .is_some_and(|o| o.plan_version_id == c.plan_version_id),
+        plan_offered: offered.is_some(),
+        plan_status,
+        requires_approval: offered.as_ref().is_some_and(|o| o.requires_approval),
+        requester_may_approve: viewer.may_approve,
+    })?;
+    let offered = offered.expect("change_contract_plan refuses a plan that is not offered");
+    let (from, to) = (
+        plan_label(&txn, c.plan_version_id).await?,
+        plan_label(&txn, offered.plan_version_id).await?,
+    );
+    let label = contract_label(&txn, &cv, &av).await?;
+    let mut m = c.into_active_model();
+    match change {
+        lifecycle::PlanChange::Immediate => {
+            m.plan_version_id = Set(offered.plan_version_id);
+        }
+        lifecycle::PlanChange::AwaitingApproval => {
+            m.requested_plan_version_id = Set(Some(offered.plan_version_id));
+            m.requested_by = Set(Some(ctx.user_id.clone()));
+            m.requested_on = Set(Some(now()));
+        }
+    }
+    m.update(&txn).await?;
+    let awaiting = change == lifecycle::PlanChange::AwaitingApproval;
+    let summary = format!(
+        "Changed the plan of {label} from {from} to {to}{}",
+        if awaiting { " (awaiting approval)" } else { "" }
+    );
+    record_both(&txn, ctx, &cv, &av, "ChangePlan", summary).await?;
+    if awaiting {
+        let message = format!(
+            "{} asks to move {label} from plan {from} to {to}.",
+            ctx.display_name
+        );
+        for approver in notifications::members_with(&txn, &av.org_id, Permission::PlanAdmin).await?
+        {
+            notifications::notify(
+                &txn,
+                ctx,
+                &approver,
+                Reason::ApprovalRequested,
+                message.clone(),
+                Some("/approvals".to_owned()),
+            )
+            .await?;
+        }
+    } else {
+        crate::gateway::bump(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(change)
+}
+
+/// Approves (`reason` None) or rejects a change of plan awaiting approval: an approval puts the
+/// requested plan in force, a rejection keeps the old one. The request is cleared and the
+/// requester notified; both sides' Change Logs get the decision.
+async fn decide_plan_change(
+    txn: &impl ConnectionTrait,
+    ctx: &Ctx,
+    (c, cv, av): Loaded,
+    reason: Option<&str>,
+) -> Result<()> {
+    let requested = c
+        .requested_plan_version_id
+        .expect("decide_contract found a pending change of plan");
+    let requester = c
+        .requested_by
+        .clone()
+        .unwrap_or_else(|| c.created_by.clone());
+    let (from, to) = (
+        plan_label(txn, c.plan_version_id).await?,
+        plan_label(txn, requested).await?,
+    );
+    let label = contract_label(txn, &cv, &av).await?;
+    let mut m = c.into_active_model();
+    if reason.is_none() {
+        m.plan_version_id = Set(requested);
+    }
+    m.requested_plan_version_id = Set(None);
+    m.requested_by = Set(None);
+    m.requested_on = Set(None);
+    m.update(txn).await?;
+    let (what, summary, message, why) = match reason {
+        None => (
+            "Approve",
+            format!("Approved the change of plan of {label} from {from} to {to}"),
+            format!(
+                "{} approved the change of plan of {label} from {from} to {to}. {to} is in force now.",
+                ctx.display_name
+            ),
+            Reason::ContractApproved,
+        ),
+        Some(reason) => (
+            "Reject",
+            format!(
+                "Rejected the change of plan of {label} from {from} to {to}: {reason}. The contract keeps {from}"
+            ),
+            format!(
+                "{} rejected the change of plan of {label} to {to}: {reason}. The contract keeps {from}.",
+                ctx.display_name
+            ),
+            Reason::ContractRejected,
+        ),
+    };
+    record_both(txn, ctx, &cv, &av, what, summary).await?;
+    notifications::notify(txn, ctx, &requester, why, message, Some(client_link(&cv))).await?;
+    crate::gateway::bump(txn).await?;
+    Ok(())
+}
+
+/// Breaks a contract from the provider's side, with a reason for the consumer. Needs planAdmin
+/// in the API's organization (a contract of another organization reads as missing). The
+/// contract is removed like a broken one (a Registered client version that loses its last
+/// contract is retired); the client's owner and the contract's requester are notified, and the
+/// gateway refuses the key for this API within a second.
+pub async fn revoke(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    contract_id: i64,
+    reason: &str,
+) -> Result<ClientStatus> {
+    let reason = reason_of(reason, "the consumer")?;
+    let txn = crate::db::write(db).await?;
+    let c = load(&txn, contract_id).await?;
+    let (cv, av) = versions_of(&txn, &c).await?;
+    require_via_contract(&txn, ctx, &av.org_id, Permission::PlanAdmin).await?;
+    let label = contract_label(&txn, &cv, &av).await?;
+    let owner = versioned::find::<client::Entity>(&txn, &cv.org_id, &cv.client_id)
+        .await?
+        .created_by;
+    let summary = format!("Revoked {label}: {reason}");
+    versioned::record_action::<api::Entity>(
+        &txn,
+        ctx,
+        &api_ref(&av),
+        "RevokeContract",
+        summary.clone(),
+    )
+    .await?;
+    let was = client_status(&cv);
+    let cv = remove(&txn, ctx, cv, Some(&c), "RevokeContract", summary).await?;
+    let status = client_status(&cv);
+    let retired = if status == ClientStatus::Retired && was != ClientStatus::Retired {
+        " It was its last contract: the client version is retired."
+    } else {
+        ""
+    };
+    let message = format!(
+        "{} revoked {label}: {reason}. Calls with its API key to {} {} are refused from now on.{retired}",
+        ctx.display_name, av.api_id, av.version
+    );
+    let mut recipients = vec![owner];
+    if !recipients.contains(&c.created_by) {
+        recipients.push(c.created_by.clone());
+    }
+    for r in recipients {
+        notifications::notify(
+            &txn,
+            ctx,
+            &r,
+            Reason::ContractRevoked,
+            message.clone(),
+            Some(client_link(&cv)),
+        )
+        .await?;
+    }
+    crate::gateway::bump(&txn).await?;
+    txn.commit().await?;
+    Ok(status)
+}
+
+/// The plans a contract may move to (those its API version offers and the caller may see, in
+/// the API's order), for the Change plan dialog. Needs clientEdit in the client's organization.
+pub async fn plan_choices(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    contract_id: i64,
+) -> Result<PlanChoices> {
+    let id = i32::try_from(contract_id).map_err(|_| contract_gone())?;
+    let c = contract::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(contract_gone)?;
+    let (cv, av) = versions_of(db, &c).await?;
+    require_via_contract(db, ctx, &cv.org_id, Permission::ClientEdit).await?;
+    let viewer = Viewer::of(db, ctx, &av.org_id).await?;
+    let offers: Vec<api_plan::Model> = api_plan::Entity::find()
+        .filter(api_plan::Column::ApiVersionId.eq(av.id))
+        .order_by_asc(api_plan::Column::OrderIndex)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|o| viewer.sees(o))
+        .collect();
+    let ids: Vec<i32> = offers.iter().map(|o| o.plan_version_id).collect();
+    let pvs: HashMap<i32, plan_version::Model> = plan_version::Entity::find()
+        .filter(plan_version::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|v| (v.id, v))
+        .collect();
+    let mut policies: HashMap<i32, Vec<policy::Model>> = HashMap::new();
+    for p in policy::Entity::find()
+        .filter(policy::Column::Kind.eq(domain::EntityKind::Plan.as_str()))
+        .filter(policy::Column::OwnerVersionId.is_in(ids))
+        .order_by_asc(policy::Column::OrderIndex)
+        .all(db)
+        .await?
+    {
+        policies.entry(p.owner_version_id).or_default().push(p);
+    }
+    let plan_names = names::<plan::Entity, _>(
+        db,
+        plan::Column::OrgId,
+        pvs.values().map(|v| v.org_id.clone()).collect(),
+        |p| (p.org_id.clone(), p.id.clone()),
+        |p| p.name.clone(),
+    )
+    .await?;
+    let plans = offers
+        .into_iter()
+        .filter_map(|o| {
+            let pv = pvs.get(&o.plan_version_id)?;
+            Some(PlanChoice {
+                plan_name: plan_names
+                    .get(&(pv.org_id.clone(), pv.plan_id.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| pv.plan_id.clone()),
+                plan_id: o.plan_id,
+                plan_version: pv.version.clone(),
+                current: o.plan_version_id == c.plan_version_id,
+                needs_approval: lifecycle::contract_status(o.requires_approval, viewer.may_approve)
+                    == ContractStatus::AwaitingApproval,
+                limits: domain::portal::limits_summary(
+                    policies
+                        .get(&pv.id)
+                        .into_iter()
+                        .flatten()
+                        .map(|p| (p.definition_id.as_str(), p.configuration.as_str())),
+                ),
+            })
+        })
+        .collect();
+    let contract = to_dtos(db, vec![c])
+        .await?
+        .pop()
+        .ok_or_else(contract_gone)?;
+    Ok(PlanChoices { contract, plans })
 }
 
 /// Contracts awaiting approval in the organizations where the caller holds planAdmin.
@@ -553,7 +933,11 @@ async fn pending_for(
         .to_owned();
     Ok(Some(
         contract::Entity::find()
-            .filter(contract::Column::Status.eq(ContractStatus::AwaitingApproval.as_str()))
+            .filter(
+                Condition::any()
+                    .add(contract::Column::Status.eq(ContractStatus::AwaitingApproval.as_str()))
+                    .add(contract::Column::RequestedPlanVersionId.is_not_null()),
+            )
             .filter(contract::Column::ApiVersionId.in_subquery(versions)),
     ))
 }
@@ -565,12 +949,14 @@ pub(crate) async fn pending_count(db: &impl ConnectionTrait, ctx: &Ctx) -> Resul
     })
 }
 
-/// The approvals inbox: contracts waiting for the caller's decision, oldest first.
+/// The approvals inbox: new contracts and changes of plan waiting for the caller's decision,
+/// oldest request first.
 pub async fn pending(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<ContractDto>> {
     let Some(q) = pending_for(db, ctx).await? else {
         return Ok(vec![]);
     };
-    let rows = q.order_by_asc(contract::Column::CreatedOn).all(db).await?;
+    let mut rows = q.all(db).await?;
+    rows.sort_by_key(|c| (c.requested_on.unwrap_or(c.created_on), c.id));
     to_dtos(db, rows).await
 }
 
@@ -606,7 +992,7 @@ pub async fn of_client(
 ) -> Result<Page<ContractDto>> {
     authz::require(db, ctx, &client.org_id, Permission::ClientView).await?;
     let cv =
-        catalog::find_version::<client::Entity>(db, &client.org_id, &client.id, &client.version)
+        versioned::find_version::<client::Entity>(db, &client.org_id, &client.id, &client.version)
             .await?;
     let q = contract::Entity::find().filter(contract::Column::ClientVersionId.eq(cv.id));
     page(db, q, page_no, per_page).await
@@ -622,7 +1008,7 @@ pub async fn of_api(
 ) -> Result<Page<ContractDto>> {
     authz::require(db, ctx, &api_ref.org_id, Permission::ApiView).await?;
     let av =
-        catalog::find_version::<api::Entity>(db, &api_ref.org_id, &api_ref.id, &api_ref.version)
+        versioned::find_version::<api::Entity>(db, &api_ref.org_id, &api_ref.id, &api_ref.version)
             .await?;
     let q = contract::Entity::find().filter(contract::Column::ApiVersionId.eq(av.id));
     page(db, q, page_no, per_page).await
@@ -669,8 +1055,13 @@ pub(crate) async fn to_dtos(
         .into_iter()
         .map(|v| (v.id, v))
         .collect();
+    let plan_version_ids: HashSet<i32> = rows
+        .iter()
+        .flat_map(|c| [Some(c.plan_version_id), c.requested_plan_version_id])
+        .flatten()
+        .collect();
     let pvs: HashMap<i32, plan_version::Model> = plan_version::Entity::find()
-        .filter(plan_version::Column::Id.is_in(ids(|c| c.plan_version_id)))
+        .filter(plan_version::Column::Id.is_in(plan_version_ids))
         .all(db)
         .await?
         .into_iter()
@@ -716,7 +1107,10 @@ pub(crate) async fn to_dtos(
     let user_names = names::<user::Entity, _>(
         db,
         user::Column::Id,
-        rows.iter().map(|c| c.created_by.clone()).collect(),
+        rows.iter()
+            .flat_map(|c| [Some(c.created_by.clone()), c.requested_by.clone()])
+            .flatten()
+            .collect(),
         |u| u.id.clone(),
         |u| u.display_name.clone(),
     )
@@ -727,6 +1121,12 @@ pub(crate) async fn to_dtos(
             .unwrap_or_else(|| id.to_owned())
     };
     let org_name = |id: &str| org_names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let user_name = |id: &str| {
+        user_names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| "Deleted user".to_owned())
+    };
     Ok(rows
         .into_iter()
         .filter_map(|c| {
@@ -752,11 +1152,18 @@ pub(crate) async fn to_dtos(
                 plan_version: pv.version.clone(),
                 status: ContractStatus::parse(&c.status).unwrap_or(ContractStatus::Created),
                 gateway_url: crate::gateway::api_url(&av.org_id, &av.api_id, &av.version),
-                requested_by: user_names
-                    .get(&c.created_by)
-                    .cloned()
-                    .unwrap_or_else(|| "Deleted user".to_owned()),
+                requested_by: user_name(&c.created_by),
                 created_on: c.created_on,
+                pending_plan: c.requested_plan_version_id.and_then(|id| {
+                    let pv = pvs.get(&id)?;
+                    Some(PendingPlan {
+                        plan_id: pv.plan_id.clone(),
+                        plan_name: name(&plan_names, &pv.org_id, &pv.plan_id),
+                        plan_version: pv.version.clone(),
+                        requested_by: user_name(c.requested_by.as_deref().unwrap_or_default()),
+                        requested_on: c.requested_on.unwrap_or(c.created_on),
+                    })
+                }),
             })
         })
         .collect())

@@ -10,8 +10,9 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
 
-/// Opens a pool for `url` (`sqlite://path?mode=rwc` or `postgres://…`) and brings the schema up
-/// to date. SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on; the folder of
+/// Opens a pool for `url` (`sqlite://path?mode=rwc` or `postgres://…`), brings the schema up
+/// to date, and checks that the installed server secret (`crate::secrets::install`, needed
+/// first) is the one this database's API keys are sealed with. SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on; the folder of
 /// the database file is created when missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
@@ -34,7 +35,28 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     }
     let db = Database::connect(opts).await?;
     Migrator::up(&db, None).await?;
+    check_secret(&db).await?;
     Ok(db)
+}
+
+/// Refuses a server secret other than the one the database's keys were sealed with: every key
+/// would read as unknown and none could be shown.
+async fn check_secret(db: &DatabaseConnection) -> Result<(), DbErr> {
+    use sea_orm::EntityTrait;
+    let ring = crate::secrets::keyring().map_err(DbErr::Custom)?;
+    let stored = crate::entities::platform_setting::Entity::find_by_id(
+        crate::secrets::CHECK_SETTING.to_owned(),
+    )
+    .one(db)
+    .await?;
+    match stored {
+        Some(row) if row.value != ring.check() => Err(DbErr::Custom(format!(
+            "the server secret ({} or the key file) is not the one this database's API keys \
+             were sealed with: start with the original secret",
+            crate::secrets::SECRET_KEY_VAR
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Starts a transaction that will write. On SQLite it takes the write lock at once (`BEGIN

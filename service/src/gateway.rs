@@ -120,8 +120,8 @@ use sea_orm::{
 };
 
 use crate::Result;
-use crate::entities::{api_version, client_version, contract, plan_version};
-use crate::policies::Owner;
+use crate::entities::{api_version, client_key, client_version, contract, plan_version};
+use domain::EntityKind;
 use domain::policy::{Compiled, PolicyConfig};
 
 /// Marks a change the gateway must see. Call it inside the transaction of the change.
@@ -176,6 +176,8 @@ pub struct GatewayApi {
     pub body_limit: u64,
     /// Whether request paths may contain `%2F`.
     pub allow_encoded_slashes: bool,
+    /// Whether the key may come in the `apikey` query parameter.
+    pub accept_key_in_query: bool,
     /// The API's own policies: last in every chain.
     pub policies: Chain,
 }
@@ -208,18 +210,65 @@ impl GatewayClient {
     }
 }
 
+/// An API key of a registered client version, as the gateway checks it on each request.
+#[derive(Debug, Clone)]
+pub struct GatewayKey {
+    pub id: i32,
+    pub client: Arc<GatewayClient>,
+    pub expires_on: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_on: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What the gateway makes of the key a request carries.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyVerdict<'a> {
+    Works(&'a GatewayKey),
+    Revoked,
+    Expired,
+    Unknown,
+}
+
 /// What a gateway node serves from: published and retired API versions by [`api_path`], and
-/// registered client versions by the SHA-256 of their API key.
+/// the keys of registered client versions by their HMAC ([`crate::secrets::Keyring::lookup`]).
+/// Revoked and expired keys are kept (until they are forgotten) so that they get their own
+/// answer; expiry is checked on each request.
 #[derive(Debug, Clone, Default)]
 pub struct GatewaySnapshot {
     /// The change counter this snapshot was read at.
     pub version: i64,
     pub apis: HashMap<String, GatewayApi>,
-    pub keys: HashMap<[u8; 32], GatewayClient>,
+    pub keys: HashMap<[u8; 32], GatewayKey>,
+    /// Registered client versions.
+    pub clients: usize,
+    pub keyring: Option<Arc<crate::secrets::Keyring>>,
+}
+
+impl GatewaySnapshot {
+    /// The verdict on `key` at `now`.
+    pub fn check_key(&self, key: &str, now: chrono::DateTime<chrono::Utc>) -> KeyVerdict<'_> {
+        // No key is longer than a brought key may be: a huge header costs no HMAC.
+        let Some(ring) = self
+            .keyring
+            .as_ref()
+            .filter(|_| key.len() <= domain::credentials::OWN_KEY_MAX)
+        else {
+            return KeyVerdict::Unknown;
+        };
+        let Some(found) = self.keys.get(&ring.lookup(key)) else {
+            return KeyVerdict::Unknown;
+        };
+        match domain::credentials::KeyState::at(found.expires_on, found.revoked_on, now) {
+            domain::credentials::KeyState::Revoked(_) => KeyVerdict::Revoked,
+            domain::credentials::KeyState::Expired(_) => KeyVerdict::Expired,
+            _ => KeyVerdict::Works(found),
+        }
+    }
 }
 
 fn compile(id: i32, definition_id: &str, configuration: &str) -> GatewayPolicy {
-    let rule = PolicyConfig::parse(definition_id, configuration)
+    let rule = crate::policy_secrets::opened(definition_id, configuration)
+        .map_err(|e| vec![e])
+        .and_then(|json| PolicyConfig::parse(definition_id, &json))
         .and_then(|c| Compiled::compile(&c))
         .map_err(|errors| {
             let message = errors
@@ -233,10 +282,45 @@ fn compile(id: i32, definition_id: &str, configuration: &str) -> GatewayPolicy {
     GatewayPolicy { id, rule }
 }
 
+/// Rows read per page by [`in_pages`].
+const PAGE: u64 = 5_000;
+
+/// Every row of `query` as tuples `T`, read in pages of [`PAGE`] rows by ascending `id_column`
+/// (`id` reads it from a row), each page handed to `each`: loading 100,000 clients needs little
+/// memory beyond what `each` keeps.
+async fn in_pages<E, T>(
+    db: &impl ConnectionTrait,
+    query: sea_orm::Select<E>,
+    id_column: E::Column,
+    id: impl Fn(&T) -> i32,
+    mut each: impl FnMut(Vec<T>),
+) -> Result<(), sea_orm::DbErr>
+where
+    E: EntityTrait,
+    T: sea_orm::TryGetableMany,
+{
+    let mut after = 0;
+    loop {
+        let rows: Vec<T> = query
+            .clone()
+            .filter(id_column.gt(after))
+            .order_by_asc(id_column)
+            .limit(PAGE)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = id(last);
+        each(rows);
+    }
+}
+
 /// The compiled chains of the API or plan versions `owners`, by version id.
 async fn chains(
     db: &impl ConnectionTrait,
-    kind: Owner,
+    kind: EntityKind,
     owners: &[i32],
 ) -> Result<HashMap<i32, Chain>> {
     let mut by_owner: HashMap<i32, Vec<GatewayPolicy>> = HashMap::new();
@@ -289,7 +373,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         .await?;
     let empty: Chain = Chain::from(Vec::new());
     let api_ids: Vec<i32> = api_versions.iter().map(|v| v.id).collect();
-    let mut api_chains = chains(db, Owner::Api, &api_ids).await?;
+    let mut api_chains = chains(db, EntityKind::Api, &api_ids).await?;
     let paths: HashMap<i32, Arc<str>> = api_versions
         .iter()
         .map(|v| (v.id, Arc::from(api_path(&v.org_id, &v.api_id, &v.version))))
@@ -309,6 +393,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
                         v.request_body_limit.and_then(|n| u64::try_from(n).ok()),
                     ),
                     allow_encoded_slashes: v.allow_encoded_slashes,
+                    accept_key_in_query: v.accept_key_in_query,
                 },
             )
         })
@@ -318,36 +403,31 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         .from(client_version::Entity)
         .and_where(client_version::Column::Status.eq("registered"))
         .to_owned();
-    // Read in pages of PAGE rows by id, so that loading 100,000 clients needs little memory
-    // beyond the snapshot itself.
-    const PAGE: u64 = 5_000;
     type ContractRow = (i32, i32, i32, i32, crate::entities::Timestamp);
     let mut contracts: HashMap<i32, Vec<ContractRow>> = HashMap::new();
-    let mut after = 0;
-    loop {
-        let rows: Vec<ContractRow> = contract::Entity::find()
-            .select_only()
-            .columns([
-                contract::Column::Id,
-                contract::Column::ClientVersionId,
-                contract::Column::ApiVersionId,
-                contract::Column::PlanVersionId,
-            ])
-            .column(contract::Column::CreatedOn)
-            .filter(contract::Column::Status.eq("created"))
-            .filter(contract::Column::ClientVersionId.in_subquery(registered_ids.clone()))
-            .filter(contract::Column::Id.gt(after))
-            .order_by_asc(contract::Column::Id)
-            .limit(PAGE)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.0;
-        for c in rows {
-            contracts.entry(c.1).or_default().push(c);
-        }
-    }
+    let open_contracts = contract::Entity::find()
+        .select_only()
+        .columns([
+            contract::Column::Id,
+            contract::Column::ClientVersionId,
+            contract::Column::ApiVersionId,
+            contract::Column::PlanVersionId,
+        ])
+        .column(contract::Column::CreatedOn)
+        .filter(contract::Column::Status.eq("created"))
+        .filter(contract::Column::ClientVersionId.in_subquery(registered_ids.clone()));
+    in_pages(
+        db,
+        open_contracts,
+        contract::Column::Id,
+        |c: &ContractRow| c.0,
+        |rows| {
+            for c in rows {
+                contracts.entry(c.1).or_default().push(c);
+            }
+        },
+    )
+    .await?;
     let locked: Vec<i32> = plan_version::Entity::find()
         .select_only()
         .column(plan_version::Column::Id)
@@ -355,7 +435,7 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         .into_tuple()
         .all(db)
         .await?;
-    let mut plan_chains = chains(db, Owner::Plan, &locked).await?;
+    let mut plan_chains = chains(db, EntityKind::Plan, &locked).await?;
     let plans: HashMap<i32, Chain> = locked
         .into_iter()
         .map(|id| (id, plan_chains.remove(&id).unwrap_or_else(|| empty.clone())))
@@ -365,68 +445,116 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
         String,
         String,
         String,
-        String,
         Option<crate::entities::Timestamp>,
         Option<String>,
     );
-    let mut keys = HashMap::new();
+    let mut clients: HashMap<i32, Arc<GatewayClient>> = HashMap::new();
     let mut interned: HashMap<String, Chain> = HashMap::new();
-    let mut after = 0;
-    loop {
-        let registered: Vec<ClientRow> = client_version::Entity::find()
-            .select_only()
-            .columns([
-                client_version::Column::Id,
-                client_version::Column::OrgId,
-                client_version::Column::ClientId,
-                client_version::Column::Version,
-                client_version::Column::ApiKeyHash,
-            ])
-            .column(client_version::Column::RegisteredOn)
-            .column(client_version::Column::RegisteredPolicies)
-            .filter(client_version::Column::Status.eq("registered"))
-            .filter(client_version::Column::Id.gt(after))
-            .order_by_asc(client_version::Column::Id)
-            .limit(PAGE)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let Some(last) = registered.last() else { break };
-        after = last.0;
-        for (id, org_id, client_id, version, hash, since, policies) in registered {
-            let open = contracts
-                .remove(&id)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|c| since.is_none_or(|r| c.4 <= r))
-                .filter_map(|c| {
-                    Some(GatewayContract {
-                        api: paths.get(&c.2)?.clone(),
-                        plan_version_id: c.3,
-                        policies: plans.get(&c.3)?.clone(),
+    let registered = client_version::Entity::find()
+        .select_only()
+        .columns([
+            client_version::Column::Id,
+            client_version::Column::OrgId,
+            client_version::Column::ClientId,
+            client_version::Column::Version,
+        ])
+        .column(client_version::Column::RegisteredOn)
+        .column(client_version::Column::RegisteredPolicies)
+        .filter(client_version::Column::Status.eq("registered"));
+    in_pages(
+        db,
+        registered,
+        client_version::Column::Id,
+        |c: &ClientRow| c.0,
+        |registered| {
+            for (id, org_id, client_id, version, since, policies) in registered {
+                let open = contracts
+                    .remove(&id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|c| since.is_none_or(|r| c.4 <= r))
+                    .filter_map(|c| {
+                        Some(GatewayContract {
+                            api: paths.get(&c.2)?.clone(),
+                            plan_version_id: c.3,
+                            policies: plans.get(&c.3)?.clone(),
+                        })
                     })
-                })
-                .collect();
-            let mut digest = [0u8; 32];
-            if hex::decode_to_slice(&hash, &mut digest).is_err() {
-                continue;
-            }
-            keys.insert(
-                digest,
-                GatewayClient {
+                    .collect();
+                clients.insert(
                     id,
-                    policies: client_chain(policies.as_deref(), &empty, &mut interned),
-                    org_id: org_id.into(),
-                    client_id: client_id.into(),
-                    version: version.into(),
-                    contracts: open,
-                },
-            );
-        }
-    }
+                    Arc::new(GatewayClient {
+                        id,
+                        policies: client_chain(policies.as_deref(), &empty, &mut interned),
+                        org_id: org_id.into(),
+                        client_id: client_id.into(),
+                        version: version.into(),
+                        contracts: open,
+                    }),
+                );
+            }
+        },
+    )
+    .await?;
+    type KeyRow = (
+        i32,
+        i32,
+        String,
+        Option<crate::entities::Timestamp>,
+        Option<crate::entities::Timestamp>,
+    );
+    let now = crate::now();
+    let mut keys = HashMap::new();
+    let registered_keys = client_key::Entity::find()
+        .select_only()
+        .columns([
+            client_key::Column::Id,
+            client_key::Column::ClientVersionId,
+            client_key::Column::LookupHash,
+            client_key::Column::ExpiresOn,
+            client_key::Column::RevokedOn,
+        ])
+        .filter(client_key::Column::ClientVersionId.in_subquery(registered_ids.clone()));
+    in_pages(
+        db,
+        registered_keys,
+        client_key::Column::Id,
+        |k: &KeyRow| k.0,
+        |rows| {
+            for (id, cv_id, lookup, expires_on, revoked_on) in rows {
+                let ended = match domain::credentials::KeyState::at(expires_on, revoked_on, now) {
+                    domain::credentials::KeyState::Expired(t)
+                    | domain::credentials::KeyState::Revoked(t) => Some(t),
+                    _ => None,
+                };
+                if ended.is_some_and(|t| domain::credentials::forgotten(t, now)) {
+                    continue;
+                }
+                let Some(client) = clients.get(&cv_id) else {
+                    continue;
+                };
+                let mut digest = [0u8; 32];
+                if hex::decode_to_slice(&lookup, &mut digest).is_err() {
+                    continue;
+                }
+                keys.insert(
+                    digest,
+                    GatewayKey {
+                        id,
+                        client: client.clone(),
+                        expires_on,
+                        revoked_on,
+                    },
+                );
+            }
+        },
+    )
+    .await?;
     Ok(GatewaySnapshot {
         version,
         apis,
         keys,
+        clients: clients.len(),
+        keyring: Some(crate::secrets::keyring().map_err(|e| crate::Error::Unexpected(e.into()))?),
     })
 }

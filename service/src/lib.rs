@@ -4,10 +4,10 @@
 //! sea-orm entities never leave this crate.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod apis;
 pub mod audit;
 pub mod authz;
-mod catalog;
 pub mod clients;
 pub mod contracts;
 mod ctx;
@@ -15,6 +15,7 @@ pub mod db;
 pub mod entities;
 mod error;
 pub mod gateway;
+pub mod inbox;
 pub mod limits;
 pub mod members;
 pub mod metrics;
@@ -23,14 +24,17 @@ pub mod notifications;
 pub mod organizations;
 pub mod plans;
 pub mod policies;
+mod policy_secrets;
 pub mod portal;
 pub mod rate_limit;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
+pub mod versioned;
 
-pub use catalog::EntityRef;
 pub use ctx::Ctx;
 pub use error::{Error, Result};
+pub use versioned::EntityRef;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()

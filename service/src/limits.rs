@@ -119,7 +119,7 @@ pub(crate) async fn contract_usage(
     registered_policies: Option<&str>,
     contracts: &[(i64, i32, i32)],
 ) -> Result<Vec<domain::dto::ContractUsage>> {
-    use crate::policies::Owner;
+    use domain::EntityKind;
     use domain::policy::{Granularity, PolicyConfig};
 
     let client_chain: Vec<(i32, String, String)> =
@@ -130,8 +130,8 @@ pub(crate) async fn contract_usage(
             .collect();
     let plan_ids: Vec<i32> = contracts.iter().map(|c| c.2).collect();
     let api_ids: Vec<i32> = contracts.iter().map(|c| c.1).collect();
-    let plan_rows = crate::policies::rows_for(db, Owner::Plan, &plan_ids).await?;
-    let api_rows = crate::policies::rows_for(db, Owner::Api, &api_ids).await?;
+    let plan_rows = crate::policies::rows_for(db, EntityKind::Plan, &plan_ids).await?;
+    let api_rows = crate::policies::rows_for(db, EntityKind::Api, &api_ids).await?;
 
     // (contract id, config, counter key, shared by every caller of the API)
     let mut wanted: Vec<(i64, PolicyConfig, String, bool)> = Vec::new();
@@ -203,10 +203,7 @@ fn usage_of(
     use domain::policy::{PolicyConfig, gcra};
     let now_s = now.timestamp();
     let live = counter.filter(|c| c.window_end > now_s);
-    let summary = domain::portal::limits_summary([(config.definition_id(), &*config.to_json())])
-        .into_iter()
-        .next()
-        .unwrap_or_default();
+    let summary = config.limit_summary().unwrap_or_default();
     let (kind, limit, used) = match config {
         PolicyConfig::RateLimit(l) => {
             let used = live.map_or(0, |c| {

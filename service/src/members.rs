@@ -10,7 +10,7 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 
-use crate::audit::{self, EntityType, Entry};
+use crate::audit::{self, Entry, Subject};
 use crate::entities::{membership, organization, user};
 use crate::rate_limit::{ActionLimiter, retry_message};
 use crate::{Ctx, Error, Result, accounts, authz, now};
@@ -53,7 +53,7 @@ pub async fn list(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<
 fn role_entry<'a>(org_id: &'a str, what: &'a str, summary: String) -> Entry<'a> {
     Entry {
         org_id,
-        entity_type: EntityType::Organization,
+        entity_type: Subject::Organization,
         entity_id: org_id,
         entity_version: None,
         what,

@@ -5,16 +5,16 @@
 
 use std::collections::HashMap;
 
-use domain::Permission;
 use domain::dto::{MetricsDto, MetricsPoint, UsageRow};
 use domain::metrics::{BUCKETS, Histogram, Range, merge, percentile, status_class};
+use domain::{EntityKind, Permission};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait as _, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
-use crate::catalog::{self, EntityRef};
 use crate::entities::{api, api_version, client, client_version, organization, plan, plan_version};
 use crate::migration::m20261127_000003_policies_and_metrics::LATENCY_COLUMNS;
-use crate::{Ctx, Result, authz};
+use crate::versioned::{self, EntityRef};
+use crate::{Ctx, Error, Result, authz};
 
 const TABLE: &str = "metrics_minute";
 const KEY_COLUMNS: [&str; 6] = [
@@ -126,13 +126,6 @@ pub async fn purge(db: &impl ConnectionTrait, now: chrono::DateTime<chrono::Utc>
         .rows_affected())
 }
 
-/// Whose traffic a Metrics tab shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Of {
-    Client,
-    Api,
-}
-
 /// One grouped row: bucket, who, status and the sums.
 struct Row {
     bucket: i64,
@@ -144,28 +137,34 @@ struct Row {
 }
 
 /// The traffic of a client or API version over `range`, in chart buckets. Needs clientView or
-/// apiView on its organization.
+/// apiView on its organization. Plans have none of their own (404).
 pub async fn query(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    of: Of,
+    of: EntityKind,
     at: &EntityRef,
     range: Range,
 ) -> Result<MetricsDto> {
     let (filter_col, version_id) = match of {
-        Of::Client => {
+        EntityKind::Client => {
             authz::require(db, ctx, &at.org_id, Permission::ClientView).await?;
-            let v = catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
+            let v = versioned::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
                 .await?;
             ("client_version_id", v.id)
         }
-        Of::Api => {
+        EntityKind::Api => {
             authz::require(db, ctx, &at.org_id, Permission::ApiView).await?;
             let v =
-                catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version).await?;
+                versioned::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version).await?;
             ("api_version_id", v.id)
         }
+        EntityKind::Plan => {
+            return Err(Error::NotFound(
+                "Plans have no metrics: see the API or client versions using them.".into(),
+            ));
+        }
     };
+    let of_client = of == EntityKind::Client;
     let now_minute = chrono::Utc::now().timestamp().div_euclid(60);
     let start = range.start(now_minute);
     let size = range.bucket_minutes();
@@ -206,9 +205,10 @@ pub async fn query(
         let c = by_client.entry(r.client_version_id).or_default();
         c.0 += n;
         c.1 += errors;
-        let key = match of {
-            Of::Client => (r.api_version_id, r.plan_version_id),
-            Of::Api => (0, r.plan_version_id),
+        let key = if of_client {
+            (r.api_version_id, r.plan_version_id)
+        } else {
+            (0, r.plan_version_id)
         };
         let p = by_plan.entry(key).or_default();
         p.0 += n;
@@ -221,7 +221,7 @@ pub async fn query(
     dto.points = points;
     dto.p50_ms = percentile(&total_hist, 0.5);
     dto.p95_ms = percentile(&total_hist, 0.95);
-    if of == Of::Api {
+    if !of_client {
         dto.by_client = sorted(
             by_client
                 .into_iter()
@@ -237,9 +237,10 @@ pub async fn query(
         by_plan
             .into_iter()
             .map(|((api_id, plan_id), (requests, errors))| UsageRow {
-                label: match of {
-                    Of::Client => format!("{} · {}", labels.api(api_id), labels.plan(plan_id)),
-                    Of::Api => labels.plan(plan_id),
+                label: if of_client {
+                    format!("{} · {}", labels.api(api_id), labels.plan(plan_id))
+                } else {
+                    labels.plan(plan_id)
                 },
                 requests,
                 errors,
@@ -347,7 +348,7 @@ impl Labels {
             .all(db)
             .await?;
         // One query per kind of name, whatever the number of rows.
-        let client_names = catalog::names::<client::Entity>(
+        let client_names = versioned::names::<client::Entity>(
             db,
             &clients
                 .iter()
@@ -355,7 +356,7 @@ impl Labels {
                 .collect::<Vec<_>>(),
         )
         .await?;
-        let api_names = catalog::names::<api::Entity>(
+        let api_names = versioned::names::<api::Entity>(
             db,
             &apis
                 .iter()
@@ -363,7 +364,7 @@ impl Labels {
                 .collect::<Vec<_>>(),
         )
         .await?;
-        let plan_names = catalog::names::<plan::Entity>(
+        let plan_names = versioned::names::<plan::Entity>(
             db,
             &plans
                 .iter()

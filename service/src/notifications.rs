@@ -3,7 +3,7 @@
 //! recipient only.
 
 use domain::Permission;
-use domain::dto::{InboxCounts, NotificationDto};
+use domain::dto::NotificationDto;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
@@ -23,6 +23,8 @@ pub enum Reason {
     ApprovalRequested,
     ContractApproved,
     ContractRejected,
+    /// The API's provider broke a contract.
+    ContractRevoked,
     ClientStatus,
 }
 
@@ -32,6 +34,7 @@ impl Reason {
             Reason::ApprovalRequested => "approval_requested",
             Reason::ContractApproved => "contract_approved",
             Reason::ContractRejected => "contract_rejected",
+            Reason::ContractRevoked => "contract_revoked",
             Reason::ClientStatus => "client_status",
         }
     }
@@ -111,22 +114,13 @@ pub async fn list(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<Notificati
         .collect())
 }
 
-/// Unread notifications and the contracts awaiting the caller's approval.
-pub async fn counts(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<InboxCounts> {
-    let unread_notifications = notification::Entity::find()
+/// How many of the caller's notifications are unread.
+pub async fn unread_count(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<u64> {
+    Ok(notification::Entity::find()
         .filter(notification::Column::RecipientId.eq(ctx.user_id.clone()))
         .filter(notification::Column::Status.eq(OPEN))
         .count(db)
-        .await?;
-    let pending_approvals = if ctx.portal_only {
-        0
-    } else {
-        crate::contracts::pending_count(db, ctx).await?
-    };
-    Ok(InboxCounts {
-        unread_notifications,
-        pending_approvals,
-    })
+        .await?)
 }
 
 /// Marks one of the caller's notifications (`id`), or all of them (`None`), as read.

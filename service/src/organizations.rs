@@ -8,7 +8,7 @@ use sea_orm::{
     EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use crate::audit::{self, EntityType, Entry};
+use crate::audit::{self, Entry, Subject};
 use crate::entities::{membership, organization, user};
 use crate::error::collect_fields;
 use crate::{Ctx, Error, Result, authz, now};
@@ -87,7 +87,7 @@ pub(crate) async fn insert_in(
         ctx,
         Entry {
             org_id: &id,
-            entity_type: EntityType::Organization,
+            entity_type: Subject::Organization,
             entity_id: &id,
             entity_version: None,
             what: "Create",
@@ -101,7 +101,7 @@ pub(crate) async fn insert_in(
         ctx,
         Entry {
             org_id: &id,
-            entity_type: EntityType::Organization,
+            entity_type: Subject::Organization,
             entity_id: &id,
             entity_version: None,
             what: "Grant",
@@ -206,7 +206,7 @@ pub async fn update_description(
             ctx,
             Entry {
                 org_id,
-                entity_type: EntityType::Organization,
+                entity_type: Subject::Organization,
                 entity_id: org_id,
                 entity_version: None,
                 what: "Update",

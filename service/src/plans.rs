@@ -1,17 +1,18 @@
 //! Plans and plan versions: create (plan + first version, one transaction), view, edit the
 //! description, list; lock, delete, new version.
 
-use domain::dto::{EntitySummary, PlanVersionDetail};
+use domain::dto::PlanVersionDetail;
 use domain::{Permission, PlanStatus, lifecycle};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
 };
 
-use crate::catalog::{self, EntityRef};
 use crate::entities::{api_plan, plan, plan_version};
-use crate::policies::{self, Owner};
+use crate::policies;
+use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Result, authz, now};
+use domain::EntityKind;
 
 #[derive(Debug, Clone)]
 pub struct NewPlan {
@@ -28,7 +29,7 @@ pub async fn create(
     input: NewPlan,
 ) -> Result<EntityRef> {
     let txn = crate::db::write(db).await?;
-    let new = catalog::prepare_create::<plan::Entity>(
+    let new = versioned::prepare_create::<plan::Entity>(
         &txn,
         ctx,
         org_id,
@@ -65,7 +66,7 @@ pub async fn get_version(
     plan_id: &str,
     version: &str,
 ) -> Result<PlanVersionDetail> {
-    let loaded = catalog::load_version::<plan::Entity>(
+    let loaded = versioned::load_version::<plan::Entity>(
         db,
         ctx,
         org_id,
@@ -83,29 +84,9 @@ pub async fn get_version(
         header: loaded.header,
         status: PlanStatus::parse(&v.status).unwrap_or(PlanStatus::Created),
         locked_on: v.locked_on,
-        policy_count: policies::count(db, Owner::Plan, v.id).await?,
+        policy_count: policies::count(db, EntityKind::Plan, v.id).await?,
         offered_by,
     })
-}
-
-/// The plans of one organization, or (`org_id` = None) all the caller may view.
-pub async fn list(
-    db: &impl ConnectionTrait,
-    ctx: &Ctx,
-    org_id: Option<&str>,
-) -> Result<Vec<EntitySummary>> {
-    catalog::list::<plan::Entity>(db, ctx, org_id).await
-}
-
-/// Changes the description (the name is immutable). Needs planEdit.
-pub async fn update_description(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    plan_id: &str,
-    description: &str,
-) -> Result<()> {
-    catalog::update_description::<plan::Entity>(db, ctx, org_id, plan_id, description).await
 }
 
 async fn insert_version(
@@ -137,7 +118,7 @@ async fn insert_version(
 pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &at.org_id, Permission::PlanAdmin).await?;
-    let v = catalog::lock_version::<plan::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
+    let v = versioned::lock_version::<plan::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
     let status = lifecycle::lock_plan(PlanStatus::parse(&v.status).unwrap_or(PlanStatus::Created))?;
     let mut m = v.into_active_model();
     let t = now();
@@ -146,7 +127,7 @@ pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<
     m.modified_by = Set(ctx.user_id.clone());
     m.modified_on = Set(t);
     m.update(&txn).await?;
-    catalog::record_action::<plan::Entity>(
+    versioned::record_action::<plan::Entity>(
         &txn,
         ctx,
         at,
@@ -163,18 +144,23 @@ pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<
 pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, plan_id: &str) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::PlanAdmin).await?;
-    let parent = catalog::find::<plan::Entity>(&txn, org_id, plan_id).await?;
-    let versions = catalog::lock_versions::<plan::Entity>(&txn, org_id, plan_id).await?;
+    let parent = versioned::find::<plan::Entity>(&txn, org_id, plan_id).await?;
+    let versions = versioned::lock_versions::<plan::Entity>(&txn, org_id, plan_id).await?;
     let statuses: Vec<PlanStatus> = versions
         .iter()
         .filter_map(|v| PlanStatus::parse(&v.status))
         .collect();
     lifecycle::delete_plan(&statuses)?;
-    policies::delete_for(&txn, Owner::Plan, versions.iter().map(|v| v.id).collect()).await?;
+    policies::delete_for(
+        &txn,
+        EntityKind::Plan,
+        versions.iter().map(|v| v.id).collect(),
+    )
+    .await?;
     plan::Entity::delete_by_id((org_id.to_owned(), plan_id.to_owned()))
         .exec(&txn)
         .await?;
-    catalog::record_deleted::<plan::Entity>(
+    versioned::record_deleted::<plan::Entity>(
         &txn,
         ctx,
         org_id,
@@ -201,20 +187,20 @@ pub async fn new_version(
     clone_from: Option<&str>,
 ) -> Result<EntityRef> {
     let txn = crate::db::write(db).await?;
-    let (version, source) = catalog::prepare_new_version::<plan::Entity>(
+    let (version, source) = versioned::prepare_new_version::<plan::Entity>(
         &txn, ctx, org_id, plan_id, version, clone_from,
     )
     .await?;
     let v = insert_version(&txn, ctx, org_id, plan_id, version.as_str()).await?;
     if let Some(source) = &source {
-        policies::copy(&txn, ctx, Owner::Plan, source.id, v.id).await?;
+        policies::copy(&txn, ctx, EntityKind::Plan, source.id, v.id).await?;
     }
     let r = EntityRef {
         org_id: org_id.to_owned(),
         id: plan_id.to_owned(),
         version: version.into_inner(),
     };
-    catalog::record_new_version::<plan::Entity>(
+    versioned::record_new_version::<plan::Entity>(
         &txn,
         ctx,
         &r,

@@ -8,46 +8,21 @@
 //! gateway keeps enforcing the chain of its last registration (`registered_policies`) until
 //! Re-register.
 
-use domain::Permission;
-use domain::dto::{PlanChainDto, PolicyDefinitionDto, PolicyDto};
+use domain::dto::{ApiChainsDto, PlanChainDto, PolicyDefinitionDto, PolicyDto};
 use domain::lifecycle::{self, ApiPart};
 use domain::policy::{self as rules, PolicyConfig};
 use domain::status::{ApiStatus, ClientStatus, PlanStatus};
+use domain::{EntityKind, Permission};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
     EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
 };
 
-use crate::catalog::{self, EntityRef};
 use crate::entities::{api, api_plan, client, plan, plan_version, policy};
-use crate::{Ctx, Error, Result, authz, now};
+use crate::versioned::{self, EntityRef};
+use crate::{Ctx, Error, Result, authz, now, policy_secrets};
 
-/// Which version table a policy's owner lives in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
-    Client,
-    Plan,
-    Api,
-}
-
-impl Owner {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Owner::Client => "client",
-            Owner::Plan => "plan",
-            Owner::Api => "api",
-        }
-    }
-
-    /// `"client"`, `"plan"` or `"api"`.
-    pub fn parse(s: &str) -> Option<Owner> {
-        [Owner::Client, Owner::Plan, Owner::Api]
-            .into_iter()
-            .find(|o| o.as_str() == s)
-    }
-}
-
-fn of(owner: Owner, version_id: i32) -> sea_orm::Select<policy::Entity> {
+fn of(owner: EntityKind, version_id: i32) -> sea_orm::Select<policy::Entity> {
     policy::Entity::find()
         .filter(policy::Column::Kind.eq(owner.as_str()))
         .filter(policy::Column::OwnerVersionId.eq(version_id))
@@ -87,38 +62,14 @@ pub(crate) fn to_dto(p: &policy::Model) -> PolicyDto {
         category: def.map_or("Other", |d| d.category.label()).to_owned(),
         description,
         order: p.order_index,
-        configuration: public_configuration(&p.definition_id, &p.configuration),
+        configuration: policy_secrets::public_configuration(&p.definition_id, &p.configuration),
     }
-}
-
-/// The configuration the browser may see: BASIC authentication identities lose their
-/// password hashes (whether or not the stored JSON still validates).
-fn public_configuration(definition_id: &str, json: &str) -> String {
-    if definition_id != rules::BASIC_AUTH {
-        return json.to_owned();
-    }
-    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
-        return "{}".to_owned();
-    };
-    if let Some(identities) = value
-        .get_mut("identities")
-        .and_then(serde_json::Value::as_array_mut)
-    {
-        for identity in identities
-            .iter_mut()
-            .filter_map(serde_json::Value::as_object_mut)
-        {
-            identity.remove("passwordHash");
-            identity.remove("password");
-        }
-    }
-    value.to_string()
 }
 
 /// The policies of a version, in order.
 pub(crate) async fn list(
     db: &impl ConnectionTrait,
-    owner: Owner,
+    owner: EntityKind,
     version_id: i32,
 ) -> Result<Vec<PolicyDto>> {
     Ok(rows(db, owner, version_id)
@@ -130,7 +81,7 @@ pub(crate) async fn list(
 
 pub(crate) async fn rows(
     db: &impl ConnectionTrait,
-    owner: Owner,
+    owner: EntityKind,
     version_id: i32,
 ) -> Result<Vec<policy::Model>> {
     Ok(of(owner, version_id)
@@ -144,7 +95,7 @@ pub(crate) async fn rows(
 /// 5,000 owners, so that any number fits in a query).
 pub(crate) async fn rows_for(
     db: &impl ConnectionTrait,
-    owner: Owner,
+    owner: EntityKind,
     version_ids: &[i32],
 ) -> Result<Vec<policy::Model>> {
     let mut out = Vec::new();
@@ -162,7 +113,11 @@ pub(crate) async fn rows_for(
     Ok(out)
 }
 
-pub(crate) async fn count(db: &impl ConnectionTrait, owner: Owner, version_id: i32) -> Result<u64> {
+pub(crate) async fn count(
+    db: &impl ConnectionTrait,
+    owner: EntityKind,
+    version_id: i32,
+) -> Result<u64> {
     Ok(of(owner, version_id).count(db).await?)
 }
 
@@ -170,7 +125,7 @@ pub(crate) async fn count(db: &impl ConnectionTrait, owner: Owner, version_id: i
 pub(crate) async fn copy(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     from_version_id: i32,
     to_version_id: i32,
 ) -> Result<u64> {
@@ -200,7 +155,7 @@ pub(crate) async fn copy(
 /// Removes the policies of the given versions (their owner is being deleted).
 pub(crate) async fn delete_for(
     db: &impl ConnectionTrait,
-    owner: Owner,
+    owner: EntityKind,
     version_ids: Vec<i32>,
 ) -> Result<()> {
     policy::Entity::delete_many()
@@ -230,7 +185,7 @@ impl RegisteredPolicy {
 
 /// The JSON of a client version's current chain, as [`RegisteredPolicy`] stores it.
 pub(crate) async fn registered_chain(db: &impl ConnectionTrait, version_id: i32) -> Result<String> {
-    let chain: Vec<RegisteredPolicy> = rows(db, Owner::Client, version_id)
+    let chain: Vec<RegisteredPolicy> = rows(db, EntityKind::Client, version_id)
         .await?
         .into_iter()
         .map(|p| RegisteredPolicy {
@@ -246,29 +201,25 @@ pub(crate) async fn registered_chain(db: &impl ConnectionTrait, version_id: i32)
 pub async fn list_for(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
 ) -> Result<Vec<PolicyDto>> {
-    let view = match owner {
-        Owner::Client => Permission::ClientView,
-        Owner::Plan => Permission::PlanView,
-        Owner::Api => Permission::ApiView,
-    };
-    authz::require(db, ctx, &at.org_id, view).await?;
+    authz::require(db, ctx, &at.org_id, owner.view_permission()).await?;
     let version_id = owner_version_id(db, owner, at).await?;
     list(db, owner, version_id).await
 }
 
-/// The chain each plan offered by an API version adds after the client's own policies: the
-/// plan's policies, then the API's.
+/// The chains an API version's callers meet: a public version's own policies for calls without
+/// a key, and for each plan it offers, after the client's own policies, the plan's policies,
+/// then the API's.
 pub async fn api_chains(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     at: &EntityRef,
-) -> Result<Vec<PlanChainDto>> {
+) -> Result<ApiChainsDto> {
     authz::require(db, ctx, &at.org_id, Permission::ApiView).await?;
-    let v = catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version).await?;
-    let api_policies = list(db, Owner::Api, v.id).await?;
+    let v = versioned::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version).await?;
+    let api_policies = list(db, EntityKind::Api, v.id).await?;
     let offers = api_plan::Entity::find()
         .filter(api_plan::Column::ApiVersionId.eq(v.id))
         .order_by_asc(api_plan::Column::OrderIndex)
@@ -282,27 +233,21 @@ pub async fn api_chains(
         else {
             continue;
         };
-        let name = catalog::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id)
+        let name = versioned::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id)
             .await?
             .name;
         out.push(PlanChainDto {
             plan_id: pv.plan_id.clone(),
             plan_name: name,
             plan_version: pv.version.clone(),
-            plan_policies: list(db, Owner::Plan, pv.id).await?,
+            plan_policies: list(db, EntityKind::Plan, pv.id).await?,
             api_policies: api_policies.clone(),
         });
     }
-    Ok(out)
-}
-
-/// The permission a change to `owner`'s policies needs.
-fn edit_permission(owner: Owner) -> Permission {
-    match owner {
-        Owner::Client => Permission::ClientEdit,
-        Owner::Plan => Permission::PlanEdit,
-        Owner::Api => Permission::ApiEdit,
-    }
+    Ok(ApiChainsDto {
+        public: v.public_api.then_some(api_policies),
+        plans: out,
+    })
 }
 
 /// The owner version of a change, locked, after the permission and state checks. Returns its
@@ -310,14 +255,15 @@ fn edit_permission(owner: Owner) -> Permission {
 async fn owner_for_change(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
 ) -> Result<i32> {
     match owner {
-        Owner::Client => {
-            authz::require(txn, ctx, &at.org_id, edit_permission(owner)).await?;
-            let cv = catalog::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version)
-                .await?;
+        EntityKind::Client => {
+            authz::require(txn, ctx, &at.org_id, owner.edit_permission()).await?;
+            let cv =
+                versioned::lock_version::<client::Entity>(txn, &at.org_id, &at.id, &at.version)
+                    .await?;
             let status = ClientStatus::parse(&cv.status).unwrap_or(ClientStatus::Created);
             if status == ClientStatus::Retired {
                 return Err(Error::conflict(
@@ -333,19 +279,19 @@ async fn owner_for_change(
             }
             Ok(id)
         }
-        Owner::Plan => {
-            authz::require(txn, ctx, &at.org_id, edit_permission(owner)).await?;
-            let pv =
-                catalog::lock_version::<plan::Entity>(txn, &at.org_id, &at.id, &at.version).await?;
+        EntityKind::Plan => {
+            authz::require(txn, ctx, &at.org_id, owner.edit_permission()).await?;
+            let pv = versioned::lock_version::<plan::Entity>(txn, &at.org_id, &at.id, &at.version)
+                .await?;
             lifecycle::change_plan_policies(
                 PlanStatus::parse(&pv.status).unwrap_or(PlanStatus::Created),
             )?;
             Ok(pv.id)
         }
-        Owner::Api => {
-            authz::require(txn, ctx, &at.org_id, edit_permission(owner)).await?;
-            let av =
-                catalog::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version).await?;
+        EntityKind::Api => {
+            authz::require(txn, ctx, &at.org_id, owner.edit_permission()).await?;
+            let av = versioned::lock_version::<api::Entity>(txn, &at.org_id, &at.id, &at.version)
+                .await?;
             lifecycle::change_api(
                 ApiStatus::parse(&av.status).unwrap_or(ApiStatus::Created),
                 ApiPart::Policies,
@@ -358,50 +304,22 @@ async fn owner_for_change(
 async fn record(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
     what: &str,
     summary: String,
 ) -> Result<()> {
     match owner {
-        Owner::Client => {
-            catalog::record_action::<client::Entity>(txn, ctx, at, what, summary).await
+        EntityKind::Client => {
+            versioned::record_action::<client::Entity>(txn, ctx, at, what, summary).await
         }
-        Owner::Plan => catalog::record_action::<plan::Entity>(txn, ctx, at, what, summary).await,
-        Owner::Api => catalog::record_action::<api::Entity>(txn, ctx, at, what, summary).await,
-    }
-}
-
-/// Parses and validates a configuration from the browser, hashing new BASIC authentication
-/// passwords; an identity sent without a password keeps the hash it had in `previous`.
-async fn prepare(definition_id: &str, json: &str, previous: Option<&str>) -> Result<PolicyConfig> {
-    let mut config = PolicyConfig::parse(definition_id, json).map_err(Error::Invalid)?;
-    if let PolicyConfig::BasicAuth(b) = &mut config {
-        let old = match previous.map(|p| PolicyConfig::parse(definition_id, p)) {
-            Some(Ok(PolicyConfig::BasicAuth(old))) => old.identities,
-            _ => Vec::new(),
-        };
-        for (i, identity) in b.identities.iter_mut().enumerate() {
-            match identity.password.take().filter(|p| !p.is_empty()) {
-                Some(plain) => {
-                    identity.password_hash = Some(crate::accounts::hash_secret(plain).await?)
-                }
-                None => {
-                    identity.password_hash = old
-                        .iter()
-                        .find(|o| o.username == identity.username)
-                        .and_then(|o| o.password_hash.clone());
-                    if identity.password_hash.is_none() {
-                        return Err(Error::invalid(
-                            &format!("identities[{i}].password"),
-                            "Enter a password for this identity.",
-                        ));
-                    }
-                }
-            }
+        EntityKind::Plan => {
+            versioned::record_action::<plan::Entity>(txn, ctx, at, what, summary).await
+        }
+        EntityKind::Api => {
+            versioned::record_action::<api::Entity>(txn, ctx, at, what, summary).await
         }
     }
-    Ok(config)
 }
 
 /// Renumbers the policies of an owner 0, 1, 2, … in the given order.
@@ -422,15 +340,15 @@ async fn renumber(txn: &impl ConnectionTrait, ordered: &[policy::Model]) -> Resu
 pub async fn add(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
     definition_id: &str,
     configuration: &str,
     position: Option<usize>,
 ) -> Result<PolicyDto> {
     // Permission first: hashing a BASIC password is work only editors may cause.
-    authz::require(db, ctx, &at.org_id, edit_permission(owner)).await?;
-    let config = prepare(definition_id, configuration, None).await?;
+    authz::require(db, ctx, &at.org_id, owner.edit_permission()).await?;
+    let config = policy_secrets::prepare(definition_id, configuration, None).await?;
     let txn = crate::db::write(db).await?;
     let version_id = owner_for_change(&txn, ctx, owner, at).await?;
     let mut existing = rows(&txn, owner, version_id).await?;
@@ -440,7 +358,7 @@ pub async fn add(
         org_id: Set(at.org_id.clone()),
         owner_version_id: Set(version_id),
         definition_id: Set(config.definition_id().to_owned()),
-        configuration: Set(config.to_json()),
+        configuration: Set(policy_secrets::stored(&config)?),
         order_index: Set(existing.len() as i32),
         created_by: Set(ctx.user_id.clone()),
         created_on: Set(t),
@@ -471,7 +389,7 @@ pub async fn add(
 /// A policy of this owner, for a change.
 async fn find_in(
     txn: &impl ConnectionTrait,
-    owner: Owner,
+    owner: EntityKind,
     version_id: i32,
     policy_id: i64,
 ) -> Result<policy::Model> {
@@ -491,19 +409,19 @@ fn gone() -> Error {
 pub async fn update(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
     policy_id: i64,
     configuration: &str,
 ) -> Result<PolicyDto> {
     // Read the previous configuration first: hashing may take a while and must not hold the
     // write transaction. (Permission first: hashing is work only editors may cause.)
-    authz::require(db, ctx, &at.org_id, edit_permission(owner)).await?;
+    authz::require(db, ctx, &at.org_id, owner.edit_permission()).await?;
     let before = {
         let version_id = owner_version_id(db, owner, at).await?;
         find_in(db, owner, version_id, policy_id).await?
     };
-    let config = prepare(
+    let config = policy_secrets::prepare(
         &before.definition_id,
         configuration,
         Some(&before.configuration),
@@ -521,7 +439,7 @@ pub async fn update(
         ));
     }
     let mut m = current.into_active_model();
-    m.configuration = Set(config.to_json());
+    m.configuration = Set(policy_secrets::stored(&config)?);
     m.modified_by = Set(ctx.user_id.clone());
     m.modified_on = Set(now());
     let updated = m.update(&txn).await?;
@@ -539,20 +457,24 @@ pub async fn update(
     Ok(dto)
 }
 
-async fn owner_version_id(db: &impl ConnectionTrait, owner: Owner, at: &EntityRef) -> Result<i32> {
+async fn owner_version_id(
+    db: &impl ConnectionTrait,
+    owner: EntityKind,
+    at: &EntityRef,
+) -> Result<i32> {
     Ok(match owner {
-        Owner::Client => {
-            catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
+        EntityKind::Client => {
+            versioned::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version)
                 .await?
                 .id
         }
-        Owner::Plan => {
-            catalog::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version)
+        EntityKind::Plan => {
+            versioned::find_version::<plan::Entity>(db, &at.org_id, &at.id, &at.version)
                 .await?
                 .id
         }
-        Owner::Api => {
-            catalog::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version)
+        EntityKind::Api => {
+            versioned::find_version::<api::Entity>(db, &at.org_id, &at.id, &at.version)
                 .await?
                 .id
         }
@@ -563,7 +485,7 @@ async fn owner_version_id(db: &impl ConnectionTrait, owner: Owner, at: &EntityRe
 pub async fn remove(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
     policy_id: i64,
 ) -> Result<()> {
@@ -591,7 +513,7 @@ pub async fn remove(
 pub async fn reorder(
     db: &DatabaseConnection,
     ctx: &Ctx,
-    owner: Owner,
+    owner: EntityKind,
     at: &EntityRef,
     ids: &[i64],
 ) -> Result<Vec<PolicyDto>> {

@@ -18,12 +18,12 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use crate::catalog::{self, EntityRef};
 use crate::contracts::{self, Target};
 use crate::entities::{
     api, api_plan, api_version, client, client_version, contract, membership, organization, plan,
     plan_version, policy,
 };
+use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Error, Result, authz};
 
 /// Who looks: signed in or not, and the organizations they belong to.
@@ -282,7 +282,7 @@ pub async fn details(
             .ok_or_else(|| not_found(api_id))?,
         None => versions.first().ok_or_else(|| not_found(api_id))?,
     };
-    let a = catalog::find::<api::Entity>(db, org_id, api_id).await?;
+    let a = versioned::find::<api::Entity>(db, org_id, api_id).await?;
     let org = organization::Entity::find_by_id(org_id.to_owned())
         .one(db)
         .await?
@@ -298,9 +298,9 @@ pub async fn details(
         else {
             continue;
         };
-        let p = catalog::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id).await?;
+        let p = versioned::find::<plan::Entity>(db, &pv.org_id, &pv.plan_id).await?;
         let policies = policy::Entity::find()
-            .filter(policy::Column::Kind.eq("plan"))
+            .filter(policy::Column::Kind.eq(domain::EntityKind::Plan.as_str()))
             .filter(policy::Column::OwnerVersionId.eq(pv.id))
             .all(db)
             .await?;
@@ -346,7 +346,7 @@ pub async fn definition(
     version: &str,
 ) -> Result<(String, &'static str, String)> {
     let d = details(db, ctx, org_id, api_id, Some(version)).await?;
-    let v = catalog::find_version::<api::Entity>(db, org_id, api_id, &d.version).await?;
+    let v = versioned::find_version::<api::Entity>(db, org_id, api_id, &d.version).await?;
     let text = v.definition.ok_or_else(|| not_found(api_id))?;
     let yaml = v.definition_type.as_deref() == Some("yaml");
     let name = format!(
@@ -374,7 +374,7 @@ pub async fn sign_up_options(
 ) -> Result<SignUpOptions> {
     let ctx = &ctx.for_portal();
     let orgs = crate::organizations::list_mine(db, ctx, Some(Permission::ClientEdit)).await?;
-    let av = catalog::find_version::<api::Entity>(db, &api.org_id, &api.id, &api.version)
+    let av = versioned::find_version::<api::Entity>(db, &api.org_id, &api.id, &api.version)
         .await
         .ok();
     let mut clients = Vec::new();
@@ -529,7 +529,8 @@ pub async fn sign_up(
             crate::clients::create_in(&txn, ctx, &org_id, input).await?
         }
     };
-    let cv = catalog::lock_version::<client::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
+    let cv =
+        versioned::lock_version::<client::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
     let (contract, mut cv) = contracts::create_in(&txn, ctx, &cv, &target).await?;
     let access = authz::access(&txn, ctx, &at.org_id).await?;
     if contract == ContractStatus::Created && access.can(Permission::ClientAdmin) {
@@ -542,7 +543,7 @@ pub async fn sign_up(
             changed_since_registration: true,
         }) {
             cv = contracts::set_client_status(&txn, ctx, cv, s, false).await?;
-            catalog::record_action::<client::Entity>(
+            versioned::record_action::<client::Entity>(
                 &txn,
                 ctx,
                 &at,
@@ -595,6 +596,8 @@ pub async fn my_clients(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<MyCl
             .all(db)
             .await?;
         versions.sort_by(|a, b| (&a.client_id, &a.version).cmp(&(&b.client_id, &b.version)));
+        let ids: Vec<i32> = versions.iter().map(|v| v.id).collect();
+        let mut keys = crate::api_keys::dtos(db, &ids).await?;
         for v in versions {
             let rows = contract::Entity::find()
                 .filter(contract::Column::ClientVersionId.eq(v.id))
@@ -625,7 +628,8 @@ pub async fn my_clients(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<MyCl
                 status,
                 unpublished_changes: status == ClientStatus::Registered
                     && v.changed_since_registration,
-                api_key: can(Permission::ClientEdit).then(|| v.api_key.clone()),
+                keys: keys.remove(&v.id).unwrap_or_default(),
+                can_edit: can(Permission::ClientEdit),
                 contracts: contracts::to_dtos(db, rows).await?,
                 can_admin: can(Permission::ClientAdmin),
             });
@@ -644,6 +648,25 @@ pub async fn break_contract(db: &DatabaseConnection, ctx: &Ctx, id: i64) -> Resu
     contracts::break_one(db, &ctx.for_portal(), id).await
 }
 
+/// Moves a contract to another plan from My Clients (`contracts::change_plan`).
+pub async fn change_plan(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    id: i64,
+    plan_id: &str,
+) -> Result<lifecycle::PlanChange> {
+    contracts::change_plan(db, &ctx.for_portal(), id, plan_id).await
+}
+
+/// The plans a contract may move to, for My Clients' Change plan dialog.
+pub async fn plan_choices(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    id: i64,
+) -> Result<domain::dto::PlanChoices> {
+    contracts::plan_choices(db, &ctx.for_portal(), id).await
+}
+
 /// Removes a client from My Clients: unregisters the version when it is registered (or awaits
 /// approval), then deletes the client with all its versions.
 pub async fn remove_client(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
@@ -651,7 +674,7 @@ pub async fn remove_client(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -
     // Permission before existence: a client of an organization the caller cannot see reads as
     // that organization's absence, whether or not the client exists.
     authz::require(db, ctx, &at.org_id, Permission::ClientAdmin).await?;
-    let v = catalog::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version).await?;
+    let v = versioned::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version).await?;
     if matches!(
         ClientStatus::parse(&v.status),
         Some(ClientStatus::Registered | ClientStatus::AwaitingApproval)
@@ -672,7 +695,7 @@ pub async fn set_tags(
     let tags = domain::api_config::parse_tags(tags)?;
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ApiEdit).await?;
-    let a = catalog::find::<api::Entity>(&txn, org_id, api_id).await?;
+    let a = versioned::find::<api::Entity>(&txn, org_id, api_id).await?;
     let before = tags_of(&a).join(", ");
     let json = serde_json::to_string(&tags).map_err(Error::unexpected)?;
     api::Entity::update_many()
@@ -687,7 +710,7 @@ pub async fn set_tags(
             ctx,
             crate::audit::Entry {
                 org_id,
-                entity_type: crate::audit::EntityType::Api,
+                entity_type: domain::EntityKind::Api.into(),
                 entity_id: api_id,
                 entity_version: None,
                 what: "Update",

@@ -1,7 +1,8 @@
 //! Server functions for contracts, approvals and notifications.
 
 use domain::ContractStatus;
-use domain::dto::{ApiOffer, ContractDto, InboxCounts, NotificationDto, Page};
+use domain::dto::{ApiOffer, ContractDto, InboxCounts, NotificationDto, Page, PlanChoices};
+use domain::lifecycle::PlanChange;
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -81,6 +82,28 @@ pub async fn break_all_contracts(
     )
 }
 
+/// The plans a contract may move to (offered by its API version and visible to the caller).
+#[server]
+pub async fn contract_plan_choices(id: i64) -> Result<PlanChoices, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::contracts::plan_choices(&state.db, &ctx, id).await?)
+}
+
+/// Moves a contract to another plan, keeping the client's key: at once, or as a request that
+/// awaits approval while the old plan stays in force.
+#[server]
+pub async fn change_contract_plan(id: i64, plan: String) -> Result<PlanChange, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::contracts::change_plan(&state.db, &ctx, id, &plan).await?)
+}
+
+/// Breaks a contract from the API provider's side, with a reason for the consumer.
+#[server]
+pub async fn revoke_contract(id: i64, reason: String) -> Result<domain::ClientStatus, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::contracts::revoke(&state.db, &ctx, id, &reason).await?)
+}
+
 /// Contracts waiting for the caller's approval.
 #[server]
 pub async fn pending_approvals() -> Result<Vec<ContractDto>, AppError> {
@@ -113,7 +136,7 @@ pub async fn list_notifications() -> Result<Vec<NotificationDto>, AppError> {
 #[server]
 pub async fn get_inbox_counts() -> Result<InboxCounts, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    Ok(service::notifications::counts(&state.db, &ctx).await?)
+    Ok(service::inbox::counts(&state.db, &ctx).await?)
 }
 
 /// Marks one notification (or all, without `id`) as read.

@@ -1,12 +1,12 @@
 //! Server functions for the lifecycle of clients, APIs and plans: register, unregister,
-//! publish, retire, lock, delete, new versions, new API keys, and the API's configuration tabs.
+//! publish, retire, lock, delete, new versions, and the API's configuration tabs.
 
 use domain::dto::{ContractDto, LockedPlan, Page, PlanOffer};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::api::catalog::Kind;
 use crate::error::AppError;
+use domain::EntityKind;
 
 /// An action on one version that needs no further input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,8 +15,6 @@ pub enum VersionAction {
     Register,
     /// Client: unregister (retire).
     Unregister,
-    /// Client: a new API key.
-    RegenerateKey,
     /// API: publish.
     Publish,
     /// API: retire.
@@ -31,7 +29,6 @@ impl VersionAction {
         match self {
             VersionAction::Register => "The client version is registered.",
             VersionAction::Unregister => "The client version is unregistered (retired).",
-            VersionAction::RegenerateKey => "A new API key was generated.",
             VersionAction::Publish => "The API version is published.",
             VersionAction::Retire => "The API version is retired.",
             VersionAction::Lock => "The plan version is locked.",
@@ -42,7 +39,7 @@ impl VersionAction {
 /// Runs `action` on a version of a client, API or plan.
 #[server]
 pub async fn run_version_action(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -52,12 +49,11 @@ pub async fn run_version_action(
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let (db, at) = (&state.db, crate::ssr::at(org, id, version));
     match (kind, action) {
-        (Kind::Client, A::Register) => service::clients::register(db, &ctx, &at).await?,
-        (Kind::Client, A::Unregister) => service::clients::unregister(db, &ctx, &at).await?,
-        (Kind::Client, A::RegenerateKey) => service::clients::regenerate_key(db, &ctx, &at).await?,
-        (Kind::Api, A::Publish) => service::apis::publish(db, &ctx, &at).await?,
-        (Kind::Api, A::Retire) => service::apis::retire(db, &ctx, &at).await?,
-        (Kind::Plan, A::Lock) => service::plans::lock(db, &ctx, &at).await?,
+        (EntityKind::Client, A::Register) => service::clients::register(db, &ctx, &at).await?,
+        (EntityKind::Client, A::Unregister) => service::clients::unregister(db, &ctx, &at).await?,
+        (EntityKind::Api, A::Publish) => service::apis::publish(db, &ctx, &at).await?,
+        (EntityKind::Api, A::Retire) => service::apis::retire(db, &ctx, &at).await?,
+        (EntityKind::Plan, A::Lock) => service::plans::lock(db, &ctx, &at).await?,
         _ => {
             return Err(AppError::BadRequest(
                 "This action does not apply here.".into(),
@@ -69,13 +65,13 @@ pub async fn run_version_action(
 
 /// Deletes a client, API or plan with all its versions; returns where to go next.
 #[server]
-pub async fn delete_entity(kind: Kind, org: String, id: String) -> Result<String, AppError> {
+pub async fn delete_entity(kind: EntityKind, org: String, id: String) -> Result<String, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let db = &state.db;
     match kind {
-        Kind::Client => service::clients::delete(db, &ctx, &org, &id).await?,
-        Kind::Api => service::apis::delete(db, &ctx, &org, &id).await?,
-        Kind::Plan => service::plans::delete(db, &ctx, &org, &id).await?,
+        EntityKind::Client => service::clients::delete(db, &ctx, &org, &id).await?,
+        EntityKind::Api => service::apis::delete(db, &ctx, &org, &id).await?,
+        EntityKind::Plan => service::plans::delete(db, &ctx, &org, &id).await?,
     }
     Ok(format!("/orgs/{org}/{}", kind.segment()))
 }
@@ -84,7 +80,7 @@ pub async fn delete_entity(kind: Kind, org: String, id: String) -> Result<String
 /// URL of its page and, for clients, how many contracts could not be copied.
 #[server]
 pub async fn new_version(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -94,12 +90,14 @@ pub async fn new_version(
     let db = &state.db;
     let from = Some(clone_from.as_str()).filter(|s| !s.is_empty());
     let (r, skipped) = match kind {
-        Kind::Client => service::clients::new_version(db, &ctx, &org, &id, &version, from).await?,
-        Kind::Api => (
+        EntityKind::Client => {
+            service::clients::new_version(db, &ctx, &org, &id, &version, from).await?
+        }
+        EntityKind::Api => (
             service::apis::new_version(db, &ctx, &org, &id, &version, from).await?,
             0,
         ),
-        Kind::Plan => (
+        EntityKind::Plan => (
             service::plans::new_version(db, &ctx, &org, &id, &version, from).await?,
             0,
         ),
@@ -116,7 +114,8 @@ mod implementation {
     use super::*;
 
     /// The Implementation tab: endpoint, content type, public flag, request body limit (bytes;
-    /// `None`: the default) and whether encoded slashes are allowed.
+    /// `None`: the default), whether encoded slashes are allowed, and whether the API key may come
+    /// in the query string.
     #[server]
     pub async fn update_api_implementation(
         org: String,
@@ -127,6 +126,7 @@ mod implementation {
         public_api: bool,
         #[server(default)] request_body_limit: Option<u64>,
         #[server(default)] allow_encoded_slashes: bool,
+        #[server(default)] accept_key_in_query: bool,
     ) -> Result<(), AppError> {
         let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
         let input = service::apis::Implementation {
@@ -135,6 +135,7 @@ mod implementation {
             public_api,
             request_body_limit,
             allow_encoded_slashes,
+            accept_key_in_query,
         };
         Ok(service::apis::update_implementation(
             &state.db,

@@ -3,8 +3,9 @@
 
 pub mod account;
 pub mod auth;
-pub mod catalog;
 pub mod contracts;
+pub mod entities;
+pub mod keys;
 pub mod lifecycle;
 pub mod orgs;
 pub mod policies;

@@ -1,31 +1,22 @@
 //! Server functions of the Policies tabs (client, plan and API versions) and the Metrics tabs.
 
-use domain::dto::{MetricsDto, PlanChainDto, PolicyDefinitionDto, PolicyDto};
+use domain::dto::{ApiChainsDto, MetricsDto, PolicyDefinitionDto, PolicyDto};
 use leptos::prelude::*;
 
-use crate::api::catalog::Kind;
 use crate::error::AppError;
-
-#[cfg(feature = "ssr")]
-fn owner(kind: Kind) -> service::policies::Owner {
-    match kind {
-        Kind::Client => service::policies::Owner::Client,
-        Kind::Plan => service::policies::Owner::Plan,
-        Kind::Api => service::policies::Owner::Api,
-    }
-}
+use domain::EntityKind;
 
 /// The policies of a client, plan or API version, in order.
 #[server]
 pub async fn version_policies(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
 ) -> Result<Vec<PolicyDto>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
-    Ok(service::policies::list_for(&state.db, &ctx, owner(kind), &at).await?)
+    Ok(service::policies::list_for(&state.db, &ctx, kind, &at).await?)
 }
 
 /// The catalogue the Add Policy wizard offers.
@@ -38,7 +29,7 @@ pub async fn policy_definitions() -> Result<Vec<PolicyDefinitionDto>, AppError> 
 /// Attaches a policy at `position` (0 = first; none = last).
 #[server(input = server_fn::codec::Json)]
 pub async fn add_policy(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -51,7 +42,7 @@ pub async fn add_policy(
     Ok(service::policies::add(
         &state.db,
         &ctx,
-        owner(kind),
+        kind,
         &at,
         &definition_id,
         &configuration,
@@ -63,7 +54,7 @@ pub async fn add_policy(
 /// Changes a policy's configuration.
 #[server(input = server_fn::codec::Json)]
 pub async fn update_policy(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -72,16 +63,13 @@ pub async fn update_policy(
 ) -> Result<PolicyDto, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
-    Ok(
-        service::policies::update(&state.db, &ctx, owner(kind), &at, policy_id, &configuration)
-            .await?,
-    )
+    Ok(service::policies::update(&state.db, &ctx, kind, &at, policy_id, &configuration).await?)
 }
 
 /// Removes a policy.
 #[server(input = server_fn::codec::Json)]
 pub async fn remove_policy(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -89,13 +77,13 @@ pub async fn remove_policy(
 ) -> Result<(), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
-    Ok(service::policies::remove(&state.db, &ctx, owner(kind), &at, policy_id).await?)
+    Ok(service::policies::remove(&state.db, &ctx, kind, &at, policy_id).await?)
 }
 
 /// Puts the policies in the order of `ids`.
 #[server(input = server_fn::codec::Json)]
 pub async fn reorder_policies(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -103,16 +91,17 @@ pub async fn reorder_policies(
 ) -> Result<Vec<PolicyDto>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
-    Ok(service::policies::reorder(&state.db, &ctx, owner(kind), &at, &ids).await?)
+    Ok(service::policies::reorder(&state.db, &ctx, kind, &at, &ids).await?)
 }
 
-/// The effective chain of each plan an API version offers (plan policies, then API policies).
+/// The effective chains of an API version: without a key (a public one), and through each plan
+/// it offers (plan policies, then API policies).
 #[server]
 pub async fn api_policy_chains(
     org: String,
     api: String,
     version: String,
-) -> Result<Vec<PlanChainDto>, AppError> {
+) -> Result<ApiChainsDto, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, api, version);
     Ok(service::policies::api_chains(&state.db, &ctx, &at).await?)
@@ -121,7 +110,7 @@ pub async fn api_policy_chains(
 /// Gateway traffic of a client or API version over `range` ("hour", "day", "week", "month").
 #[server]
 pub async fn version_metrics(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     version: String,
@@ -133,12 +122,5 @@ pub async fn version_metrics(
     let range = domain::metrics::Range::parse(&range).ok_or_else(|| {
         service::Error::invalid("range", "Choose the last hour, day, week or month.")
     })?;
-    let of = match kind {
-        Kind::Client => service::metrics::Of::Client,
-        Kind::Api => service::metrics::Of::Api,
-        Kind::Plan => Err(service::Error::NotFound(
-            "Plans have no metrics: see the API or client versions using them.".into(),
-        ))?,
-    };
-    Ok(service::metrics::query(&state.db, &ctx, of, &at, range).await?)
+    Ok(service::metrics::query(&state.db, &ctx, kind, &at, range).await?)
 }

@@ -126,6 +126,23 @@ pub async fn portal_break_contract(id: i64) -> Result<(), AppError> {
     Ok(service::portal::break_contract(&state.db, &ctx, id).await?)
 }
 
+/// The plans a contract may move to, for My Clients.
+#[server]
+pub async fn portal_plan_choices(id: i64) -> Result<domain::dto::PlanChoices, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::portal::plan_choices(&state.db, &ctx, id).await?)
+}
+
+/// Moves a contract to another plan from My Clients.
+#[server]
+pub async fn portal_change_plan(
+    id: i64,
+    plan: String,
+) -> Result<domain::lifecycle::PlanChange, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::portal::change_plan(&state.db, &ctx, id, &plan).await?)
+}
+
 /// Sets an API's tags from its management page (comma-separated; `featured` for the portal's
 /// home page).
 #[server]

@@ -20,25 +20,40 @@ pub fn format_date(t: &DateTime<Utc>) -> String {
 #[component]
 pub fn Field(
     /// Id of the input element inside.
-    id: &'static str,
+    #[prop(into)]
+    id: String,
     label: &'static str,
     #[prop(optional)] required: bool,
-    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional, into)] hint: MaybeProp<&'static str>,
     #[prop(into)] error: Signal<Option<String>>,
     children: Children,
 ) -> impl IntoView {
+    let hint_id = format!("{id}-hint");
     view! {
         <div class="field">
-            <label class="field__label" for=id>
+            <label class="field__label" for=id.clone()>
                 {label}
                 {required.then(|| view! { <span class="req" aria-hidden="true">" *"</span> })}
             </label>
             {children()}
-            {hint.map(|h| view! { <p class="field__hint" id=format!("{id}-hint")>{h}</p> })}
+            {hint.get_untracked().map(|h| view! { <p class="field__hint" id=hint_id>{h}</p> })}
             <p class="field__error" id=format!("{id}-error") role="alert">
                 {move || error.get()}
             </p>
         </div>
+    }
+}
+
+/// A card with its title and a stacked body.
+#[component]
+pub fn Card(title: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="card">
+            <div class="card__header">
+                <h2 class="card__title">{title}</h2>
+            </div>
+            <div class="card__body stack">{children()}</div>
+        </section>
     }
 }
 
@@ -357,5 +372,16 @@ pub fn focus(id: &str) {
         .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
     {
         let _ = el.focus();
+    }
+}
+
+/// Focuses the first of these elements that takes the focus (a disabled button does not).
+pub fn focus_first_of(ids: &[String]) {
+    for id in ids {
+        focus(id);
+        let focused = document().active_element().is_some_and(|el| el.id() == *id);
+        if focused {
+            return;
+        }
     }
 }

@@ -10,18 +10,11 @@ use leptos_meta::Title;
 
 use crate::api::account::{ChangeDisplayName, ChangeEmail, ChangePassword};
 use crate::api::auth::SignOut;
+use crate::components::form::FormErrors;
 use crate::components::shell::CurrentUser;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{ErrorAlert, Field, LoadError, SkeletonRows, described_by};
 use crate::error::AppError;
-
-/// The message for field `name`: the server's answer, unless the user typed since.
-fn server_field(
-    error: Signal<Option<AppError>>,
-    name: &'static str,
-) -> impl Fn() -> Option<String> + Copy + Send + Sync {
-    move || error.get().and_then(|e| e.field(name))
-}
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
@@ -57,13 +50,13 @@ fn ProfileCard(user: UserDto) -> impl IntoView {
     let touched = RwSignal::new(false);
     let save = ServerAction::<ChangeDisplayName>::new();
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let error = Signal::derive(move || {
+    let own = Signal::derive(move || {
         touched
             .get()
             .then(|| DisplayName::parse(&name.get()).err().map(|e| e.message))
             .flatten()
-            .or_else(server_field(server_error, "display_name"))
     });
+    let error = FormErrors::new(server_error, "account").field_or("display_name", name, own);
     Effect::new(move |_| {
         if let Some(Ok(u)) = save.value().get() {
             touched.set(false);
@@ -110,14 +103,15 @@ fn EmailCard(user: UserDto) -> impl IntoView {
     let touched = RwSignal::new(false);
     let save = ServerAction::<ChangeEmail>::new();
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let email_error = Signal::derive(move || {
+    let own = Signal::derive(move || {
         touched
             .get()
             .then(|| Email::parse(&email.get()).err().map(|e| e.message))
             .flatten()
-            .or_else(server_field(server_error, "email"))
     });
-    let password_error = Signal::derive(server_field(server_error, "current_password"));
+    let errors = FormErrors::new(server_error, "account");
+    let email_error = errors.field_or("email", email, own);
+    let password_error = errors.field("current_password", password);
     Effect::new(move |_| {
         if let Some(Ok(u)) = save.value().get() {
             password.set(String::new());
@@ -179,18 +173,19 @@ fn PasswordForm(
     let touched = RwSignal::new(false);
     let change = ServerAction::<ChangePassword>::new();
     let server_error = Signal::derive(move || change.value().get().and_then(Result::err));
-    let new_error = Signal::derive(move || {
+    let own = Signal::derive(move || {
         touched
             .get()
             .then(|| Password::parse(&new.get()).err().map(|e| e.message))
             .flatten()
-            .or_else(server_field(server_error, "new_password"))
     });
+    let errors = FormErrors::new(server_error, "password");
+    let new_error = errors.field_or("new_password", new, own);
     let confirm_error = Signal::derive(move || {
         (touched.get() && confirm.get() != new.get())
             .then(|| "The two new passwords differ.".to_owned())
     });
-    let current_error = Signal::derive(server_field(server_error, "current_password"));
+    let current_error = errors.field("current_password", current);
     Effect::new(move |_| {
         if let Some(Ok(())) = change.value().get() {
             current.set(String::new());

@@ -9,6 +9,7 @@ use leptos_meta::Title;
 use crate::api::account::{
     SavePlatformSettings, SetTemporaryPassword, get_platform_settings, list_accounts,
 };
+use crate::components::form::FormErrors;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
     Badge, Dialog, EmptyState, ErrorAlert, Field, LoadError, Pager, SkeletonRows, described_by,
@@ -58,7 +59,7 @@ fn SettingsCard() -> impl IntoView {
                                         ev.prevent_default();
                                         save.dispatch(SavePlatformSettings { org_creation: current() });
                                     }>
-                                        <Field id="org-creation" label="Who may create organizations" error=Signal::derive(move || error.get().and_then(|e| e.field("org_creation")))>
+                                        <Field id="org-creation" label="Who may create organizations" error=FormErrors::new(error, "settings").field("org_creation", choice)>
                                             <select class="select" id="org-creation" aria-describedby=described_by("org-creation")
                                                 on:change=move |ev| choice.set(OrgCreation::parse(&event_target_value(&ev)))>
                                                 {OrgCreation::ALL.into_iter().map(|o| view! {
@@ -102,13 +103,14 @@ fn AccountsCard() -> impl IntoView {
     let touched = RwSignal::new(false);
     let set = ServerAction::<SetTemporaryPassword>::new();
     let server_error = Signal::derive(move || set.value().get().and_then(Result::err));
-    let password_error = Signal::derive(move || {
+    let own = Signal::derive(move || {
         touched
             .get()
             .then(|| Password::parse(&password.get()).err().map(|e| e.message))
             .flatten()
-            .or_else(|| server_error.get().and_then(|e| e.field("password")))
     });
+    let password_error =
+        FormErrors::new(server_error, "account").field_or("password", password, own);
     Effect::new(move |_| {
         if let Some(Ok(())) = set.value().get() {
             open.set(false);

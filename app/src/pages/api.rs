@@ -1,24 +1,27 @@
 //! The page of one API version (`/orgs/{org}/apis/{id}/{version}[/{tab}]`): header with status
 //! and actions (Publish, Retire, Delete), tabs Overview ("Why can't I publish?"),
-//! Implementation, Definition, Plans, Policies, Contracts, Metrics, Change Log.
+//! Implementation, Definition, Plans, Policies, Contracts (Revoke), Metrics, Change Log.
 
-use domain::dto::{ApiVersionDetail, DEFAULT_PAGE_SIZE, LockedPlan, PlanOffer};
+use domain::dto::{ApiVersionDetail, ContractDto, DEFAULT_PAGE_SIZE, LockedPlan, PlanOffer};
 use domain::gateway_bounds::check_request_body_limit;
 use domain::lifecycle::{ApiPart, change_api};
 use domain::{ApiStatus, ContentType, Discoverability, EndpointUrl, Permission};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::catalog::{Kind, get_api_version};
+use crate::api::contracts::RevokeContract;
+use crate::api::entities::get_api_version;
 use crate::api::lifecycle::{
     ApiDefinition, LockedPlans, SetApiPlans, UpdateApiDefinition, UpdateApiExtendedDescription,
     UpdateApiImplementation, VersionAction, api_contracts,
 };
 use crate::api::portal::SetApiTags;
+use crate::components::contracts::PendingPlanNote;
+use crate::components::form::FormErrors;
 use crate::components::status::{ContractBadge, StatusBadge};
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
-    CopyField, EmptyState, ErrorAlert, Field, LoadError, Pager, SkeletonRows, described_by,
+    CopyField, Dialog, EmptyState, ErrorAlert, Field, LoadError, Pager, SkeletonRows, described_by,
     format_date,
 };
 use crate::error::AppError;
@@ -28,6 +31,7 @@ use crate::pages::entities::{
 };
 use crate::pages::metrics::MetricsTab;
 use crate::pages::policies::{PoliciesTab, PolicyChainCard, api_access};
+use domain::EntityKind;
 
 type ApiResource = Resource<Result<ApiVersionDetail, AppError>>;
 
@@ -61,26 +65,26 @@ pub fn ApiPage() -> impl IntoView {
                         let for_actions = d.clone();
                         view! {
                             <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Api header=h status=d.status.as_str().to_owned() reload
+                            <EntityHeaderView kind=EntityKind::Api header=h status=d.status.as_str().to_owned() reload
                                 actions=move || api_actions(for_actions.clone(), reload) />
                         }.into_any()
                     }
                 }
             })}
         </Transition>
-        <EntityTabs base=p.base(Kind::Api) tabs=API_TABS tab=p.tab />
+        <EntityTabs base=p.base(EntityKind::Api) tabs=API_TABS tab=p.tab />
         {move || match p.tab.get().as_str() {
             "" => with_detail(detail, reload, overview),
             "implementation" => with_detail(detail, reload, |d, reload| view! { <ImplementationForm d reload /> }.into_any()),
             "definition" => with_detail(detail, reload, |d, reload| view! { <DefinitionForms d reload /> }.into_any()),
             "plans" => with_detail(detail, reload, |d, reload| view! { <PlansForm d reload /> }.into_any()),
             "policies" => view! {
-                <PoliciesTab kind=Kind::Api p detail access=api_access reload note="API policies run last, after the client's and the plan's, on every request to this API version." />
+                <PoliciesTab kind=EntityKind::Api p detail access=api_access reload note="API policies run last, after the client's and the plan's, on every request to this API version." />
                 <PolicyChainCard p reload />
             }.into_any(),
-            "contracts" => view! { <ApiContracts p reload /> }.into_any(),
-            "metrics" => view! { <MetricsTab kind=Kind::Api p help="Requests, response codes, latency and usage by client appear here once clients call this API version through the gateway." /> }.into_any(),
-            "changelog" => view! { <ChangeLogCard kind=Kind::Api org=p.org.get() id=p.id.get() /> }.into_any(),
+            "contracts" => view! { <ApiContracts p detail reload /> }.into_any(),
+            "metrics" => view! { <MetricsTab kind=EntityKind::Api p help="Requests, response codes, latency and usage by client appear here once clients call this API version through the gateway." /> }.into_any(),
+            "changelog" => view! { <ChangeLogCard kind=EntityKind::Api org=p.org.get() id=p.id.get() /> }.into_any(),
             _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
         }}
     }
@@ -139,7 +143,7 @@ fn api_actions(d: ApiVersionDetail, reload: RwSignal<u32>) -> AnyView {
             h.name
         )
     });
-    view! { <VersionActions kind=Kind::Api header=h reload primary menu delete /> }.into_any()
+    view! { <VersionActions kind=EntityKind::Api header=h reload primary menu delete /> }.into_any()
 }
 
 fn overview(d: ApiVersionDetail, reload: RwSignal<u32>) -> AnyView {
@@ -225,12 +229,11 @@ fn TagsCard(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView {
     });
     let can_edit = d.header.can(Permission::ApiEdit);
     let h = StoredValue::new(d.header.clone());
-    let error = Signal::derive(move || {
-        save.value()
-            .get()
-            .and_then(Result::err)
-            .and_then(|e| e.field("tags"))
-    });
+    let error = FormErrors::new(
+        Signal::derive(move || save.value().get().and_then(Result::err)),
+        "api",
+    )
+    .field("tags", draft);
     view! {
         <section class="card">
             <div class="card__header"><h2 class="card__title">"Tags"</h2></div>
@@ -277,6 +280,7 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
             .unwrap_or_default(),
     );
     let encoded_slashes = RwSignal::new(d.allow_encoded_slashes);
+    let key_in_query = RwSignal::new(d.accept_key_in_query);
     let refusal = d.endpoint_refusal.clone();
     let save = ServerAction::<UpdateApiImplementation>::new();
     let toasts = use_toasts();
@@ -310,6 +314,9 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
     };
     let limit_error = Signal::derive(move || parsed_limit().err());
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let errors = FormErrors::new(server_error, "api");
+    let endpoint_error = errors.field_or("endpoint", endpoint, local_error);
+    let body_limit_error = errors.field_or("requestBodyLimit", body_limit, limit_error);
     let h = StoredValue::new(d.header.clone());
     view! {
         <section class="card">
@@ -321,9 +328,9 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
                     ev.prevent_default();
                     let (org, api, version) = h.with_value(|h| (h.org_id.clone(), h.id.clone(), h.version.clone()));
                     let Ok(request_body_limit) = parsed_limit() else { return };
-                    save.dispatch(UpdateApiImplementation { org, api, version, endpoint: endpoint.get(), content_type: content_type.get().as_str().to_owned(), public_api: public_api.get(), request_body_limit, allow_encoded_slashes: encoded_slashes.get() });
+                    save.dispatch(UpdateApiImplementation { org, api, version, endpoint: endpoint.get(), content_type: content_type.get().as_str().to_owned(), public_api: public_api.get(), request_body_limit, allow_encoded_slashes: encoded_slashes.get(), accept_key_in_query: key_in_query.get() });
                 }>
-                    <Field id="api-endpoint" label="API Endpoint" required=true hint="The backend the gateway forwards to: http:// or https://." error=Signal::derive(move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("endpoint"))))>
+                    <Field id="api-endpoint" label="API Endpoint" required=true hint="The backend the gateway forwards to: http:// or https://." error=endpoint_error>
                         <input class="input mono" id="api-endpoint" type="url" disabled=disabled aria-describedby=described_by("api-endpoint")
                             placeholder="https://api.example.com/v1"
                             prop:value=move || endpoint.get() on:input=move |ev| endpoint.set(event_target_value(&ev)) />
@@ -346,7 +353,7 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
                         "Public API (callable without an API key or contract)"
                     </label>
                     {(!disabled).then(|| public_locked.clone().map(|m| view! { <p class="muted">{m}</p> }))}
-                    <Field id="api-body-limit" label="Request body limit (bytes)" hint="Larger request bodies get 413. Empty: the default, 10 MiB (10485760 bytes); at most 1 GiB." error=Signal::derive(move || limit_error.get().or_else(|| server_error.get().and_then(|e| e.field("requestBodyLimit"))))>
+                    <Field id="api-body-limit" label="Request body limit (bytes)" hint="Larger request bodies get 413. Empty: the default, 10 MiB (10485760 bytes); at most 1 GiB." error=body_limit_error>
                         <input class="input mono" id="api-body-limit" type="text" inputmode="numeric" disabled=disabled aria-describedby=described_by("api-body-limit")
                             placeholder="10485760"
                             prop:value=move || body_limit.get() on:input=move |ev| body_limit.set(event_target_value(&ev)) />
@@ -355,6 +362,11 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
                         <input type="checkbox" id="api-encoded-slashes" disabled=disabled prop:checked=move || encoded_slashes.get()
                             on:change=move |ev| encoded_slashes.set(event_target_checked(&ev)) />
                         "Allow encoded slashes (%2F) in request paths (refused with 400 otherwise)"
+                    </label>
+                    <label class="check">
+                        <input type="checkbox" id="api-key-in-query" disabled=disabled prop:checked=move || key_in_query.get()
+                            on:change=move |ev| key_in_query.set(event_target_checked(&ev)) />
+                        "Accept the API key in the query string (?apikey=); otherwise only the X-API-Key header (query strings end up in logs and browser histories)"
                     </label>
                     <ErrorAlert error=server_error />
                     {(!disabled).then(|| view! {
@@ -449,7 +461,7 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
                             <input class="input" id="definition-file" type="file" accept=".json,.yaml,.yml,application/json,application/yaml" on:change=on_file />
                         </div>
                     })}
-                    <Field id="definition" label="OpenAPI definition" error=Signal::derive(move || def_error.get().and_then(|e| e.field("definition")))>
+                    <Field id="definition" label="OpenAPI definition" error=FormErrors::new(def_error, "api").field("definition", text)>
                         <textarea class="textarea code-area" id="definition" disabled=def_disabled spellcheck="false" aria-describedby=described_by("definition")
                             placeholder="openapi: 3.0.3\ninfo:\n  title: My API\n  version: '1.0'\npaths: {}"
                             prop:value=move || text.get() on:input=move |ev| { touched.set(true); text.set(event_target_value(&ev)); }></textarea>
@@ -478,7 +490,7 @@ fn DefinitionForms(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView 
                     let (org, api, version) = at();
                     save_md.dispatch(UpdateApiExtendedDescription { org, api, version, extended_description: markdown.get() });
                 }>
-                    <Field id="extended-description" label="Extended description (Markdown)" hint="Shown on the API's page in the Developer Portal. HTML is shown as text." error=Signal::derive(move || md_error.get().and_then(|e| e.field("extended_description")))>
+                    <Field id="extended-description" label="Extended description (Markdown)" hint="Shown on the API's page in the Developer Portal. HTML is shown as text." error=FormErrors::new(md_error, "api").field("extended_description", markdown)>
                         <textarea class="textarea" id="extended-description" rows="8" disabled=md_disabled aria-describedby=described_by("extended-description")
                             prop:value=move || markdown.get() on:input=move |ev| markdown.set(event_target_value(&ev))></textarea>
                     </Field>
@@ -660,9 +672,10 @@ fn PlansForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoView {
     }
 }
 
-/// The clients with a contract for this API version.
+/// The clients with a contract for this API version; those who administer plans may revoke one
+/// with a reason for the consumer.
 #[component]
-fn ApiContracts(p: RouteParams, reload: RwSignal<u32>) -> impl IntoView {
+fn ApiContracts(p: RouteParams, detail: ApiResource, reload: RwSignal<u32>) -> impl IntoView {
     let page = RwSignal::new(1u64);
     let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
     let contracts = Resource::new(
@@ -678,32 +691,48 @@ fn ApiContracts(p: RouteParams, reload: RwSignal<u32>) -> impl IntoView {
         },
         |(o, a, v, pg, n, _)| api_contracts(o, a, v, pg, n),
     );
+    let to_revoke: RwSignal<Option<ContractDto>> = RwSignal::new(None);
+    let revoke_open = RwSignal::new(false);
     view! {
         <section class="card">
             <div class="card__header"><h2 class="card__title">"Contracts"</h2></div>
             <div class="card__body card--flush">
                 <Transition fallback=|| view! { <SkeletonRows rows=2 /> }>
                     {move || Suspend::new(async move {
+                        let d = detail.await;
                         match contracts.await {
                             Err(e) => view! { <LoadError error=e /> }.into_any(),
                             Ok(result) => {
                                 let total = result.total;
+                                let can_revoke = d.as_ref().is_ok_and(|d| d.header.can(Permission::PlanAdmin));
                                 view! {
                                     <div class="table-wrap">
                                         <table class="table">
-                                            <thead><tr><th>"Client Organisation"</th><th>"Client"</th><th>"Version"</th><th>"Plan"</th><th>"State"</th><th>"Requested by"</th><th>"Created"</th></tr></thead>
+                                            <thead><tr>
+                                                <th>"Client Organisation"</th><th>"Client"</th><th>"Version"</th><th>"Plan"</th><th>"State"</th><th>"Requested by"</th><th>"Created"</th>
+                                                {can_revoke.then(|| view! { <th><span class="visually-hidden">"Actions"</span></th> })}
+                                            </tr></thead>
                                             <tbody>
-                                                {result.items.into_iter().map(|c| view! {
+                                                {result.items.into_iter().map(|c| {
+                                                    let chosen = c.clone();
+                                                    let label = format!("{} {}", c.client_name, c.client_version);
+                                                    view! {
                                                     <tr>
                                                         <td>{c.client_org_name.clone()}</td>
                                                         <td>{c.client_name.clone()}</td>
                                                         <td class="mono">{c.client_version.clone()}</td>
-                                                        <td>{format!("{} {}", c.plan_name, c.plan_version)}</td>
+                                                        <td><div class="cell-stack">{format!("{} {}", c.plan_name, c.plan_version)}<PendingPlanNote contract=c.clone() /></div></td>
                                                         <td><ContractBadge status=c.status /></td>
                                                         <td>{c.requested_by.clone()}</td>
                                                         <td>{format_date(&c.created_on)}</td>
+                                                        {can_revoke.then(|| view! {
+                                                            <td class="row-actions">
+                                                                <button class="btn btn--ghost btn--sm btn--danger-text" aria-label=format!("Revoke contract of {label}")
+                                                                    on:click=move |_| { to_revoke.set(Some(chosen.clone())); revoke_open.set(true); }>"Revoke"</button>
+                                                            </td>
+                                                        })}
                                                     </tr>
-                                                }).collect_view()}
+                                                }}).collect_view()}
                                             </tbody>
                                         </table>
                                     </div>
@@ -720,5 +749,76 @@ fn ApiContracts(p: RouteParams, reload: RwSignal<u32>) -> impl IntoView {
                 </Transition>
             </div>
         </section>
+        <RevokeDialog open=revoke_open contract=to_revoke reload />
+    }
+}
+
+/// "Revoke contract": ends a consumer's contract from the provider's side, with a reason the
+/// consumer reads in their notifications.
+#[component]
+fn RevokeDialog(
+    open: RwSignal<bool>,
+    contract: RwSignal<Option<ContractDto>>,
+    reload: RwSignal<u32>,
+) -> impl IntoView {
+    let revoke = ServerAction::<RevokeContract>::new();
+    let reason = RwSignal::new(String::new());
+    let toasts = use_toasts();
+    Effect::new(move |_| {
+        if open.get() {
+            reason.set(String::new());
+            revoke.value().set(None);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(status)) = revoke.value().get() {
+            open.set(false);
+            toasts.success(if status == domain::ClientStatus::Retired {
+                "Contract revoked. It was the client's last contract: the client version is retired. The consumer was notified."
+            } else {
+                "Contract revoked. The consumer was notified."
+            });
+            reload.update(|n| *n += 1);
+        }
+    });
+    let error = Signal::derive(move || revoke.value().get().and_then(Result::err));
+    let typed = Signal::derive(move || reason.with(|r| r.trim().chars().count()));
+    let too_long = Signal::derive(move || {
+        (typed.get() > 500).then(|| "Keep the reason under 500 characters.".to_owned())
+    });
+    let server_reason = FormErrors::new(error, "revoke").field("reason", reason);
+    let field_error = Signal::derive(move || server_reason.get().or_else(|| too_long.get()));
+    let submit = move || {
+        if let Some(c) = contract.get_untracked() {
+            revoke.dispatch(RevokeContract {
+                id: c.id,
+                reason: reason.get_untracked(),
+            });
+        }
+    };
+    view! {
+        <Dialog open title="Revoke contract" role="alertdialog">
+            {move || contract.get().map(|c| view! {
+                <p class="dialog__lead">"The consumer's calls to this API version with the client's API key are refused at the gateway at once. A registered client version that loses its last contract is retired."</p>
+                <dl class="dialog__facts">
+                    <dt>"Client"</dt><dd>{format!("{} {}", c.client_name, c.client_version)}</dd>
+                    <dt>"Organisation"</dt><dd>{c.client_org_name.clone()}</dd>
+                    <dt>"Plan"</dt><dd>{format!("{} {}", c.plan_name, c.plan_version)}</dd>
+                    <dt>"Requested by"</dt><dd>{c.requested_by.clone()}</dd>
+                </dl>
+            })}
+            <form on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                <Field id="revoke-reason" label="Reason" required=true hint="The consumer reads it in their notifications. At most 500 characters." error=field_error>
+                    <textarea class="textarea" id="revoke-reason" rows="3" autofocus aria-describedby=described_by("revoke-reason")
+                        aria-invalid=move || field_error.get().is_some().to_string()
+                        prop:value=move || reason.get() on:input=move |ev| { reason.set(event_target_value(&ev)); revoke.value().set(None); }></textarea>
+                </Field>
+                <ErrorAlert error />
+                <div class="dialog__actions">
+                    <button type="button" class="btn btn--secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    <button type="submit" class="btn btn--danger" disabled=move || { revoke.pending().get() || typed.get() > 500 }>"Revoke contract"</button>
+                </div>
+            </form>
+        </Dialog>
     }
 }

@@ -6,6 +6,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{SignIn, SignUp};
+use crate::components::form::FormErrors;
 use crate::components::ui::{ErrorAlert, described_by};
 
 fn next_param() -> Signal<String> {
@@ -69,9 +70,10 @@ pub fn SignUpPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     follow(action);
     let error = Signal::derive(move || action.value().get().and_then(Result::err));
-    let field =
-        move |name: &'static str| Signal::derive(move || error.get().and_then(|e| e.field(name)));
+    let errors = FormErrors::new(error, "signup");
+    let field = move |name: &'static str| errors.message(name);
     let invalid = move |name: &'static str| move || field(name).get().is_some().then_some("true");
+    let changed = move |name: &'static str| move |_| errors.changed(name);
     view! {
         <Title text="Create an account · Tollgate" />
         <main class="auth-page">
@@ -84,19 +86,19 @@ pub fn SignUpPage() -> impl IntoView {
                     <div class="field">
                         <label class="field__label" for="email">"Email"</label>
                         <input class="input" id="email" name="email" type="email" autocomplete="email" required
-                            aria-invalid=invalid("email") aria-describedby=described_by("email") />
+                            aria-invalid=invalid("email") aria-describedby=described_by("email") on:input=changed("email") />
                         <p class="field__error" id="email-error" role="alert">{move || field("email").get()}</p>
                     </div>
                     <div class="field">
                         <label class="field__label" for="display_name">"Display name"</label>
                         <input class="input" id="display_name" name="display_name" type="text" autocomplete="name" required
-                            aria-invalid=invalid("display_name") aria-describedby=described_by("display_name") />
+                            aria-invalid=invalid("display_name") aria-describedby=described_by("display_name") on:input=changed("display_name") />
                         <p class="field__error" id="display_name-error" role="alert">{move || field("display_name").get()}</p>
                     </div>
                     <div class="field">
                         <label class="field__label" for="password">"Password"</label>
                         <input class="input" id="password" name="password" type="password" autocomplete="new-password"
-                            aria-invalid=invalid("password") aria-describedby=described_by("password") />
+                            aria-invalid=invalid("password") aria-describedby=described_by("password") on:input=changed("password") />
                         <p class="field__hint" id="password-hint">"At least 12 characters."</p>
                         <p class="field__error" id="password-error" role="alert">{move || field("password").get()}</p>
                     </div>

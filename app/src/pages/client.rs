@@ -1,21 +1,24 @@
 //! The page of one client version (`/orgs/{org}/clients/{id}/{version}[/{tab}]`): header with
-//! status and actions (Register, Re-register, Unregister, New API key, Delete), tabs Overview,
-//! Contracts (New Contract, Break, Break all), Policies, Metrics, Change Log.
+//! status and actions (Register, Re-register, Unregister, Delete), tabs Overview (with the API
+//! Key card and the Keys list of `components::keys`), Contracts (New Contract, Change plan,
+//! Break, Break all), Policies, Metrics, Change Log.
 
 use domain::dto::{ApiOffer, ClientVersionDetail, DEFAULT_PAGE_SIZE};
 use domain::{ClientStatus, ContractStatus, Permission};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::catalog::{Kind, get_client_version};
 use crate::api::contracts::{
     BreakAllContracts, BreakContract, ContractOffers, CreateContract, client_contracts,
 };
+use crate::api::entities::get_client_version;
 use crate::api::lifecycle::VersionAction;
+use crate::components::contracts::{ChangePlanDialog, PendingPlanNote, change_plan_blocked};
+use crate::components::keys::{ApiKeyCard, KeyActions, KeyDialogs, KeyOwner, KeysCard};
 use crate::components::status::ContractBadge;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
-    ConfirmDialog, CopyField, Dialog, EmptyState, LoadError, Pager, SkeletonRows, format_date,
+    ConfirmDialog, Dialog, EmptyState, LoadError, Pager, SkeletonRows, format_date,
 };
 use crate::error::AppError;
 use crate::pages::entities::{
@@ -24,6 +27,7 @@ use crate::pages::entities::{
 };
 use crate::pages::metrics::MetricsTab;
 use crate::pages::policies::{PoliciesTab, client_access};
+use domain::EntityKind;
 
 type ClientResource = Resource<Result<ClientVersionDetail, AppError>>;
 
@@ -57,7 +61,7 @@ pub fn ClientPage() -> impl IntoView {
                         let actions_for = d.clone();
                         view! {
                             <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Client header=h status=d.status.as_str().to_owned() reload extra_badge=unpublished
+                            <EntityHeaderView kind=EntityKind::Client header=h status=d.status.as_str().to_owned() reload extra_badge=unpublished
                                 actions=move || client_actions(actions_for.clone(), reload) />
                             {hint.map(|m| view! { <p class="alert alert--info" role="status">{m}</p> })}
                         }.into_any()
@@ -65,13 +69,13 @@ pub fn ClientPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <EntityTabs base=p.base(Kind::Client) tabs=CLIENT_TABS tab=p.tab />
+        <EntityTabs base=p.base(EntityKind::Client) tabs=CLIENT_TABS tab=p.tab />
         {move || match p.tab.get().as_str() {
             "" => view! { <ClientOverview p detail reload /> }.into_any(),
             "contracts" => view! { <ContractsCard p detail reload full=true /> }.into_any(),
-            "policies" => view! { <PoliciesTab kind=Kind::Client p detail access=client_access reload note="Client policies run first on every request made with this version's API key, before the plan's and the API's policies." /> }.into_any(),
-            "metrics" => view! { <MetricsTab kind=Kind::Client p help="Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key." /> }.into_any(),
-            "changelog" => view! { <ChangeLogCard kind=Kind::Client org=p.org.get() id=p.id.get() /> }.into_any(),
+            "policies" => view! { <PoliciesTab kind=EntityKind::Client p detail access=client_access reload note="Client policies run first on every request made with this version's API key, before the plan's and the API's policies." /> }.into_any(),
+            "metrics" => view! { <MetricsTab kind=EntityKind::Client p help="Requests, response codes and latency appear here once this client version calls APIs through the gateway with its API key." /> }.into_any(),
+            "changelog" => view! { <ChangeLogCard kind=EntityKind::Client org=p.org.get() id=p.id.get() /> }.into_any(),
             _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
         }}
     }
@@ -98,10 +102,7 @@ fn register_hint(d: &ClientVersionDetail) -> Option<String> {
 
 fn client_actions(d: ClientVersionDetail, reload: RwSignal<u32>) -> AnyView {
     let h = d.header.clone();
-    let (admin, edit) = (
-        h.can(Permission::ClientAdmin),
-        h.can(Permission::ClientEdit),
-    );
+    let admin = h.can(Permission::ClientAdmin);
     let name = format!("{} {}", h.name, h.version);
     let mut primary = Vec::new();
     if admin && d.register_refusal.is_none() {
@@ -132,24 +133,14 @@ fn client_actions(d: ClientVersionDetail, reload: RwSignal<u32>) -> AnyView {
             )),
         });
     }
-    if edit && d.status != ClientStatus::Registered {
-        menu.push(ActionSpec {
-            action: VersionAction::RegenerateKey,
-            label: "New API key",
-            confirm: Some((
-                "Generate a new API key".to_owned(),
-                format!("Replace the API key of {name}? Applications using the current key must be given the new one."),
-                "Generate new key",
-            )),
-        });
-    }
     let delete = admin.then(|| {
         format!(
             "Delete the client '{}' with all its versions, contracts and policies? This cannot be undone.",
             h.name
         )
     });
-    view! { <VersionActions kind=Kind::Client header=h reload primary menu delete /> }.into_any()
+    view! { <VersionActions kind=EntityKind::Client header=h reload primary menu delete /> }
+        .into_any()
 }
 
 /// A card whose body waits for the client version's details.
@@ -179,7 +170,7 @@ fn DetailCard(
 fn attached_policies(d: ClientVersionDetail) -> AnyView {
     let href = format!(
         "{}/policies",
-        Kind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
+        EntityKind::Client.page_url(&d.header.org_id, &d.header.id, &d.header.version)
     );
     if d.policy_count == 0 {
         view! {
@@ -191,20 +182,6 @@ fn attached_policies(d: ClientVersionDetail) -> AnyView {
     } else {
         view! { <p><a href=href>{format!("{} policies attached", d.policy_count)}</a></p> }
             .into_any()
-    }
-}
-
-fn api_key(d: ClientVersionDetail) -> AnyView {
-    match d.api_key {
-        Some(key) => view! {
-            <CopyField value=key label="API key" />
-            <p class="alert alert--info">"This API key is valid for all contracts of the client version"</p>
-        }
-        .into_any(),
-        None => view! {
-            <p class="muted">"Only members who may edit this client can see its API key."</p>
-        }
-        .into_any(),
     }
 }
 
@@ -223,6 +200,13 @@ fn useful_information(d: ClientVersionDetail) -> AnyView {
 
 #[component]
 fn ClientOverview(p: RouteParams, detail: ClientResource, reload: RwSignal<u32>) -> impl IntoView {
+    let owner = Signal::derive(move || KeyOwner {
+        org: p.org.get(),
+        client: p.id.get(),
+        version: p.version.get(),
+        portal: false,
+    });
+    let ka = KeyActions::new(owner, reload);
     view! {
         <div class="grid-main">
             <div class="stack">
@@ -230,10 +214,12 @@ fn ClientOverview(p: RouteParams, detail: ClientResource, reload: RwSignal<u32>)
                 <DetailCard title="Attached Policies" detail body=attached_policies />
             </div>
             <div class="stack">
-                <DetailCard title="API Key" detail body=api_key />
+                <ApiKeyCard detail ka />
                 <DetailCard title="Useful Information" detail body=useful_information />
             </div>
         </div>
+        <KeysCard detail ka />
+        <KeyDialogs ka />
     }
 }
 
@@ -261,13 +247,16 @@ fn ContractsCard(
         },
         move |(o, c, v, pg, n, _)| client_contracts(o, c, v, pg, n),
     );
-    let contracts_tab = Signal::derive(move || format!("{}/contracts", p.base(Kind::Client).get()));
+    let contracts_tab =
+        Signal::derive(move || format!("{}/contracts", p.base(EntityKind::Client).get()));
     let new_open = RwSignal::new(false);
     let break_one = ServerAction::<BreakContract>::new();
     let break_all = ServerAction::<BreakAllContracts>::new();
     let to_break: RwSignal<Option<(i64, String)>> = RwSignal::new(None);
     let break_open = RwSignal::new(false);
     let break_all_open = RwSignal::new(false);
+    let to_change: RwSignal<Option<i64>> = RwSignal::new(None);
+    let change_open = RwSignal::new(false);
     let toasts = use_toasts();
     Effect::new(move |_| {
         if let Some(Ok(())) = break_one.value().get() {
@@ -321,18 +310,27 @@ fn ContractsCard(
                                         <tbody>
                                             {result.items.into_iter().map(|c| {
                                                 let label = format!("{} {}", c.api_name, c.api_version);
+                                                let blocked = change_plan_blocked(&c);
+                                                let pending_note = c.clone();
                                                 view! {
                                                 <tr>
                                                     <td><a href=format!("/orgs/{}", c.api_org_id)>{c.api_org_name.clone()}</a></td>
-                                                    <td><a href=Kind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
-                                                    {full.then(|| view! { <td class="mono">{c.api_version.clone()}</td><td>{format!("{} {}", c.plan_name, c.plan_version)}</td> })}
+                                                    <td><a href=EntityKind::Api.page_url(&c.api_org_id, &c.api_id, &c.api_version)>{c.api_name.clone()}</a></td>
+                                                    {full.then(|| view! { <td class="mono">{c.api_version.clone()}</td><td><div class="cell-stack">{format!("{} {}", c.plan_name, c.plan_version)}<PendingPlanNote contract=pending_note /></div></td> })}
                                                     <td class="mono">{c.gateway_url.clone()}</td>
                                                     <td><ContractBadge status=c.status /></td>
                                                     {full.then(|| view! { <td>{format_date(&c.created_on)}</td> })}
-                                                    {can_edit.then(|| view! {
-                                                        <td><button class="btn btn--ghost btn--sm" aria-label=format!("Break contract with {label}")
-                                                            on:click=move |_| { to_break.set(Some((c.id, label.clone()))); break_open.set(true); }>"Break"</button></td>
-                                                    })}
+                                                    {can_edit.then(|| {
+                                                        let change_label = format!("Change plan of the contract with {label}");
+                                                        view! {
+                                                        <td class="row-actions">
+                                                            <button class="btn btn--ghost btn--sm" aria-label=change_label disabled={blocked.is_some() || retired}
+                                                                title=blocked.unwrap_or_default()
+                                                                on:click=move |_| { to_change.set(Some(c.id)); change_open.set(true); }>"Change plan"</button>
+                                                            <button class="btn btn--ghost btn--sm" aria-label=format!("Break contract with {label}")
+                                                                on:click=move |_| { to_break.set(Some((c.id, label.clone()))); break_open.set(true); }>"Break"</button>
+                                                        </td>
+                                                    }})}
                                                 </tr>
                                             }}).collect_view()}
                                         </tbody>
@@ -358,7 +356,10 @@ fn ContractsCard(
                 })}
             </div>
         </section>
-        {full.then(|| view! { <NewContractDialog p open=new_open reload /> })}
+        {full.then(|| view! {
+            <NewContractDialog p open=new_open reload />
+            <ChangePlanDialog open=change_open contract=to_change reload />
+        })}
         <ConfirmDialog
             open=break_open
             title="Break contract"

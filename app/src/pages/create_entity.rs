@@ -3,19 +3,20 @@
 //! `?org=` presets the organization (from an organization's empty list).
 
 use domain::dto::OrgSummary;
-use domain::{Description, EndpointUrl, EntityName, Permission, Version};
+use domain::{Description, EndpointUrl, EntityName, Version};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
-use crate::api::catalog::{CreateEntity, Kind, client_name_conflict};
+use crate::api::entities::{CreateEntity, client_name_conflict};
 use crate::api::orgs::list_orgs;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{Field, LoadError, SkeletonRows, Stepper, described_by, focus};
+use domain::EntityKind;
 
-fn steps(kind: Kind) -> &'static [&'static str] {
+fn steps(kind: EntityKind) -> &'static [&'static str] {
     match kind {
-        Kind::Api => &[
+        EntityKind::Api => &[
             "Choose Organization",
             "Configure Details",
             "Implementation",
@@ -25,39 +26,31 @@ fn steps(kind: Kind) -> &'static [&'static str] {
     }
 }
 
-fn title(kind: Kind) -> &'static str {
+fn title(kind: EntityKind) -> &'static str {
     match kind {
-        Kind::Client => "Create Client",
-        Kind::Api => "Create API",
-        Kind::Plan => "Create Plan",
-    }
-}
-
-fn permission(kind: Kind) -> Permission {
-    match kind {
-        Kind::Client => Permission::ClientEdit,
-        Kind::Api => Permission::ApiEdit,
-        Kind::Plan => Permission::PlanEdit,
+        EntityKind::Client => "Create Client",
+        EntityKind::Api => "Create API",
+        EntityKind::Plan => "Create Plan",
     }
 }
 
 #[component]
 pub fn CreateClientWizard() -> impl IntoView {
-    view! { <CreateWizard kind=Kind::Client /> }
+    view! { <CreateWizard kind=EntityKind::Client /> }
 }
 
 #[component]
 pub fn CreateApiWizard() -> impl IntoView {
-    view! { <CreateWizard kind=Kind::Api /> }
+    view! { <CreateWizard kind=EntityKind::Api /> }
 }
 
 #[component]
 pub fn CreatePlanWizard() -> impl IntoView {
-    view! { <CreateWizard kind=Kind::Plan /> }
+    view! { <CreateWizard kind=EntityKind::Plan /> }
 }
 
 #[component]
-fn CreateWizard(kind: Kind) -> impl IntoView {
+fn CreateWizard(kind: EntityKind) -> impl IntoView {
     let query = use_query_map();
     let preset = query.read_untracked().get("org");
     let step = RwSignal::new(0usize);
@@ -69,7 +62,7 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
     let touched = RwSignal::new(false);
     let summary_step = steps(kind).len() - 1;
 
-    let orgs = Resource::new(|| (), move |_| list_orgs(Some(permission(kind))));
+    let orgs = Resource::new(|| (), move |_| list_orgs(Some(kind.edit_permission())));
 
     // Validation, as the user types (after the first edit or the first Next).
     let name_error = Signal::derive(move || {
@@ -100,7 +93,7 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
     let taken = LocalResource::new(move || {
         let (o, n) = (org.get(), name.get());
         async move {
-            if kind != Kind::Client || o.is_empty() || EntityName::parse(&n).is_err() {
+            if kind != EntityKind::Client || o.is_empty() || EntityName::parse(&n).is_err() {
                 return None;
             }
             client_name_conflict(o, n).await.ok().flatten()
@@ -118,9 +111,9 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
             toasts.success(format!(
                 "{} {} created.",
                 match kind {
-                    Kind::Client => "Client",
-                    Kind::Api => "API",
-                    Kind::Plan => "Plan",
+                    EntityKind::Client => "Client",
+                    EntityKind::Api => "API",
+                    EntityKind::Plan => "Plan",
                 },
                 name.get_untracked().trim()
             ));
@@ -255,7 +248,7 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
                                 </Field>
                                 {buttons(true, Box::new(move || if details_ok() { step.set(2) }), Signal::derive(|| false))}
                             </Show>
-                            <Show when=move || kind == Kind::Api && step.get() == 2>
+                            <Show when=move || kind == EntityKind::Api && step.get() == 2>
                                 <p class="wizard__intro">"Where does the gateway send this API's traffic? You can also set the endpoint later."</p>
                                 <Field id="wizard-endpoint" label="Endpoint URL" hint="Optional. An http:// or https:// URL, like https://api.example.com/v1." error=endpoint_error>
                                     <input class="input" id="wizard-endpoint" type="url" autocomplete="off"
@@ -279,7 +272,7 @@ fn CreateWizard(kind: Kind) -> impl IntoView {
                                 <dl class="summary-block">
                                     <dt>"Description"</dt>
                                     <dd>{move || { let d = description.get().trim().to_owned(); if d.is_empty() { "—".to_owned() } else { d } }}</dd>
-                                    {(kind == Kind::Api).then(|| view! {
+                                    {(kind == EntityKind::Api).then(|| view! {
                                         <dt>"Endpoint URL"</dt>
                                         <dd class="mono">{move || { let e = endpoint.get().trim().to_owned(); if e.is_empty() { "Not set".to_owned() } else { e } }}</dd>
                                     })}

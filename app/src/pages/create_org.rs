@@ -7,6 +7,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::account::get_platform_settings;
 use crate::api::orgs::CreateOrg;
+use crate::components::form::FormErrors;
 use crate::components::shell::use_user;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{ErrorAlert, Field, Stepper, described_by, focus};
@@ -87,7 +88,7 @@ pub fn CreateOrgWizard() -> impl IntoView {
                 <Show when=move || step.get() == 0>
                     <p class="wizard__intro">"Organizations hold your APIs, clients and plans, and the people who manage them. You will be the owner of the new organization."</p>
                     <Field id="org-name" label="Name" required=true hint="The name cannot be changed after creation."
-                        error=Signal::derive(move || name_error.get().or_else(|| server_error.get().and_then(|e| e.field("name"))))>
+                        error=FormErrors::new(server_error, "org").field_or("name", name, name_error)>
                         <input class="input" id="org-name" type="text" autocomplete="off"
                             aria-describedby=described_by("org-name")
                             aria-invalid=move || name_error.get().is_some().then_some("true")

@@ -1,10 +1,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::catalog::Kind;
 use crate::components::shell::use_user;
 use crate::pages::entities::EntityTable;
 use crate::pages::orgs::OrgTable;
+use domain::EntityKind;
 
 #[component]
 pub fn Dashboard() -> impl IntoView {
@@ -29,9 +29,9 @@ pub fn Dashboard() -> impl IntoView {
         </div>
         <div class="stack">
             {section("My Organizations", "/create/organization", "Create Organization", view! { <OrgTable /> }.into_any())}
-            {section("My Clients", "/create/client", "Create Client", view! { <EntityTable kind=Kind::Client /> }.into_any())}
-            {section("My APIs", "/create/api", "Create API", view! { <EntityTable kind=Kind::Api /> }.into_any())}
-            {section("My Plans", "/create/plan", "Create Plan", view! { <EntityTable kind=Kind::Plan /> }.into_any())}
+            {section("My Clients", "/create/client", "Create Client", view! { <EntityTable kind=EntityKind::Client /> }.into_any())}
+            {section("My APIs", "/create/api", "Create API", view! { <EntityTable kind=EntityKind::Api /> }.into_any())}
+            {section("My Plans", "/create/plan", "Create Plan", view! { <EntityTable kind=EntityKind::Plan /> }.into_any())}
         </div>
     }
 }

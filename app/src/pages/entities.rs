@@ -1,24 +1,26 @@
 //! Clients, APIs and plans: the list tables (dashboard, top navigation, organization tabs) and the
 //! pages of one version (`/orgs/{org}/{clients|apis|plans}/{id}/{version}[/{tab}]`).
 
+use domain::Description;
 use domain::dto::{DEFAULT_PAGE_SIZE, EntityHeader, EntitySummary};
-use domain::{Description, Permission};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
-use crate::api::catalog::{Kind, UpdateEntityDescription, entity_change_log, list_entities};
+use crate::api::entities::{UpdateEntityDescription, entity_change_log, list_entities};
 use crate::api::lifecycle::{DeleteEntity, NewVersion, RunVersionAction, VersionAction};
+use crate::components::change_log::ChangeLogTable;
+use crate::components::form::FormErrors;
 use crate::components::list::FilteredTable;
 use crate::components::status::StatusBadge;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{ConfirmDialog, Dialog, EmptyState, ErrorAlert, Menu, described_by};
-use crate::pages::orgs::ChangeLogTable;
+use domain::EntityKind;
 
 /// A filterable, paged table of clients, APIs or plans (all the caller may view, or one
 /// organization's). The empty state offers the matching Create wizard.
 #[component]
-pub fn EntityTable(kind: Kind, #[prop(optional)] org: Option<String>) -> impl IntoView {
+pub fn EntityTable(kind: EntityKind, #[prop(optional)] org: Option<String>) -> impl IntoView {
     let show_org = org.is_none();
     let create_href = match &org {
         Some(o) => format!("/create/{}?org={o}", kind.noun().to_lowercase()),
@@ -82,14 +84,14 @@ pub fn EntityTable(kind: Kind, #[prop(optional)] org: Option<String>) -> impl In
 
 /// `/clients`, `/apis`, `/plans`: everything of that kind the caller may view.
 #[component]
-pub fn EntityListPage(kind: Kind) -> impl IntoView {
+pub fn EntityListPage(kind: EntityKind) -> impl IntoView {
     view! {
         <Title text=format!("{} · Tollgate", kind.plural()) />
         <div class="page-header row">
             <h1 class="page-title">{kind.plural()}</h1>
             <span class="spacer"></span>
             <a class="btn btn--primary" href=format!("/create/{}", kind.noun().to_lowercase())>
-                {format!("Create {}", if kind == Kind::Api { "API" } else if kind == Kind::Client { "Client" } else { "Plan" })}
+                {format!("Create {}", if kind == EntityKind::Api { "API" } else if kind == EntityKind::Client { "Client" } else { "Plan" })}
             </a>
         </div>
         <section class="card">
@@ -105,14 +107,14 @@ pub fn EntityListPage(kind: Kind) -> impl IntoView {
 /// page's `actions` on the right.
 #[component]
 pub(crate) fn EntityHeaderView(
-    kind: Kind,
+    kind: EntityKind,
     header: EntityHeader,
     status: String,
     reload: RwSignal<u32>,
     #[prop(default = None)] extra_badge: Option<(&'static str, &'static str)>,
     #[prop(optional, into)] actions: ViewFn,
 ) -> impl IntoView {
-    let edit_permission = edit_permission(kind);
+    let edit_permission = kind.edit_permission();
     let can_edit = header.can(edit_permission);
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(header.description.clone());
@@ -128,6 +130,8 @@ pub(crate) fn EntityHeaderView(
     let local_error =
         Signal::derive(move || Description::parse(&draft.get()).err().map(|e| e.message));
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let description_error =
+        FormErrors::new(server_error, "entity").field_or("description", draft, local_error);
     let navigate = use_navigate();
     let new_version_open = RwSignal::new(false);
     let h = StoredValue::new(header.clone());
@@ -159,7 +163,7 @@ pub(crate) fn EntityHeaderView(
                     <textarea class="textarea" id="entity-description" aria-describedby=described_by("entity-description")
                         prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
                     <p class="field__error" id="entity-description-error" role="alert">
-                        {move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("description")))}
+                        {move || description_error.get()}
                     </p>
                 </div>
                 <ErrorAlert error=server_error />
@@ -198,17 +202,9 @@ pub(crate) fn EntityHeaderView(
 
 const NEW_VERSION: &str = "__new__";
 
-fn edit_permission(kind: Kind) -> Permission {
-    match kind {
-        Kind::Client => Permission::ClientEdit,
-        Kind::Api => Permission::ApiEdit,
-        Kind::Plan => Permission::PlanEdit,
-    }
-}
-
 /// "New version": a version name, and the version to copy (or none).
 #[component]
-fn NewVersionDialog(kind: Kind, header: EntityHeader, open: RwSignal<bool>) -> impl IntoView {
+fn NewVersionDialog(kind: EntityKind, header: EntityHeader, open: RwSignal<bool>) -> impl IntoView {
     let version = RwSignal::new(String::new());
     let clone_from = RwSignal::new(header.version.clone());
     let create = ServerAction::<NewVersion>::new();
@@ -232,13 +228,15 @@ fn NewVersionDialog(kind: Kind, header: EntityHeader, open: RwSignal<bool>) -> i
             .flatten()
     });
     let server_error = Signal::derive(move || create.value().get().and_then(Result::err));
+    let version_error =
+        FormErrors::new(server_error, "new").field_or("version", version, local_error);
     let h = StoredValue::new(header);
     let what_is_copied = match kind {
-        Kind::Client => {
+        EntityKind::Client => {
             "policies and contracts (contracts may need approval again); the new version gets its own API key"
         }
-        Kind::Api => "endpoint, content type, public flag, definition, plans and policies",
-        Kind::Plan => "policies",
+        EntityKind::Api => "endpoint, content type, public flag, definition, plans and policies",
+        EntityKind::Plan => "policies",
     };
     view! {
         <Dialog open title=format!("New {} version", kind.noun())>
@@ -254,7 +252,7 @@ fn NewVersionDialog(kind: Kind, header: EntityHeader, open: RwSignal<bool>) -> i
                         prop:value=move || version.get() on:input=move |ev| version.set(event_target_value(&ev)) />
                     <p class="field__hint" id="new-version-hint">"Letters, digits, dots, dashes and underscores."</p>
                     <p class="field__error" id="new-version-error" role="alert">
-                        {move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("version")))}
+                        {move || version_error.get()}
                     </p>
                 </div>
                 <div class="field">
@@ -294,7 +292,7 @@ pub struct ActionSpec {
 /// data; a deleted entity leads back to its organization.
 #[component]
 pub(crate) fn VersionActions(
-    kind: Kind,
+    kind: EntityKind,
     header: EntityHeader,
     reload: RwSignal<u32>,
     #[prop(default = vec![])] primary: Vec<ActionSpec>,
@@ -423,7 +421,7 @@ pub struct RouteParams {
 }
 
 impl RouteParams {
-    pub fn base(self, kind: Kind) -> Signal<String> {
+    pub fn base(self, kind: EntityKind) -> Signal<String> {
         Signal::derive(move || kind.page_url(&self.org.get(), &self.id.get(), &self.version.get()))
     }
 }
@@ -440,7 +438,7 @@ pub(crate) fn route_params() -> RouteParams {
 }
 
 #[component]
-pub(crate) fn ChangeLogCard(kind: Kind, org: String, id: String) -> impl IntoView {
+pub(crate) fn ChangeLogCard(kind: EntityKind, org: String, id: String) -> impl IntoView {
     let page = RwSignal::new(1u64);
     let per_page = RwSignal::new(DEFAULT_PAGE_SIZE);
     let key = StoredValue::new((org, id));

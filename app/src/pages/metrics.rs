@@ -1,15 +1,19 @@
-//! The Metrics tab of client and API versions: a time range, summary tiles, and charts drawn as
-//! inline SVG (requests over time by response class, latency, usage by client and by plan), each
-//! with tooltips and a table of the same figures for assistive technology. Times are UTC.
+//! The Metrics tab of client and API versions: a time range, summary tiles, and charts (requests
+//! over time by response class, latency, usage by client and by plan), each with tooltips and a
+//! table of the same figures for assistive technology. Times are UTC. The SVG primitives are
+//! `components::chart`'s.
 
 use chrono::{DateTime, Utc};
+use domain::EntityKind;
 use domain::dto::{MetricsDto, MetricsPoint, UsageRow};
 use domain::metrics::Range;
 use domain::portal::thousands;
 use leptos::prelude::*;
 
-use crate::api::catalog::Kind;
 use crate::api::policies::version_metrics;
+use crate::components::chart::{
+    Chart, Column, Legend, fmt, line, nice_count, nice_value, stacked_bars,
+};
 use crate::components::ui::{EmptyState, LoadError};
 use crate::pages::entities::RouteParams;
 
@@ -22,14 +26,9 @@ const CLASSES: [(usize, &str, &str); 5] = [
     (0, "1xx", "1xx"),
 ];
 
-/// Width of one bucket in the charts' coordinate system (the SVGs stretch to their box).
-const STEP: f64 = 10.0;
-/// Height of the plots in the charts' coordinate system.
-const HEIGHT: f64 = 100.0;
-
 /// The Metrics tab: `help` says where the figures come from (shown when there is no traffic).
 #[component]
-pub fn MetricsTab(kind: Kind, p: RouteParams, #[prop(into)] help: String) -> impl IntoView {
+pub fn MetricsTab(kind: EntityKind, p: RouteParams, #[prop(into)] help: String) -> impl IntoView {
     let range = RwSignal::new(Range::Day);
     let metrics = Resource::new(
         move || (p.org.get(), p.id.get(), p.version.get(), range.get()),
@@ -109,16 +108,16 @@ fn MetricsSkeleton() -> impl IntoView {
     }
 }
 
-fn dashboard(kind: Kind, m: MetricsDto) -> AnyView {
+fn dashboard(kind: EntityKind, m: MetricsDto) -> AnyView {
     let range = Range::parse(&m.range).unwrap_or(Range::Day);
     let errors = m.by_class[3] + m.by_class[4];
     let error_rate = percent(errors, m.total);
-    let by_plan_title = if kind == Kind::Api {
+    let by_plan_title = if kind == EntityKind::Api {
         "Usage by plan"
     } else {
         "Usage by API and plan"
     };
-    let by_client = (kind == Kind::Api).then(|| m.by_client.clone());
+    let by_client = (kind == EntityKind::Api).then(|| m.by_client.clone());
     let by_plan = m.by_plan.clone();
     let class_legend: Vec<(String, String)> = CLASSES
         .iter()
@@ -195,28 +194,8 @@ fn Tile(
     }
 }
 
-#[component]
-fn Legend(items: Vec<(String, String)>) -> impl IntoView {
-    view! {
-        <ul class="chart-legend" aria-hidden="true">
-            {items
-                .into_iter()
-                .map(|(label, class)| {
-                    view! {
-                        <li>
-                            <span class=format!("swatch {class}")></span>
-                            {label}
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
-    }
-}
-
 /// Stacked bars per bucket by response class.
 fn requests_chart(range: Range, m: &MetricsDto) -> AnyView {
-    let n = m.points.len().max(1);
     let totals: Vec<u64> = m.points.iter().map(|p| p.by_class.iter().sum()).collect();
     let y_max = nice_count(totals.iter().copied().max().unwrap_or(0));
     let label = format!(
@@ -230,52 +209,23 @@ fn requests_chart(range: Range, m: &MetricsDto) -> AnyView {
         .zip(&totals)
         .enumerate()
         .map(|(i, (p, &total))| {
-            let x = i as f64 * STEP;
-            let mut y = HEIGHT;
-            let bars = CLASSES
+            let parts = CLASSES
                 .iter()
                 .filter(|(c, _, _)| p.by_class[*c] > 0)
-                .map(|(c, _, modifier)| {
-                    let h = p.by_class[*c] as f64 / y_max as f64 * HEIGHT;
-                    y -= h;
-                    view! {
-                        <rect
-                            class=format!("bar bar--{modifier}")
-                            x=fmt(x + STEP * 0.15)
-                            y=fmt(y)
-                            width=fmt(STEP * 0.7)
-                            height=fmt(h)
-                        />
-                    }
-                })
-                .collect_view();
+                .map(|(c, _, modifier)| (p.by_class[*c], format!("bar bar--{modifier}")))
+                .collect();
             let tip = format!(
                 "{}: {} {}",
                 bucket_label(range, m.bucket_minutes, p.minute),
                 thousands(total),
                 if total == 1 { "request" } else { "requests" },
             ) + &class_breakdown(p);
-            view! {
-                <g class="chart__column">
-                    <title>{tip}</title>
-                    <rect class="chart__hit" x=fmt(x) y="0" width=fmt(STEP) height=fmt(HEIGHT) />
-                    {bars}
-                </g>
-            }
+            view! { <Column i tip>{stacked_bars(i, parts, y_max)}</Column> }
         })
         .collect_view();
     view! {
-        <Chart n y_max={thousands(y_max)} y_mid={y_max.is_multiple_of(2).then(|| thousands(y_max / 2))} ticks={ticks(range, &m.points)}>
-            <svg
-                class="chart__svg"
-                viewBox=format!("0 0 {} {}", fmt(n as f64 * STEP), fmt(HEIGHT))
-                preserveAspectRatio="none"
-                role="img"
-                aria-label=label
-            >
-                <Grid n />
-                {columns}
-            </svg>
+        <Chart n=m.points.len() y_max={thousands(y_max)} y_mid={y_max.is_multiple_of(2).then(|| thousands(y_max / 2))} ticks={ticks(range, &m.points)} label>
+            {columns}
         </Chart>
     }
     .into_any()
@@ -283,57 +233,20 @@ fn requests_chart(range: Range, m: &MetricsDto) -> AnyView {
 
 /// p50 and p95 per bucket as two lines (gaps where a bucket had no traffic).
 fn latency_chart(range: Range, m: &MetricsDto) -> AnyView {
-    let n = m.points.len().max(1);
     let highest = m
         .points
         .iter()
         .filter_map(|p| p.p95_ms.or(p.p50_ms))
         .fold(0.0_f64, f64::max);
-    let y_max = nice_ms(highest);
+    let y_max = nice_value(highest);
     let label = format!(
         "Latency: p50 {}, p95 {}, {}",
         latency(m.p50_ms),
         latency(m.p95_ms),
         range.label().to_lowercase()
     );
-    let line = |pick: fn(&MetricsPoint) -> Option<f64>, class: &'static str| {
-        segments(&m.points, pick, y_max)
-            .into_iter()
-            .map(|points| {
-                if points.len() == 1 {
-                    // A lone bucket: a short tick so it stays visible.
-                    let (x, y) = points[0];
-                    view! {
-                        <line
-                            class=format!("line {class}")
-                            x1=fmt(x - STEP * 0.3)
-                            x2=fmt(x + STEP * 0.3)
-                            y1=fmt(y)
-                            y2=fmt(y)
-                            vector-effect="non-scaling-stroke"
-                        />
-                    }
-                    .into_any()
-                } else {
-                    let path = points
-                        .iter()
-                        .map(|(x, y)| format!("{},{}", fmt(*x), fmt(*y)))
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    view! {
-                        <polyline
-                            class=format!("line {class}")
-                            points=path
-                            vector-effect="non-scaling-stroke"
-                        />
-                    }
-                    .into_any()
-                }
-            })
-            .collect_view()
-    };
-    let p95 = line(|p| p.p95_ms, "line--p95");
-    let p50 = line(|p| p.p50_ms, "line--p50");
+    let p95: Vec<Option<f64>> = m.points.iter().map(|p| p.p95_ms).collect();
+    let p50: Vec<Option<f64>> = m.points.iter().map(|p| p.p50_ms).collect();
     let columns = m
         .points
         .iter()
@@ -346,114 +259,17 @@ fn latency_chart(range: Range, m: &MetricsDto) -> AnyView {
                 latency(p.p50_ms),
                 latency(p.p95_ms)
             );
-            view! {
-                <g class="chart__column">
-                    <title>{tip}</title>
-                    <rect class="chart__hit" x=fmt(i as f64 * STEP) y="0" width=fmt(STEP) height=fmt(HEIGHT) />
-                </g>
-            }
+            view! { <Column i tip /> }
         })
         .collect_view();
     view! {
-        <Chart n y_max={latency(Some(y_max))} y_mid={Some(latency(Some(y_max / 2.0)))} ticks={ticks(range, &m.points)}>
-            <svg
-                class="chart__svg"
-                viewBox=format!("0 0 {} {}", fmt(n as f64 * STEP), fmt(HEIGHT))
-                preserveAspectRatio="none"
-                role="img"
-                aria-label=label
-            >
-                <Grid n />
-                {columns}
-                {p95}
-                {p50}
-            </svg>
+        <Chart n=m.points.len() y_max={latency(Some(y_max))} y_mid={Some(latency(Some(y_max / 2.0)))} ticks={ticks(range, &m.points)} label>
+            {columns}
+            {line(&p95, y_max, "line--p95")}
+            {line(&p50, y_max, "line--p50")}
         </Chart>
     }
     .into_any()
-}
-
-/// The runs of consecutive buckets with a value, as chart coordinates.
-fn segments(
-    points: &[MetricsPoint],
-    pick: fn(&MetricsPoint) -> Option<f64>,
-    y_max: f64,
-) -> Vec<Vec<(f64, f64)>> {
-    let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
-    let mut current = Vec::new();
-    for (i, p) in points.iter().enumerate() {
-        match pick(p) {
-            Some(v) => current.push((
-                (i as f64 + 0.5) * STEP,
-                HEIGHT - (v / y_max).min(1.0) * HEIGHT,
-            )),
-            None if !current.is_empty() => out.push(std::mem::take(&mut current)),
-            None => {}
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-/// The frame of a chart: y-axis labels (top, middle, 0), the plot, x-axis labels below it.
-#[component]
-fn Chart(
-    n: usize,
-    y_max: String,
-    y_mid: Option<String>,
-    ticks: Vec<(usize, String)>,
-    children: Children,
-) -> impl IntoView {
-    view! {
-        <div class="chart">
-            <div class="chart__y" aria-hidden="true">
-                <span>{y_max}</span>
-                <span>{y_mid.unwrap_or_default()}</span>
-                <span>"0"</span>
-            </div>
-            <div class="chart__plot">{children()}</div>
-            <div class="chart__x" aria-hidden="true">
-                {ticks
-                    .into_iter()
-                    .map(|(i, label)| {
-                        let left = (i as f64 + 0.5) / n as f64 * 100.0;
-                        view! {
-                            <span style=format!("left: {left:.2}%")>{label}</span>
-                        }
-                    })
-                    .collect_view()}
-            </div>
-        </div>
-    }
-}
-
-/// Horizontal grid lines at the top, middle and a quarter steps.
-#[component]
-fn Grid(n: usize) -> impl IntoView {
-    let width = fmt(n as f64 * STEP);
-    view! {
-        <g class="chart__grid">
-            {[0.0, 0.25, 0.5, 0.75]
-                .into_iter()
-                .map(|f| {
-                    let y = fmt(f * HEIGHT);
-                    view! {
-                        <line x1="0" x2=width.clone() y1=y.clone() y2=y vector-effect="non-scaling-stroke" />
-                    }
-                })
-                .collect_view()}
-        </g>
-        <line
-            class="chart__baseline"
-            x1="0"
-            x2=width.clone()
-            y1=fmt(HEIGHT)
-            y2=fmt(HEIGHT)
-            vector-effect="non-scaling-stroke"
-        />
-    }
 }
 
 /// Requests per client or plan as horizontal bars, largest first.
@@ -585,12 +401,6 @@ fn figures_table(range: Range, m: &MetricsDto) -> AnyView {
 // Numbers and times
 // ------------------------------------------------------------------------------------------------
 
-/// A coordinate with at most two decimals.
-fn fmt(v: f64) -> String {
-    let s = format!("{v:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_owned()
-}
-
 /// "12.5%" of a total; "0%" of nothing.
 fn percent(part: u64, total: u64) -> String {
     if total == 0 {
@@ -638,36 +448,6 @@ fn bytes(n: u64) -> String {
         let s = format!("{v:.1}");
         format!("{} {unit}", s.trim_end_matches(".0"))
     }
-}
-
-/// The next of 1, 2, 5 × 10ⁿ at or above `max` (at least 1).
-fn nice_count(max: u64) -> u64 {
-    let mut base = 1u64;
-    loop {
-        for m in [1, 2, 5] {
-            let candidate = base.saturating_mul(m);
-            if candidate >= max {
-                return candidate;
-            }
-        }
-        if base > u64::MAX / 10 {
-            return max;
-        }
-        base *= 10;
-    }
-}
-
-/// The next of 1, 2, 5 × 10ⁿ milliseconds at or above `max` (at least 1 ms).
-fn nice_ms(max: f64) -> f64 {
-    if max <= 1.0 || !max.is_finite() {
-        return 1.0;
-    }
-    let base = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
-        .into_iter()
-        .map(|m| m * base)
-        .find(|c| *c >= max)
-        .unwrap_or(10.0 * base)
 }
 
 fn time_of(minute: i64) -> DateTime<Utc> {
@@ -729,21 +509,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nice_scales() {
-        assert_eq!(nice_count(0), 1);
-        assert_eq!(nice_count(1), 1);
-        assert_eq!(nice_count(3), 5);
-        assert_eq!(nice_count(42), 50);
-        assert_eq!(nice_count(101), 200);
-        assert_eq!(nice_ms(0.4), 1.0);
-        assert_eq!(nice_ms(12.0), 20.0);
-        assert_eq!(nice_ms(480.0), 500.0);
-    }
-
-    #[test]
     fn formats() {
-        assert_eq!(fmt(7.0), "7");
-        assert_eq!(fmt(1.5), "1.5");
         assert_eq!(percent(1, 3), "33%");
         assert_eq!(percent(1, 200), "0.5%");
         assert_eq!(latency(Some(2.0)), "2 ms");

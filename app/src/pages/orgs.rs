@@ -1,24 +1,26 @@
 //! Organizations: the list, and the organization page with its tabs (each tab has its URL).
 
-use domain::dto::{AuditEntryDto, DEFAULT_PAGE_SIZE, MemberDto, OrgDetail, OrgSummary, Page};
+use domain::dto::{DEFAULT_PAGE_SIZE, MemberDto, OrgDetail, OrgSummary};
 use domain::{Description, Permission, Role};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::api::catalog::Kind;
 use crate::api::orgs::{
     AddMember, ChangeMemberRole, RemoveMember, UpdateOrgDescription, get_org, list_members,
     list_orgs, org_change_log,
 };
+use crate::components::change_log::ChangeLogTable;
+use crate::components::form::FormErrors;
 use crate::components::list::FilteredTable;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{
-    Badge, ConfirmDialog, EmptyState, ErrorAlert, LoadError, Pager, SkeletonRows, described_by,
-    format_date, format_time,
+    Badge, ConfirmDialog, EmptyState, ErrorAlert, LoadError, SkeletonRows, described_by,
+    format_date,
 };
 use crate::error::AppError;
 use crate::pages::entities::EntityTable;
+use domain::EntityKind;
 
 /// A filterable, paged table of the caller's organizations.
 #[component]
@@ -94,9 +96,9 @@ pub fn OrgPage() -> impl IntoView {
             let id = org_id.get();
             match tab.get().as_str() {
                 "members" => view! { <MembersTab org_id=id org /> }.into_any(),
-                "apis" => view! { <OrgEntities kind=Kind::Api org=id /> }.into_any(),
-                "clients" => view! { <OrgEntities kind=Kind::Client org=id /> }.into_any(),
-                "plans" => view! { <OrgEntities kind=Kind::Plan org=id /> }.into_any(),
+                "apis" => view! { <OrgEntities kind=EntityKind::Api org=id /> }.into_any(),
+                "clients" => view! { <OrgEntities kind=EntityKind::Client org=id /> }.into_any(),
+                "plans" => view! { <OrgEntities kind=EntityKind::Plan org=id /> }.into_any(),
                 "changelog" => view! { <ChangeLogTab org_id=id /> }.into_any(),
                 "" => view! { <OverviewTab org /> }.into_any(),
                 _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
@@ -114,6 +116,8 @@ fn OrgHeader(org: OrgDetail, reload: RwSignal<u32>) -> impl IntoView {
     let local_error =
         Signal::derive(move || Description::parse(&draft.get()).err().map(|e| e.message));
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let description_error =
+        FormErrors::new(server_error, "org").field_or("description", draft, local_error);
     Effect::new(move |_| {
         if let Some(Ok(_)) = save.value().get() {
             editing.set(false);
@@ -152,7 +156,7 @@ fn OrgHeader(org: OrgDetail, reload: RwSignal<u32>) -> impl IntoView {
                     <textarea class="textarea" id="org-description" aria-describedby=described_by("org-description")
                         prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
                     <p class="field__error" id="org-description-error" role="alert">
-                        {move || local_error.get().or_else(|| server_error.get().and_then(|e| e.field("description")))}
+                        {move || description_error.get()}
                     </p>
                 </div>
                 <ErrorAlert error=server_error />
@@ -195,7 +199,7 @@ fn OrgTabs(org_id: Memo<String>, tab: Memo<String>) -> impl IntoView {
 }
 
 #[component]
-fn OrgEntities(kind: Kind, org: String) -> impl IntoView {
+fn OrgEntities(kind: EntityKind, org: String) -> impl IntoView {
     view! {
         <section class="card">
             <div class="card__header">
@@ -263,6 +267,7 @@ fn MembersTab(org_id: String, org: OrgResource) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let role = RwSignal::new(Role::Viewer);
     let add_error = Signal::derive(move || add.value().get().and_then(Result::err));
+    let email_error = FormErrors::new(add_error, "member").field("email", email);
     Effect::new(move |_| {
         if let Some(Ok(())) = add.value().get() {
             // The same answer whether or not an account exists (no address probing).
@@ -380,7 +385,7 @@ fn MembersTab(org_id: String, org: OrgResource) -> impl IntoView {
                             <label class="field__label" for="member-email">"Email"</label>
                             <input class="input" id="member-email" type="email" required aria-describedby=described_by("member-email")
                                 prop:value=move || email.get() on:input=move |ev| email.set(event_target_value(&ev)) />
-                            <p class="field__error" id="member-email-error" role="alert">{move || add_error.get().and_then(|e| e.field("email"))}</p>
+                            <p class="field__error" id="member-email-error" role="alert">{move || email_error.get()}</p>
                         </div>
                         <div class="field">
                             <label class="field__label" for="member-role">"Role"</label>
@@ -430,54 +435,4 @@ fn ChangeLogTab(org_id: String) -> impl IntoView {
         move |(p, n)| org_change_log(org_id.get_value(), p, n),
     );
     view! { <ChangeLogTable entries page per_page /> }
-}
-
-/// A Change Log table: who, what, when, and field-level before/after; paged.
-#[component]
-pub fn ChangeLogTable(
-    entries: Resource<Result<Page<AuditEntryDto>, AppError>>,
-    page: RwSignal<u64>,
-    per_page: RwSignal<u64>,
-) -> impl IntoView {
-    view! {
-        <section class="card">
-            <div class="card__header"><h2 class="card__title">"Change Log"</h2></div>
-            <div class="card__body card--flush">
-                <Transition fallback=|| view! { <SkeletonRows /> }>
-                    {move || Suspend::new(async move {
-                        match entries.await {
-                            Err(e) => view! { <LoadError error=e /> }.into_any(),
-                            Ok(p) if p.items.is_empty() => view! { <EmptyState message="No changes recorded yet." /> }.into_any(),
-                            Ok(p) => {
-                                let total = p.total;
-                                view! {
-                                <div class="table-wrap">
-                                    <table class="table">
-                                        <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Details"</th></tr></thead>
-                                        <tbody>
-                                            {p.items.into_iter().map(|e| view! {
-                                                <tr>
-                                                    <td>{format_time(&e.when)}</td>
-                                                    <td>{e.who.clone()}</td>
-                                                    <td><Badge label=e.what.clone() modifier="role" /></td>
-                                                    <td>
-                                                        <div>{e.summary.clone()}</div>
-                                                        {e.changes.iter().map(|c| view! {
-                                                            <div class="muted">{format!("{}: “{}” → “{}”", c.field, c.before, c.after)}</div>
-                                                        }).collect_view()}
-                                                    </td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                </div>
-                                <Pager page per_page total />
-                            }.into_any()
-                            }
-                        }
-                    })}
-                </Transition>
-            </div>
-        </section>
-    }
 }

@@ -6,7 +6,7 @@ use domain::{Permission, PlanStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::catalog::{Kind, get_plan_version};
+use crate::api::entities::get_plan_version;
 use crate::api::lifecycle::VersionAction;
 use crate::components::status::StatusBadge;
 use crate::components::ui::{EmptyState, LoadError, SkeletonRows, format_date};
@@ -14,6 +14,7 @@ use crate::pages::entities::{
     ActionSpec, ChangeLogCard, EntityHeaderView, EntityTabs, VersionActions, route_params,
 };
 use crate::pages::policies::{PoliciesTab, plan_access};
+use domain::EntityKind;
 
 const PLAN_TABS: &[(&str, &str)] = &[
     ("", "Overview"),
@@ -40,14 +41,14 @@ pub fn PlanPage() -> impl IntoView {
                         let for_actions = d.clone();
                         view! {
                             <Title text=format!("{} / {} · Tollgate", h.org_name, h.name) />
-                            <EntityHeaderView kind=Kind::Plan header=h status=d.status.as_str().to_owned() reload
+                            <EntityHeaderView kind=EntityKind::Plan header=h status=d.status.as_str().to_owned() reload
                                 actions=move || plan_actions(for_actions.clone(), reload) />
                         }.into_any()
                     }
                 }
             })}
         </Transition>
-        <EntityTabs base=p.base(Kind::Plan) tabs=PLAN_TABS tab=p.tab />
+        <EntityTabs base=p.base(EntityKind::Plan) tabs=PLAN_TABS tab=p.tab />
         {move || match p.tab.get().as_str() {
             "" => view! {
                 <Transition fallback=|| view! { <SkeletonRows rows=3 /> }>
@@ -59,8 +60,8 @@ pub fn PlanPage() -> impl IntoView {
                     })}
                 </Transition>
             }.into_any(),
-            "policies" => view! { <PoliciesTab kind=Kind::Plan p detail access=plan_access reload note="Plan policies, such as rate limits and quotas, apply to every client with a contract for this plan. A locked plan version takes no policy changes." /> }.into_any(),
-            "changelog" => view! { <ChangeLogCard kind=Kind::Plan org=p.org.get() id=p.id.get() /> }.into_any(),
+            "policies" => view! { <PoliciesTab kind=EntityKind::Plan p detail access=plan_access reload note="Plan policies, such as rate limits and quotas, apply to every client with a contract for this plan. A locked plan version takes no policy changes." /> }.into_any(),
+            "changelog" => view! { <ChangeLogCard kind=EntityKind::Plan org=p.org.get() id=p.id.get() /> }.into_any(),
             _ => view! { <EmptyState message="This tab does not exist." /> }.into_any(),
         }}
     }
@@ -94,7 +95,7 @@ fn plan_actions(d: PlanVersionDetail, reload: RwSignal<u32>) -> AnyView {
             h.name
         )
     });
-    view! { <VersionActions kind=Kind::Plan header=h reload primary delete /> }.into_any()
+    view! { <VersionActions kind=EntityKind::Plan header=h reload primary delete /> }.into_any()
 }
 
 fn overview(d: PlanVersionDetail) -> AnyView {

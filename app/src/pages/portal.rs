@@ -17,6 +17,11 @@ use crate::api::portal::{
     MyClientAction, MyClientActionFn, PortalBreakContract, PortalSignUp, SignUpRequest,
     get_sign_up_options, my_clients, portal_api, portal_catalog,
 };
+use crate::components::contracts::{ChangePlanDialog, PendingPlanNote, change_plan_blocked};
+use crate::components::form::FormErrors;
+use crate::components::keys::{
+    AddKeyButton, ApiKeyPanel, KeyActions, KeyDialogs, KeyOwner, KeysTable,
+};
 use crate::components::shell::CurrentUser;
 use crate::components::status::{ContractBadge, StatusBadge};
 use crate::components::toast::{ToastRegion, use_toasts};
@@ -361,35 +366,25 @@ fn SignUpWizard(
             .get()
             .and_then(|i| clients.with_value(|c| c.get(i).cloned()))
     };
-    let name_error = Signal::derive(move || {
-        if use_existing.get() {
-            return None;
-        }
-        EntityName::parse(&name.get())
-            .err()
-            .map(|e| e.message)
-            .or_else(|| {
-                submit
-                    .value()
-                    .get()
-                    .and_then(Result::err)
-                    .and_then(|e| e.field("name"))
-            })
-    });
+    // A new client's name and version: checked as they are typed, and the server's answer
+    // until they change.
+    let errors = FormErrors::new(
+        Signal::derive(move || submit.value().get().and_then(Result::err)),
+        "signup",
+    );
+    let own_name = Signal::derive(move || EntityName::parse(&name.get()).err().map(|e| e.message));
+    let own_version =
+        Signal::derive(move || Version::parse(&version.get()).err().map(|e| e.message));
+    let (name_message, version_message) = (
+        errors.field_or("name", name, own_name),
+        errors.field_or("version", version, own_version),
+    );
+    let name_error =
+        Signal::derive(move || (!use_existing.get()).then(|| name_message.get()).flatten());
     let version_error = Signal::derive(move || {
-        if use_existing.get() {
-            return None;
-        }
-        Version::parse(&version.get())
-            .err()
-            .map(|e| e.message)
-            .or_else(|| {
-                submit
-                    .value()
-                    .get()
-                    .and_then(Result::err)
-                    .and_then(|e| e.field("version"))
-            })
+        (!use_existing.get())
+            .then(|| version_message.get())
+            .flatten()
     });
     let existing_error = Signal::derive(move || {
         if use_existing.get() {
@@ -604,6 +599,8 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
     let act = ServerAction::<MyClientActionFn>::new();
     let break_one = ServerAction::<PortalBreakContract>::new();
     let remove_open = RwSignal::new(false);
+    let to_change: RwSignal<Option<i64>> = RwSignal::new(None);
+    let change_open = RwSignal::new(false);
     let toasts = use_toasts();
     Effect::new(move |_| match act.value().get() {
         Some(Ok(())) => {
@@ -637,7 +634,25 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
         && (matches!(c.status, ClientStatus::Ready | ClientStatus::Retired)
             || c.unpublished_changes);
     let title = format!("{} {}", c.name, c.version);
-    let key = c.api_key.clone();
+    let ka = KeyActions::new(
+        Signal::stored(KeyOwner {
+            org: c.org_id.clone(),
+            client: c.client_id.clone(),
+            version: c.version.clone(),
+            portal: true,
+        }),
+        reload,
+    );
+    let current_key = domain::dto::ApiKeyDto::current(&c.keys).map(|k| k.id);
+    // The examples carry the key once it was shown on this page.
+    let key = move || {
+        current_key
+            .and_then(|id| ka.secret(id))
+            .unwrap_or_else(|| "YOUR-API-KEY".to_owned())
+    };
+    let keys = c.keys.clone();
+    // Keys and contracts are changed only while the version is not retired.
+    let can_edit = c.can_edit && c.status != ClientStatus::Retired;
     view! {
         <section class="card" aria-label=title.clone()>
             <div class="card__header row">
@@ -655,10 +670,19 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
                 })}
             </div>
             <div class="card__body stack">
-                {key.clone().map(|k| view! {
-                    <p class="field__label">"API key"</p>
-                    <CopyField value=k label="API key" />
-                })}
+                <div class="my-keys">
+                    <div class="my-keys__current">
+                        <h4 class="my-keys__title">"API Key"</h4>
+                        <ApiKeyPanel keys=keys.clone() can_edit ka />
+                    </div>
+                    <section class="my-keys__list" aria-label="Keys">
+                        <div class="my-keys__head">
+                            <h4 class="my-keys__title">"Keys"</h4>
+                            {can_edit.then(|| view! { <AddKeyButton ka /> })}
+                        </div>
+                        <div class="my-keys__table"><KeysTable keys can_edit ka /></div>
+                    </section>
+                </div>
                 {if c.contracts.is_empty() {
                     view! { <p class="muted">"No contracts. Sign up for a plan of an API to use this client with it."</p> }.into_any()
                 } else {
@@ -670,23 +694,30 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
                             .find(|u| u.contract_id == k.id)
                             .map(|u| u.limits.clone())
                             .unwrap_or_default();
-                        let key = key.clone().unwrap_or_else(|| "YOUR-API-KEY".to_owned());
-                        let header_example = format!("curl -H \"X-API-Key: {key}\" {}/", k.gateway_url);
-                        let query_example = format!("curl \"{}/?apikey={key}\"", k.gateway_url);
+                        let url = k.gateway_url.clone();
+                        let header_example = move || format!("curl -H \"X-API-Key: {}\" {url}/", key());
                         let id = k.id;
                         let label = format!("{} {}", k.api_name, k.api_version);
+                        let blocked = change_plan_blocked(&k);
                         view! {
                             <div class="contract-box">
                                 <div class="row">
                                     <strong>{label.clone()}</strong>
                                     <span class="muted">{format!("{} · plan {} {}", k.api_org_name, k.plan_name, k.plan_version)}</span>
                                     <ContractBadge status=k.status />
+                                    <PendingPlanNote contract=k.clone() />
                                     <span class="spacer"></span>
+                                    {can_edit.then(|| view! {
+                                        <button class="btn btn--ghost btn--sm" aria-label=format!("Change plan of the contract with {label}") disabled=blocked.is_some()
+                                            title=blocked.unwrap_or_default()
+                                            on:click=move |_| { to_change.set(Some(id)); change_open.set(true); }>"Change plan"</button>
+                                    })}
                                     <button class="btn btn--ghost btn--sm" aria-label=format!("Break contract with {label}") on:click=move |_| { break_one.dispatch(PortalBreakContract { id }); }>"Break contract"</button>
                                 </div>
                                 <CopyField value=k.gateway_url.clone() label=format!("Endpoint of {label}") />
-                                <p class="muted">"How to call it (the key in a header, or in the query):"</p>
-                                <pre class="schema">{header_example}"\n"{query_example}</pre>
+                                <p class="muted">"How to call it, with your API key in a header:"</p>
+                                <pre class="schema">{header_example}</pre>
+                                <p class="muted my-keys__note">{can_edit.then_some("Show your API key above to put it into the example. ")}"Some APIs also accept the key as ?apikey= in the query string; a header keeps it out of server logs and browser histories."</p>
                                 <ContractLimits limits registered label=label.clone() />
                             </div>
                         }
@@ -694,6 +725,7 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
                 }}
             </div>
         </section>
+        <ChangePlanDialog open=change_open contract=to_change portal=true reload />
         <ConfirmDialog
             open=remove_open
             title="Remove client"
@@ -703,6 +735,7 @@ fn MyClientCard(c: MyClientVersion, reload: RwSignal<u32>) -> impl IntoView {
             error=Signal::derive(move || act.value().get().and_then(Result::err))
             on_confirm=move || run(MyClientAction::Remove)
         />
+        <KeyDialogs ka />
     }
 }
 

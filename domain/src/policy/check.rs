@@ -13,6 +13,10 @@ pub(crate) const MAX_PATTERN_LEN: usize = 1000;
 /// patterns such as `a{1000}{1000}`).
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// The most roles one list may name, and the longest role, in characters.
+pub(crate) const MAX_ROLES: usize = 50;
+pub(crate) const MAX_ROLE_LEN: usize = 100;
+
 /// How a regular expression is matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Match {
@@ -57,6 +61,35 @@ impl Errors {
                 "The configuration is not valid.",
             )]),
         }
+    }
+
+    /// A list of roles (or scopes) entered for `field`: at most [`MAX_ROLES`], each 1 to
+    /// [`MAX_ROLE_LEN`] characters without white space or commas, none twice. Returns them
+    /// trimmed; the first broken rule is the one reported.
+    pub(crate) fn roles(&mut self, field: &str, roles: &[String]) -> Vec<String> {
+        if roles.len() > MAX_ROLES {
+            self.add(field, format!("List at most {MAX_ROLES} roles."));
+            return Vec::new();
+        }
+        let mut kept: Vec<String> = Vec::with_capacity(roles.len());
+        for role in roles.iter().map(|r| r.trim()) {
+            let broken = if role.is_empty() || role.chars().count() > MAX_ROLE_LEN {
+                format!("A role has 1 to {MAX_ROLE_LEN} characters.")
+            } else if role
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == ',')
+            {
+                format!("'{role}' is not a role: a role has no spaces or commas.")
+            } else if kept.iter().any(|k| k == role) {
+                format!("'{role}' is listed twice.")
+            } else {
+                kept.push(role.to_owned());
+                continue;
+            };
+            self.add(field, broken);
+            return Vec::new();
+        }
+        kept
     }
 
     /// Compiles `pattern`: non-empty, at most [`MAX_PATTERN_LEN`] characters, valid.
@@ -174,6 +207,32 @@ fn regex_message(pattern: &str, error: &regex::Error) -> String {
     }
 }
 
+/// The bytes of unpadded base64 whose 62nd and 63rd digits are `c62` and `c63` (`+/` for
+/// standard base64, `-_` for base64url); `None` on any other character. Callers check length
+/// and padding, which differ between the two.
+pub(super) fn decode_sextets(data: &str, c62: u8, c63: u8) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in data.bytes() {
+        let sextet = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            _ if c == c62 => 62,
+            _ if c == c63 => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(sextet);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from(acc >> bits).ok()?);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,5 +273,44 @@ mod tests {
         assert_eq!(errs.0.len(), 3);
         assert!(errs.finish(Some(())).is_err());
         assert_eq!(Errors::default().finish(Some(1)), Ok(1));
+    }
+
+    #[test]
+    fn roles_are_bounded_distinct_names() {
+        let check = |roles: &[&str]| {
+            let mut errs = Errors::default();
+            let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+            let kept = errs.roles("rules[0].roles", &roles);
+            match errs.finish(Some(kept)) {
+                Ok(kept) => Ok(kept),
+                Err(e) => Err((e[0].field.clone(), e[0].message.clone())),
+            }
+        };
+        assert_eq!(
+            check(&[" admin ", "billing:read"]).unwrap(),
+            ["admin", "billing:read"]
+        );
+        assert!(check(&[]).unwrap().is_empty());
+        let message = |roles: &[&str]| check(roles).unwrap_err().1;
+        assert_eq!(check(&[""]).unwrap_err().0, "rules[0].roles");
+        assert_eq!(message(&[""]), "A role has 1 to 100 characters.");
+        assert_eq!(
+            message(&[&"r".repeat(101)]),
+            "A role has 1 to 100 characters."
+        );
+        assert!(check(&[&"r".repeat(100)]).is_ok());
+        assert_eq!(
+            message(&["a b"]),
+            "'a b' is not a role: a role has no spaces or commas."
+        );
+        assert_eq!(
+            message(&["a,b"]),
+            "'a,b' is not a role: a role has no spaces or commas."
+        );
+        assert_eq!(message(&["admin", "admin"]), "'admin' is listed twice.");
+        let many: Vec<String> = (0..51).map(|i| format!("r{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(message(&many), "List at most 50 roles.");
+        assert!(check(&many[..50]).is_ok());
     }
 }

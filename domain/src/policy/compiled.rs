@@ -9,8 +9,8 @@ use http::HeaderMap;
 use super::check::Errors;
 use super::failure::PolicyFailure;
 use super::{
-    BasicAuthRealm, CacheRules, CorsRules, HeaderEditor, IpMatcher, Limit, PolicyConfig,
-    ResourceFilter, TimeWindows, TransferQuota, UrlRewriter, client_ip, ip,
+    AccessRules, BasicAuthRealm, CacheRules, CorsRules, HeaderEditor, IpRule, JwtRules, Limit,
+    PolicyConfig, ResourceFilter, TimeWindows, TransferQuota, UrlRewriter, ip_lists,
 };
 use crate::FieldError;
 
@@ -22,16 +22,8 @@ pub enum Compiled {
     RateLimit(Limit),
     Quota(Limit),
     TransferQuota(TransferQuota),
-    IpAllowlist {
-        matcher: IpMatcher,
-        response_code: u16,
-        ip_header: Option<String>,
-    },
-    IpBlocklist {
-        matcher: IpMatcher,
-        response_code: u16,
-        ip_header: Option<String>,
-    },
+    IpAllowlist(IpRule),
+    IpBlocklist(IpRule),
     IgnoredResources(ResourceFilter),
     TimeRestricted(TimeWindows),
     Cors(CorsRules),
@@ -39,6 +31,8 @@ pub enum Compiled {
     UrlRewriting(UrlRewriter),
     BasicAuth(BasicAuthRealm),
     Caching(CacheRules),
+    Jwt(JwtRules),
+    Authorization(AccessRules),
 }
 
 impl Compiled {
@@ -59,24 +53,8 @@ impl Compiled {
                 c.check(&mut errs);
                 Some(Self::TransferQuota(c.clone()))
             }
-            PolicyConfig::IpAllowlist(c) => {
-                ip::compile(c, &mut errs).map(|(matcher, response_code, ip_header)| {
-                    Self::IpAllowlist {
-                        matcher,
-                        response_code,
-                        ip_header,
-                    }
-                })
-            }
-            PolicyConfig::IpBlocklist(c) => {
-                ip::compile(c, &mut errs).map(|(matcher, response_code, ip_header)| {
-                    Self::IpBlocklist {
-                        matcher,
-                        response_code,
-                        ip_header,
-                    }
-                })
-            }
+            PolicyConfig::IpAllowlist(c) => ip_lists::compile(c, &mut errs).map(Self::IpAllowlist),
+            PolicyConfig::IpBlocklist(c) => ip_lists::compile(c, &mut errs).map(Self::IpBlocklist),
             PolicyConfig::IgnoredResources(c) => {
                 ResourceFilter::compile(c, &mut errs).map(Self::IgnoredResources)
             }
@@ -94,6 +72,10 @@ impl Compiled {
                 BasicAuthRealm::compile(c, &mut errs).map(Self::BasicAuth)
             }
             PolicyConfig::Caching(c) => CacheRules::compile(c, &mut errs).map(Self::Caching),
+            PolicyConfig::Jwt(c) => JwtRules::compile(c, &mut errs).map(Self::Jwt),
+            PolicyConfig::Authorization(c) => {
+                AccessRules::compile(c, &mut errs).map(Self::Authorization)
+            }
         };
         errs.finish(compiled)
     }
@@ -110,22 +92,8 @@ impl Compiled {
         now: DateTime<Utc>,
     ) -> Result<(), PolicyFailure> {
         match self {
-            Self::IpAllowlist {
-                matcher,
-                response_code,
-                ip_header,
-            } => {
-                let ip = client_ip(ip_header.as_deref(), headers, peer);
-                ip::allowlist_check(matcher, *response_code, ip)
-            }
-            Self::IpBlocklist {
-                matcher,
-                response_code,
-                ip_header,
-            } => {
-                let ip = client_ip(ip_header.as_deref(), headers, peer);
-                ip::blocklist_check(matcher, *response_code, ip)
-            }
+            Self::IpAllowlist(rule) => rule.allow(headers, peer),
+            Self::IpBlocklist(rule) => rule.block(headers, peer),
             Self::IgnoredResources(filter) => filter.check(method, rest_path),
             Self::TimeRestricted(windows) => windows.check(rest_path, now),
             _ => Ok(()),
@@ -163,7 +131,7 @@ mod tests {
         let refused = allow
             .check_request("GET", "/", &none, peer, now)
             .unwrap_err();
-        assert_eq!((refused.status, refused.code), (403, 10001));
+        assert_eq!((refused.status, refused.code.number()), (403, 10001));
 
         let block = compile(
             "ip-blocklist",
@@ -172,7 +140,7 @@ mod tests {
         let refused = block
             .check_request("GET", "/", &none, peer, now)
             .unwrap_err();
-        assert_eq!((refused.status, refused.code), (404, 10002));
+        assert_eq!((refused.status, refused.code.number()), (404, 10002));
 
         let ignored = compile(
             "ignored-resources",
@@ -182,7 +150,8 @@ mod tests {
             ignored
                 .check_request("PUT", "/admin/x", &none, peer, now)
                 .unwrap_err()
-                .code,
+                .code
+                .number(),
             10007
         );
         assert!(
@@ -212,9 +181,9 @@ mod tests {
     fn compile_refuses_what_validate_refuses() {
         let config = PolicyConfig::Quota(Limit {
             limit: 0,
-            granularity: super::super::Granularity::Client,
+            granularity: crate::policy::Granularity::Client,
             header: None,
-            period: super::super::Period::Second,
+            period: crate::policy::Period::Second,
         });
         let errors = Compiled::compile(&config).unwrap_err();
         assert_eq!(config.validate().unwrap_err(), errors);

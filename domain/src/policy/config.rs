@@ -1,394 +1,16 @@
-//! The typed configuration of each policy, and [`PolicyConfig`], which parses, validates and
-//! serialises them.
+//! [`PolicyConfig`]: the configuration of a policy, typed by its kind, which parses, validates
+//! and serialises it. Each configuration type lives in its policy's module.
 //!
 //! The JSON format is camelCase; optional fields may be left out. Rate Limiting and Quota read
-//! `{"limit": 100, "granularity": "Client", "period": "Minute"}` (what the Developer Portal's
-//! limits summary reads too).
+//! `{"limit": 100, "granularity": "Client", "period": "Minute"}`.
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 use super::{
-    BASIC_AUTH, CACHING, CORS, Compiled, IGNORED_RESOURCES, IP_ALLOWLIST, IP_BLOCKLIST, QUOTA,
-    RATE_LIMITING, SIMPLE_HEADER, TIME_RESTRICTED_ACCESS, TRANSFER_QUOTA, URL_REWRITING,
+    Authorization, BasicAuth, Caching, Compiled, Cors, IgnoredResources, IpList, Jwt, Limit,
+    PolicyKind, SimpleHeader, TimeRestricted, TransferQuota, UrlRewriting,
 };
 use crate::FieldError;
-
-/// The period a limit applies to.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-pub enum Period {
-    Second,
-    #[default]
-    Minute,
-    Hour,
-    Day,
-    Month,
-    Year,
-}
-
-impl Period {
-    /// Every period, shortest first.
-    pub const ALL: [Period; 6] = [
-        Period::Second,
-        Period::Minute,
-        Period::Hour,
-        Period::Day,
-        Period::Month,
-        Period::Year,
-    ];
-
-    /// "Second", "Minute", … (also the serialised form).
-    pub fn label(self) -> &'static str {
-        match self {
-            Period::Second => "Second",
-            Period::Minute => "Minute",
-            Period::Hour => "Hour",
-            Period::Day => "Day",
-            Period::Month => "Month",
-            Period::Year => "Year",
-        }
-    }
-}
-
-/// What a limit counts per: each client app, the whole API, each IP address, or each user
-/// (identified by a request header).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-pub enum Granularity {
-    #[default]
-    Client,
-    Api,
-    Ip,
-    User,
-}
-
-impl Granularity {
-    /// "Client", "API", "IP address", "User".
-    pub fn label(self) -> &'static str {
-        match self {
-            Granularity::Client => "Client",
-            Granularity::Api => "API",
-            Granularity::Ip => "IP address",
-            Granularity::User => "User",
-        }
-    }
-}
-
-/// Which bytes a transfer quota counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Request bodies.
-    Upload,
-    /// Response bodies.
-    Download,
-    #[default]
-    Both,
-}
-
-impl Direction {
-    /// "upload", "download", "upload and download".
-    pub fn label(self) -> &'static str {
-        match self {
-            Direction::Upload => "upload",
-            Direction::Download => "download",
-            Direction::Both => "upload and download",
-        }
-    }
-}
-
-/// Whether a header edit applies to the request, the response, or both.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApplyTo {
-    #[default]
-    Request,
-    Response,
-    Both,
-}
-
-impl ApplyTo {
-    /// Applies to requests.
-    pub fn request(self) -> bool {
-        matches!(self, ApplyTo::Request | ApplyTo::Both)
-    }
-
-    /// Applies to responses.
-    pub fn response(self) -> bool {
-        matches!(self, ApplyTo::Response | ApplyTo::Both)
-    }
-}
-
-/// What a strip-header pattern is matched against.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StripBy {
-    #[default]
-    Name,
-    Value,
-}
-
-/// Rate Limiting and Quota: `limit` requests per `period`, counted per `granularity`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Limit {
-    pub limit: u64,
-    #[serde(default)]
-    pub granularity: Granularity,
-    /// The header identifying the user; required (a valid header name) for
-    /// [`Granularity::User`], ignored otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub header: Option<String>,
-    pub period: Period,
-}
-
-/// Transfer Quota: `limit` bytes per `period` in `direction`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TransferQuota {
-    /// Bytes.
-    pub limit: u64,
-    #[serde(default)]
-    pub direction: Direction,
-    #[serde(default)]
-    pub granularity: Granularity,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub header: Option<String>,
-    pub period: Period,
-}
-
-/// IP Allowlist and IP Blocklist.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IpList {
-    /// Addresses (v4 or v6), CIDR blocks, ranges `a-b`, or `*`.
-    pub ips: Vec<String>,
-    /// 403, 404 or 500.
-    pub response_code: u16,
-    /// A header holding the client IP (its last entry), e.g. `X-Forwarded-For`; without it (or
-    /// blank) the peer address is checked.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip_header: Option<String>,
-}
-
-impl Default for IpList {
-    fn default() -> Self {
-        Self {
-            ips: Vec::new(),
-            response_code: 403,
-            ip_header: None,
-        }
-    }
-}
-
-/// A method and path rule of Ignored Resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct ResourceRule {
-    /// `*` or an HTTP method (any case).
-    pub verb: String,
-    /// A regular expression matched against the whole rest path (anchored `^…$`).
-    pub path_pattern: String,
-}
-
-impl Default for ResourceRule {
-    fn default() -> Self {
-        Self {
-            verb: "*".to_owned(),
-            path_pattern: String::new(),
-        }
-    }
-}
-
-/// Ignored Resources.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct IgnoredResources {
-    pub rules: Vec<ResourceRule>,
-}
-
-/// A window of Time Restricted Access: the paths matching `path_pattern` are available from
-/// `time_start` to `time_end` (UTC, both inclusive to the minute) on days `day_start` to
-/// `day_end`. Either range may wrap: 22:00–06:00, or Saturday (6) to Monday (1). The day and the
-/// time are checked separately on the current day: Mon–Fri 22:00–06:00 allows Friday 23:00 and
-/// Monday 02:00 but not Saturday 02:00.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TimeRule {
-    /// "HH:MM", UTC.
-    pub time_start: String,
-    /// "HH:MM", UTC, inclusive.
-    pub time_end: String,
-    /// 1 = Monday … 7 = Sunday.
-    pub day_start: u8,
-    /// 1 = Monday … 7 = Sunday, inclusive.
-    pub day_end: u8,
-    /// A regular expression matched against the whole rest path.
-    pub path_pattern: String,
-}
-
-impl Default for TimeRule {
-    fn default() -> Self {
-        Self {
-            time_start: String::new(),
-            time_end: String::new(),
-            day_start: 1,
-            day_end: 7,
-            path_pattern: String::new(),
-        }
-    }
-}
-
-/// Time Restricted Access.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct TimeRestricted {
-    pub rules: Vec<TimeRule>,
-}
-
-/// CORS. An empty `allow_methods` allows the CORS-safelisted methods (GET, HEAD, POST) only;
-/// `*` in `allow_methods` or `allow_headers` allows any.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Cors {
-    /// `*` or origins `scheme://host[:port]`.
-    pub allow_origins: Vec<String>,
-    pub allow_methods: Vec<String>,
-    pub allow_headers: Vec<String>,
-    pub expose_headers: Vec<String>,
-    pub allow_credentials: bool,
-    /// Seconds a browser may cache a preflight answer.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_age: Option<u32>,
-    /// Refuse requests from other origins (400) instead of answering without CORS headers.
-    pub error_on_failure: bool,
-}
-
-/// A header Simple Header adds. Without `overwrite` the value is appended to existing ones.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AddHeader {
-    pub name: String,
-    pub value: String,
-    pub apply_to: ApplyTo,
-    pub overwrite: bool,
-}
-
-/// Headers Simple Header removes: those whose name (case-insensitively) or value matches
-/// `pattern` as a whole.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct StripHeader {
-    pub by: StripBy,
-    /// A regular expression matched against the whole name or value.
-    pub pattern: String,
-    pub apply_to: ApplyTo,
-}
-
-/// Simple Header. Strips are applied before additions.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SimpleHeader {
-    pub add_headers: Vec<AddHeader>,
-    pub strip_headers: Vec<StripHeader>,
-}
-
-/// URL Rewriting: every match of `from_regex` is replaced by `to_replacement`, in which `$1` or
-/// `${name}` insert capture groups (write `${1}x` when a letter or digit follows).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct UrlRewriting {
-    pub from_regex: String,
-    pub to_replacement: String,
-    pub process_request_url: bool,
-    pub process_request_headers: bool,
-    pub process_response_headers: bool,
-    pub process_body: bool,
-}
-
-impl Default for UrlRewriting {
-    fn default() -> Self {
-        Self {
-            from_regex: String::new(),
-            to_replacement: String::new(),
-            process_request_url: true,
-            process_request_headers: false,
-            process_response_headers: false,
-            process_body: false,
-        }
-    }
-}
-
-/// A BASIC authentication identity. `password` only travels from the browser to the server,
-/// which stores `password_hash` (an argon2 PHC string) instead; an identity sent with neither
-/// keeps its previous hash.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Identity {
-    #[serde(default)]
-    pub username: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password_hash: Option<String>,
-}
-
-/// BASIC Authentication.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct BasicAuth {
-    pub realm: String,
-    pub identities: Vec<Identity>,
-    /// A header the gateway sets to the authenticated user name for the back end.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub forward_identity_header: Option<String>,
-    pub require_tls: bool,
-}
-
-/// A rule of Caching Resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CacheRule {
-    /// An HTTP method, or `*`.
-    pub method: String,
-    /// A regular expression matched against the whole rest path.
-    pub path_pattern: String,
-    /// The response status cached; without it, 200 only.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-}
-
-impl Default for CacheRule {
-    fn default() -> Self {
-        Self {
-            method: "GET".to_owned(),
-            path_pattern: String::new(),
-            status_code: None,
-        }
-    }
-}
-
-/// Caching Resources.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Caching {
-    pub ttl_seconds: u32,
-    pub rules: Vec<CacheRule>,
-    /// Also cache requests that carry `Authorization` (off: their answers are usually
-    /// personal). The cache key holds the caller's identity either way.
-    pub cache_authorized_requests: bool,
-}
-
-impl Default for Caching {
-    fn default() -> Self {
-        Self {
-            ttl_seconds: 60,
-            rules: Vec::new(),
-            cache_authorized_requests: false,
-        }
-    }
-}
 
 /// The configuration of a policy, typed by its definition.
 #[derive(Debug, Clone, PartialEq)]
@@ -405,6 +27,8 @@ pub enum PolicyConfig {
     UrlRewriting(UrlRewriting),
     BasicAuth(BasicAuth),
     Caching(Caching),
+    Jwt(Jwt),
+    Authorization(Authorization),
 }
 
 impl PolicyConfig {
@@ -414,45 +38,59 @@ impl PolicyConfig {
     /// definition's configuration is one error on field "configuration"; then every problem
     /// [`validate`](Self::validate) finds.
     pub fn parse(definition_id: &str, json: &str) -> Result<PolicyConfig, Vec<FieldError>> {
-        let config = match definition_id {
-            RATE_LIMITING => Self::RateLimit(read(json)?),
-            QUOTA => Self::Quota(read(json)?),
-            TRANSFER_QUOTA => Self::TransferQuota(read(json)?),
-            IP_ALLOWLIST => Self::IpAllowlist(read(json)?),
-            IP_BLOCKLIST => Self::IpBlocklist(read(json)?),
-            IGNORED_RESOURCES => Self::IgnoredResources(read(json)?),
-            TIME_RESTRICTED_ACCESS => Self::TimeRestricted(read(json)?),
-            CORS => Self::Cors(read(json)?),
-            SIMPLE_HEADER => Self::SimpleHeader(read(json)?),
-            URL_REWRITING => Self::UrlRewriting(read(json)?),
-            BASIC_AUTH => Self::BasicAuth(read(json)?),
-            CACHING => Self::Caching(read(json)?),
-            other => {
-                return Err(vec![FieldError::new(
-                    "definition",
-                    format!("'{other}' is not a known policy."),
-                )]);
-            }
+        let Some(kind) = PolicyKind::from_id(definition_id) else {
+            return Err(vec![FieldError::new(
+                "definition",
+                format!("'{definition_id}' is not a known policy."),
+            )]);
         };
+        let config = Self::read(kind, json)?;
         config.validate()?;
         Ok(config)
     }
 
+    /// Reads the JSON configuration of a policy of `kind`, without validating it.
+    fn read(kind: PolicyKind, json: &str) -> Result<PolicyConfig, Vec<FieldError>> {
+        Ok(match kind {
+            PolicyKind::RateLimiting => Self::RateLimit(read(json)?),
+            PolicyKind::Quota => Self::Quota(read(json)?),
+            PolicyKind::TransferQuota => Self::TransferQuota(read(json)?),
+            PolicyKind::IpAllowlist => Self::IpAllowlist(read(json)?),
+            PolicyKind::IpBlocklist => Self::IpBlocklist(read(json)?),
+            PolicyKind::IgnoredResources => Self::IgnoredResources(read(json)?),
+            PolicyKind::TimeRestrictedAccess => Self::TimeRestricted(read(json)?),
+            PolicyKind::Cors => Self::Cors(read(json)?),
+            PolicyKind::SimpleHeader => Self::SimpleHeader(read(json)?),
+            PolicyKind::UrlRewriting => Self::UrlRewriting(read(json)?),
+            PolicyKind::BasicAuth => Self::BasicAuth(read(json)?),
+            PolicyKind::Caching => Self::Caching(read(json)?),
+            PolicyKind::Jwt => Self::Jwt(read(json)?),
+            PolicyKind::Authorization => Self::Authorization(read(json)?),
+        })
+    }
+
     /// The id of this configuration's definition.
     pub fn definition_id(&self) -> &'static str {
+        self.kind().id()
+    }
+
+    /// This configuration's policy type.
+    pub fn kind(&self) -> PolicyKind {
         match self {
-            Self::RateLimit(_) => RATE_LIMITING,
-            Self::Quota(_) => QUOTA,
-            Self::TransferQuota(_) => TRANSFER_QUOTA,
-            Self::IpAllowlist(_) => IP_ALLOWLIST,
-            Self::IpBlocklist(_) => IP_BLOCKLIST,
-            Self::IgnoredResources(_) => IGNORED_RESOURCES,
-            Self::TimeRestricted(_) => TIME_RESTRICTED_ACCESS,
-            Self::Cors(_) => CORS,
-            Self::SimpleHeader(_) => SIMPLE_HEADER,
-            Self::UrlRewriting(_) => URL_REWRITING,
-            Self::BasicAuth(_) => BASIC_AUTH,
-            Self::Caching(_) => CACHING,
+            Self::RateLimit(_) => PolicyKind::RateLimiting,
+            Self::Quota(_) => PolicyKind::Quota,
+            Self::TransferQuota(_) => PolicyKind::TransferQuota,
+            Self::IpAllowlist(_) => PolicyKind::IpAllowlist,
+            Self::IpBlocklist(_) => PolicyKind::IpBlocklist,
+            Self::IgnoredResources(_) => PolicyKind::IgnoredResources,
+            Self::TimeRestricted(_) => PolicyKind::TimeRestrictedAccess,
+            Self::Cors(_) => PolicyKind::Cors,
+            Self::SimpleHeader(_) => PolicyKind::SimpleHeader,
+            Self::UrlRewriting(_) => PolicyKind::UrlRewriting,
+            Self::BasicAuth(_) => PolicyKind::BasicAuth,
+            Self::Caching(_) => PolicyKind::Caching,
+            Self::Jwt(_) => PolicyKind::Jwt,
+            Self::Authorization(_) => PolicyKind::Authorization,
         }
     }
 
@@ -469,6 +107,8 @@ impl PolicyConfig {
             Self::UrlRewriting(c) => serde_json::to_string(c),
             Self::BasicAuth(c) => serde_json::to_string(c),
             Self::Caching(c) => serde_json::to_string(c),
+            Self::Jwt(c) => serde_json::to_string(c),
+            Self::Authorization(c) => serde_json::to_string(c),
         };
         // Plain structs with string keys always serialise.
         json.unwrap_or_else(|_| "{}".to_owned())
@@ -505,9 +145,12 @@ fn read<T: DeserializeOwned>(json: &str) -> Result<T, Vec<FieldError>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{
+        AddHeader, ApplyTo, Direction, Granularity, Period, StripBy, StripHeader, definitions,
+    };
 
     /// One valid configuration per definition.
-    const VALID: [(&str, &str); 12] = [
+    const VALID: [(&str, &str); 14] = [
         (
             "rate-limiting",
             r#"{"limit":100,"granularity":"Client","period":"Minute"}"#,
@@ -553,6 +196,14 @@ mod tests {
             "caching",
             r#"{"ttlSeconds":60,"rules":[{"method":"GET","pathPattern":"/weather/.*","statusCode":200},{"method":"*","pathPattern":"/static/.*"}]}"#,
         ),
+        (
+            "jwt",
+            r#"{"jwksUrl":"https://idp.example.com/jwks","algorithms":["RS256","ES256"],"issuer":"https://idp.example.com","audience":["weather"],"leewaySeconds":30,"requiredClaims":[{"name":"tenant","value":"acme"}],"forwardClaims":[{"claim":"sub","header":"X-User"}],"stripAuthorization":true,"realm":"Weather"}"#,
+        ),
+        (
+            "authorization",
+            r#"{"rolesClaim":"realm_access.roles","rules":[{"method":"GET","pathPattern":"/admin/.*","roles":["admin"]}],"defaultAction":"allow"}"#,
+        ),
     ];
 
     #[test]
@@ -564,7 +215,7 @@ mod tests {
             assert_eq!(again, config, "{id}");
         }
         let ids: Vec<_> = VALID.iter().map(|(id, _)| *id).collect();
-        let catalogue: Vec<_> = super::super::definitions().iter().map(|d| d.id).collect();
+        let catalogue: Vec<_> = definitions().iter().map(|d| d.id).collect();
         assert_eq!(ids, catalogue);
     }
 
@@ -811,6 +462,18 @@ mod tests {
             "basic-auth",
             r#"{"realm":"R","identities":[{"username":"a","passwordHash":"plain"}]}"#,
             &["identities[0].passwordHash"],
+        ),
+        ("jwt", r#"{"algorithms":[]}"#, &["algorithms"]),
+        (
+            "jwt",
+            r#"{"algorithms":["none","HS256"],"requiredClaims":[{"name":""}]}"#,
+            &["algorithms[0]", "sharedSecret", "requiredClaims[0].name"],
+        ),
+        ("authorization", r#"{"rules":[]}"#, &["rules"]),
+        (
+            "authorization",
+            r#"{"rolesClaim":" ","rules":[{"method":"*","pathPattern":"","roles":["a b"]}]}"#,
+            &["rolesClaim", "rules[0].pathPattern", "rules[0].roles"],
         ),
         (
             "caching",

@@ -1,12 +1,60 @@
-//! CORS: answering preflight requests and adding CORS headers to actual requests
-//! ([`CorsRules`]).
+//! CORS: its catalogue entry, configuration ([`Cors`]), validation, description, failure, and
+//! the compiled rule ([`CorsRules`]) that answers preflight requests and adds CORS headers to
+//! actual requests.
 
 use http::HeaderMap;
 use http::header::{ACCESS_CONTROL_REQUEST_HEADERS, ACCESS_CONTROL_REQUEST_METHOD, ORIGIN};
 
-use super::Cors;
+use serde::{Deserialize, Serialize};
+
 use super::check::{Errors, item};
-use super::failure::{FailureType, PolicyFailure};
+use super::describe::list;
+use super::failure::{FailureCode, FailureType, PolicyFailure};
+use super::{Category, Definition};
+
+/// Its catalogue entry.
+pub(super) const DEFINITION: Definition = Definition {
+    id: "cors",
+    name: "CORS",
+    category: Category::Security,
+    summary: "Lets browsers call the API from other origins (Cross-Origin Resource Sharing).",
+};
+
+/// Its failure codes.
+pub(super) const FAILURES: &[FailureCode] = &[FailureCode::CorsRefused];
+
+/// CORS. An empty `allow_methods` allows the CORS-safelisted methods (GET, HEAD, POST) only;
+/// `*` in `allow_methods` or `allow_headers` allows any.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Cors {
+    /// `*` or origins `scheme://host[:port]`.
+    pub allow_origins: Vec<String>,
+    pub allow_methods: Vec<String>,
+    pub allow_headers: Vec<String>,
+    pub expose_headers: Vec<String>,
+    pub allow_credentials: bool,
+    /// Seconds a browser may cache a preflight answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u32>,
+    /// Refuse requests from other origins (400) instead of answering without CORS headers.
+    pub error_on_failure: bool,
+}
+
+/// "Cross-origin requests allowed from https://app.example.com".
+pub(super) fn describe(c: &Cors) -> String {
+    let from = if c.allow_origins.iter().any(|o| o == "*") {
+        "any origin".to_owned()
+    } else {
+        list(&c.allow_origins)
+    };
+    let credentials = if c.allow_credentials {
+        " (with credentials)"
+    } else {
+        ""
+    };
+    format!("Cross-origin requests allowed from {from}{credentials}")
+}
 
 /// Methods a browser may always use across origins.
 const SAFELISTED_METHODS: [&str; 3] = ["GET", "HEAD", "POST"];
@@ -41,7 +89,7 @@ pub struct CorsRules {
 type Headers = Vec<(String, String)>;
 
 impl CorsRules {
-    pub(crate) fn compile(config: &Cors, errs: &mut Errors) -> Option<Self> {
+    pub(super) fn compile(config: &Cors, errs: &mut Errors) -> Option<Self> {
         errs.ensure(
             !config.allow_origins.is_empty(),
             "allowOrigins",
@@ -126,13 +174,12 @@ impl CorsRules {
         header("Access-Control-Allow-Origin", value)
     }
 
-    /// The answer to a refused request: 400 (code 10015) with `error_on_failure`, else no CORS
-    /// headers (the browser then refuses the response).
+    /// The answer to a refused request: 400 ([`FailureCode::CorsRefused`]) with `error_on_failure`,
+    /// else no CORS headers (the browser then refuses the response).
     fn refuse(&self) -> Result<Headers, PolicyFailure> {
         if self.error_on_failure {
             Err(PolicyFailure::new(
-                400,
-                10015,
+                FailureCode::CorsRefused,
                 FailureType::Other,
                 "Cross-origin requests from this origin are not allowed.",
             ))
@@ -353,7 +400,7 @@ mod tests {
         let cors = rules(&["https://app.example.com"], false, true);
         let refused = |pairs: &[(&'static str, &str)]| {
             let failure = cors.preflight(&request(pairs)).unwrap().unwrap_err();
-            (failure.status, failure.code)
+            (failure.status, failure.code.number())
         };
         let origin = ("origin", "https://app.example.com");
         assert_eq!(
@@ -421,7 +468,7 @@ mod tests {
         // Refused with error_on_failure.
         let strict = rules(&["https://app.example.com"], false, true);
         let failure = strict.check_actual("GET", &from_evil).unwrap_err();
-        assert_eq!((failure.status, failure.code), (400, 10015));
+        assert_eq!((failure.status, failure.code.number()), (400, 10015));
         assert!(strict.check_actual("GET", &from_app).is_ok());
     }
 }

@@ -1,17 +1,14 @@
 //! [`PolicyConfig::describe`]: the one-line description of a configuration shown in policy
-//! lists.
+//! lists (each policy module words its own), and the wording helpers they share.
 
-use super::time::parse_hhmm;
 use super::{
-    BasicAuth, Caching, Cors, Granularity, IgnoredResources, IpList, Limit, PolicyConfig,
-    SimpleHeader, TimeRestricted, TimeRule, TransferQuota,
+    Granularity, PolicyConfig, basic_auth, caching, cors, ignored_resources, ip_lists,
+    request_limits, simple_header, time_restricted, transfer_quota, url_rewriting,
 };
 use crate::portal::thousands;
 
 /// Lists longer than this are cut short ("…, and 3 more").
 const MAX_LISTED: usize = 5;
-
-const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// A byte count in the largest binary unit that divides it: "1 GB", "512 MB", "1,500 bytes".
 pub fn bytes(n: u64) -> String {
@@ -31,12 +28,12 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// "1 request", "10,000 requests".
-fn count(n: u64, one: &str, many: &str) -> String {
+pub(super) fn count(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 /// "a, b, c" or "a, b, c, d, e, and 2 more".
-fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+pub(super) fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     let items: Vec<String> = items.into_iter().map(|i| i.as_ref().to_owned()).collect();
     if items.len() <= MAX_LISTED {
         items.join(", ")
@@ -50,7 +47,7 @@ fn list(items: impl IntoIterator<Item = impl AsRef<str>>) -> String {
 }
 
 /// " per API", " per User (header X-User)"; nothing for the default, per Client.
-fn per(granularity: Granularity, header: Option<&str>) -> String {
+pub(super) fn per(granularity: Granularity, header: Option<&str>) -> String {
     match granularity {
         Granularity::Client => String::new(),
         Granularity::User => format!(" per User (header {})", header.unwrap_or("?")),
@@ -63,171 +60,31 @@ impl PolicyConfig {
     /// Minute per Client".
     pub fn describe(&self) -> String {
         match self {
-            Self::RateLimit(c) | Self::Quota(c) => describe_limit(c),
-            Self::TransferQuota(c) => describe_transfer(c),
-            Self::IpAllowlist(c) => format!("Only requests from {} are allowed", ips(c)),
-            Self::IpBlocklist(c) => format!("Requests from {} are refused", ips(c)),
-            Self::IgnoredResources(c) => describe_ignored(c),
-            Self::TimeRestricted(c) => describe_time(c),
-            Self::Cors(c) => describe_cors(c),
-            Self::SimpleHeader(c) => describe_headers(c),
-            Self::UrlRewriting(c) => format!("Rewrites {} to {}", c.from_regex, c.to_replacement),
-            Self::BasicAuth(c) => describe_basic(c),
-            Self::Caching(c) => describe_caching(c),
+            Self::RateLimit(c) | Self::Quota(c) => request_limits::describe(c),
+            Self::TransferQuota(c) => transfer_quota::describe(c),
+            Self::IpAllowlist(c) => ip_lists::describe_allowlist(c),
+            Self::IpBlocklist(c) => ip_lists::describe_blocklist(c),
+            Self::IgnoredResources(c) => ignored_resources::describe(c),
+            Self::TimeRestricted(c) => time_restricted::describe(c),
+            Self::Cors(c) => cors::describe(c),
+            Self::SimpleHeader(c) => simple_header::describe(c),
+            Self::UrlRewriting(c) => url_rewriting::describe(c),
+            Self::BasicAuth(c) => basic_auth::describe(c),
+            Self::Caching(c) => caching::describe(c),
+            Self::Jwt(c) => super::jwt::describe(c),
+            Self::Authorization(c) => super::authorization::describe(c),
         }
     }
-}
 
-fn describe_limit(c: &Limit) -> String {
-    match c.granularity {
-        Granularity::User => format!(
-            "Requests per User (header {}) limited to {} per {}",
-            c.header.as_deref().unwrap_or("?"),
-            thousands(c.limit),
-            c.period.label()
-        ),
-        other => format!(
-            "Consumers are limited to {} per {} per {}",
-            count(c.limit, "request", "requests"),
-            c.period.label(),
-            other.label()
-        ),
-    }
-}
-
-fn describe_transfer(c: &TransferQuota) -> String {
-    format!(
-        "Consumers may transfer at most {} per {}{} ({})",
-        bytes(c.limit),
-        c.period.label(),
-        per(c.granularity, c.header.as_deref()),
-        c.direction.label()
-    )
-}
-
-fn ips(c: &IpList) -> String {
-    if c.ips.iter().any(|ip| ip.trim() == "*") {
-        "any address".to_owned()
-    } else {
-        list(c.ips.iter().map(|ip| ip.trim()))
-    }
-}
-
-fn describe_ignored(c: &IgnoredResources) -> String {
-    let rules = list(c.rules.iter().map(|r| {
-        if r.verb == "*" {
-            r.path_pattern.clone()
-        } else {
-            format!("{} {}", r.verb.to_ascii_uppercase(), r.path_pattern)
-        }
-    }));
-    let verb = if c.rules.len() == 1 { "is" } else { "are" };
-    format!("{rules} {verb} not available")
-}
-
-fn days(rule: &TimeRule) -> String {
-    let name = |d: u8| {
-        DAYS.get(usize::from(d).wrapping_sub(1))
-            .copied()
-            .unwrap_or("?")
-    };
-    if rule.day_start == rule.day_end {
-        name(rule.day_start).to_owned()
-    } else {
-        format!("{}–{}", name(rule.day_start), name(rule.day_end))
-    }
-}
-
-fn describe_time(c: &TimeRestricted) -> String {
-    let windows: Vec<String> = c
-        .rules
-        .iter()
-        .map(|r| {
-            let hhmm = |s: &str| match parse_hhmm(s) {
-                Some(m) => format!("{:02}:{:02}", m / 60, m % 60),
-                None => s.to_owned(),
-            };
-            let path = match r.path_pattern.as_str() {
-                ".*" | "/.*" => String::new(),
-                p => format!(" for {p}"),
-            };
-            format!(
-                "{} {}–{} UTC{path}",
-                days(r),
-                hhmm(&r.time_start),
-                hhmm(&r.time_end)
-            )
-        })
-        .collect();
-    format!("Available {}", windows.join("; "))
-}
-
-fn describe_cors(c: &Cors) -> String {
-    let from = if c.allow_origins.iter().any(|o| o == "*") {
-        "any origin".to_owned()
-    } else {
-        list(&c.allow_origins)
-    };
-    let credentials = if c.allow_credentials {
-        " (with credentials)"
-    } else {
-        ""
-    };
-    format!("Cross-origin requests allowed from {from}{credentials}")
-}
-
-fn describe_headers(c: &SimpleHeader) -> String {
-    let mut parts = Vec::new();
-    if !c.add_headers.is_empty() {
-        parts.push(format!(
-            "Adds {}",
-            count(c.add_headers.len() as u64, "header", "headers")
-        ));
-    }
-    if !c.strip_headers.is_empty() {
-        let strips = count(c.strip_headers.len() as u64, "header", "headers");
-        parts.push(if parts.is_empty() {
-            format!("Strips {strips}")
-        } else {
-            format!("strips {strips}")
-        });
-    }
-    if parts.is_empty() {
-        "Changes no headers".to_owned()
-    } else {
-        parts.join(", ")
-    }
-}
-
-fn describe_basic(c: &BasicAuth) -> String {
-    format!(
-        "BASIC authentication with {} (realm {})",
-        count(c.identities.len() as u64, "identity", "identities"),
-        c.realm.trim()
-    )
-}
-
-fn describe_caching(c: &Caching) -> String {
-    let mut methods: Vec<String> = Vec::new();
-    for rule in &c.rules {
-        let method = match rule.method.as_str() {
-            "*" => "all".to_owned(),
-            m => m.to_ascii_uppercase(),
-        };
-        if !methods.contains(&method) {
-            methods.push(method);
+    /// The line of the Developer Portal's limits summary for a limiting policy ("100 requests
+    /// per Minute", "1 GB per Month"); `None` for the others.
+    pub fn limit_summary(&self) -> Option<String> {
+        match self {
+            Self::RateLimit(c) | Self::Quota(c) => Some(request_limits::summary(c)),
+            Self::TransferQuota(c) => Some(transfer_quota::summary(c)),
+            _ => None,
         }
     }
-    format!(
-        "Caches {} responses for {}{}",
-        list(&methods),
-        count(u64::from(c.ttl_seconds), "second", "seconds"),
-        if c.cache_authorized_requests {
-            ", requests with Authorization included"
-        } else {
-            ""
-        }
-    )
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! Rate Limiting, Quota and Transfer Quota: their validation, the GCRA rate limiter, the
-//! calendar windows of quotas, the counter keys, and the failures.
+//! What the three limiting policies (Rate Limiting, Quota, Transfer Quota) share: the periods
+//! and granularities of their configurations, the GCRA rate limiter, the calendar windows of
+//! quotas, the counter keys, their response headers and the shape of their failures
+//! ([`LimitKind`]), and the checks of their configurations.
 //!
 //! Rate limiting uses GCRA (one stored timestamp per key, bursts of up to `limit`); quotas count
 //! in fixed calendar windows ([`Period::window`]) with [`quota_check`].
@@ -8,16 +10,114 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use http::HeaderMap;
+use serde::{Deserialize, Serialize};
 
 use super::check::{Errors, blank_to_none};
-use super::failure::{LimitKind, PolicyFailure};
-use super::{Granularity, Limit, Period, TransferQuota};
+use super::failure::{FailureCode, FailureType, PolicyFailure};
 use crate::portal::thousands;
 
-/// The largest request limit accepted.
-const MAX_REQUESTS: u64 = 1_000_000_000_000;
-/// The largest transfer quota accepted, in bytes (1 PB: a monthly transfer may exceed 1 TB).
-const MAX_BYTES: u64 = 1_000_000_000_000_000;
+/// The period a limit applies to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+pub enum Period {
+    Second,
+    #[default]
+    Minute,
+    Hour,
+    Day,
+    Month,
+    Year,
+}
+
+impl Period {
+    /// Every period, shortest first.
+    pub const ALL: [Period; 6] = [
+        Period::Second,
+        Period::Minute,
+        Period::Hour,
+        Period::Day,
+        Period::Month,
+        Period::Year,
+    ];
+
+    /// "Second", "Minute", … (also the serialised form).
+    pub fn label(self) -> &'static str {
+        match self {
+            Period::Second => "Second",
+            Period::Minute => "Minute",
+            Period::Hour => "Hour",
+            Period::Day => "Day",
+            Period::Month => "Month",
+            Period::Year => "Year",
+        }
+    }
+}
+
+/// What a limit counts per: each client app, the whole API, each IP address, or each user
+/// (identified by a request header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum Granularity {
+    #[default]
+    Client,
+    Api,
+    Ip,
+    User,
+}
+
+impl Granularity {
+    /// "Client", "API", "IP address", "User".
+    pub fn label(self) -> &'static str {
+        match self {
+            Granularity::Client => "Client",
+            Granularity::Api => "API",
+            Granularity::Ip => "IP address",
+            Granularity::User => "User",
+        }
+    }
+}
+
+/// The three limiting policies, which share their headers and failure shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitKind {
+    RateLimit,
+    Quota,
+    TransferQuota,
+}
+
+impl LimitKind {
+    /// "X-RateLimit", "X-Quota", "X-TransferQuota".
+    fn prefix(self) -> &'static str {
+        match self {
+            LimitKind::RateLimit => "X-RateLimit",
+            LimitKind::Quota => "X-Quota",
+            LimitKind::TransferQuota => "X-TransferQuota",
+        }
+    }
+
+    /// `X-…-Limit`, `X-…-Remaining` and `X-…-Reset` (seconds), for allowed requests too.
+    pub fn headers(self, limit: u64, remaining: u64, reset_secs: u64) -> Vec<(String, String)> {
+        let prefix = self.prefix();
+        vec![
+            (format!("{prefix}-Limit"), limit.to_string()),
+            (format!("{prefix}-Remaining"), remaining.to_string()),
+            (format!("{prefix}-Reset"), reset_secs.to_string()),
+        ]
+    }
+
+    /// `code` (429) with `message`, the limit headers (remaining 0) and `Retry-After`.
+    pub(super) fn failure(
+        self,
+        code: FailureCode,
+        message: &str,
+        limit: u64,
+        reset_secs: u64,
+    ) -> PolicyFailure {
+        let mut failure = PolicyFailure::new(code, FailureType::Other, message);
+        failure.headers = self.headers(limit, 0, reset_secs);
+        failure.with_header("Retry-After", reset_secs.to_string())
+    }
+}
 
 const MICROS_PER_SEC: i64 = 1_000_000;
 
@@ -143,21 +243,6 @@ pub fn quota_check(limit: u64, used: u64, cost: u64) -> (bool, u64) {
     }
 }
 
-/// 429, code 10005, with `X-RateLimit-*` headers.
-pub fn rate_limit_failure(limit: u64, reset_secs: u64) -> PolicyFailure {
-    LimitKind::RateLimit.failure(limit, reset_secs)
-}
-
-/// 429, code 10012, with `X-Quota-*` headers.
-pub fn quota_failure(limit: u64, reset_secs: u64) -> PolicyFailure {
-    LimitKind::Quota.failure(limit, reset_secs)
-}
-
-/// 429, code 10013, with `X-TransferQuota-*` headers.
-pub fn transfer_quota_failure(limit: u64, reset_secs: u64) -> PolicyFailure {
-    LimitKind::TransferQuota.failure(limit, reset_secs)
-}
-
 /// The scope of a client version's own counters (`c:{client}`).
 pub fn client_scope(client: impl std::fmt::Display) -> String {
     format!("c:{client}")
@@ -212,26 +297,7 @@ pub fn granularity_key(
     }
 }
 
-impl Limit {
-    /// Rate limiting allows any period; quotas count per hour or longer.
-    pub(crate) fn check(&self, errs: &mut Errors, quota: bool) {
-        check_amount(errs, self.limit, MAX_REQUESTS);
-        if quota {
-            check_calendar_period(errs, self.period);
-        }
-        check_granularity(errs, self.granularity, self.header.as_deref());
-    }
-}
-
-impl TransferQuota {
-    pub(crate) fn check(&self, errs: &mut Errors) {
-        check_amount(errs, self.limit, MAX_BYTES);
-        check_calendar_period(errs, self.period);
-        check_granularity(errs, self.granularity, self.header.as_deref());
-    }
-}
-
-fn check_amount(errs: &mut Errors, limit: u64, max: u64) {
+pub(super) fn check_amount(errs: &mut Errors, limit: u64, max: u64) {
     if limit == 0 {
         errs.add("limit", "Enter a limit of at least 1.");
     } else if limit > max {
@@ -242,7 +308,7 @@ fn check_amount(errs: &mut Errors, limit: u64, max: u64) {
     }
 }
 
-fn check_calendar_period(errs: &mut Errors, period: Period) {
+pub(super) fn check_calendar_period(errs: &mut Errors, period: Period) {
     errs.ensure(
         period >= Period::Hour,
         "period",
@@ -250,7 +316,7 @@ fn check_calendar_period(errs: &mut Errors, period: Period) {
     );
 }
 
-fn check_granularity(errs: &mut Errors, granularity: Granularity, header: Option<&str>) {
+pub(super) fn check_granularity(errs: &mut Errors, granularity: Granularity, header: Option<&str>) {
     if granularity != Granularity::User {
         return;
     }
@@ -265,6 +331,7 @@ fn check_granularity(errs: &mut Errors, granularity: Granularity, header: Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{quota_failure, rate_limit_failure, transfer_quota_failure};
 
     const SEC: i64 = 1_000_000;
     const T0: i64 = 1_700_000_000 * SEC;
@@ -445,7 +512,7 @@ mod tests {
             (transfer_quota_failure(100, 7), 10013, "X-TransferQuota"),
         ];
         for (failure, code, prefix) in cases {
-            assert_eq!((failure.status, failure.code), (429, code));
+            assert_eq!((failure.status, failure.code.number()), (429, code));
             assert_eq!(
                 failure.headers,
                 [
@@ -509,5 +576,17 @@ mod tests {
         for (scope, chosen) in cases {
             assert_eq!(caller_chosen(&scope), chosen, "{scope}");
         }
+    }
+
+    #[test]
+    fn limit_headers() {
+        assert_eq!(
+            LimitKind::Quota.headers(10, 3, 60),
+            [
+                ("X-Quota-Limit".to_owned(), "10".to_owned()),
+                ("X-Quota-Remaining".to_owned(), "3".to_owned()),
+                ("X-Quota-Reset".to_owned(), "60".to_owned()),
+            ]
+        );
     }
 }

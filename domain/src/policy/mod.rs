@@ -1,81 +1,223 @@
-//! Policies: the catalogue of definitions, their typed configurations, validation, one-line
-//! descriptions, and the pure rules the gateway applies to requests and responses.
+//! Policies: the registry of policy types ([`PolicyKind`]), their typed configurations,
+//! validation, one-line descriptions, failures, and the pure rules the gateway applies to
+//! requests and responses.
 //!
-//! What is where:
+//! One policy type, one module. Each holds its catalogue entry (id, name, category, summary),
+//! its configuration with validation and description, its failure codes and its compiled rule:
 //!
-//! - this module: the catalogue ([`definitions`], [`definition`], [`Category`]);
-//! - `config`: the configuration types and [`PolicyConfig`] (parse, validate, serialise);
-//! - `describe`: [`PolicyConfig::describe`], the one-line description;
+//! | kind | module | configuration | compiled rule |
+//! |---|---|---|---|
+//! | Rate Limiting, Quota | `request_limits` | [`Limit`] | [`Limit`] (the gateway's counters) |
+//! | Transfer Quota | `transfer_quota` | [`TransferQuota`] | [`TransferQuota`] |
+//! | IP Allowlist, IP Blocklist | `ip_lists` | [`IpList`] | [`IpRule`] |
+//! | Ignored Resources | `ignored_resources` | [`IgnoredResources`] | [`ResourceFilter`] |
+//! | Time Restricted Access | `time_restricted` | [`TimeRestricted`] | [`TimeWindows`] |
+//! | CORS | `cors` | [`Cors`] | [`CorsRules`] |
+//! | Simple Header | `simple_header` | [`SimpleHeader`] | [`HeaderEditor`] |
+//! | URL Rewriting | `url_rewriting` | [`UrlRewriting`] | [`UrlRewriter`] |
+//! | BASIC Authentication | `basic_auth` | [`BasicAuth`] | [`BasicAuthRealm`] |
+//! | Caching Resources | `caching` | [`Caching`] | [`CacheRules`] |
+//! | JWT Validation | `jwt` | [`Jwt`] | [`JwtRules`] |
+//! | Authorization | `authorization` | [`Authorization`] | [`AccessRules`] |
+//!
+//! Each kind's failure codes are its [`PolicyKind::failure_codes`]; their numbers, statuses and
+//! meanings are in [`FailureCode`](crate::FailureCode) (and `docs/failure-codes.md`).
+//!
+//! Shared by them:
+//!
+//! - this module: the registry, [`PolicyKind`], the only list of every kind: its id, catalogue
+//!   entry ([`definitions`], [`definition`], [`Category`]) and failure codes; the id constants
+//!   ([`RATE_LIMITING`], …) are read from it;
+//! - `config`: [`PolicyConfig`] (parse by kind, validate, serialise);
+//! - `describe`: [`PolicyConfig::describe`] and [`PolicyConfig::limit_summary`], and the
+//!   wording helpers;
 //! - `compiled`: [`Compiled`], a configuration prepared once for the gateway (regexes compiled,
 //!   IPs parsed); `validate` is "does it compile", so both share one set of checks;
 //! - `check`: the error collector and field checks shared by the compilers;
-//! - `failure`: [`PolicyFailure`], the refusal the gateway turns into a response;
-//! - `limits`: rate limiting (GCRA), quotas (calendar windows), counter keys, their failures;
-//! - `ip`: IP allowlist / blocklist matching ([`IpMatcher`], [`client_ip`]);
-//! - `path`: the one spelling of a request path that path rules match ([`normalize_path`]);
-//! - `rules`: ignored resources and caching rules (method + path);
-//! - `time`: time restricted access;
-//! - `cors`: CORS preflight and actual request handling;
-//! - `headers`: simple header edits and URL rewriting;
-//! - `auth`: BASIC authentication.
+//! - `failure`: [`PolicyFailure`], the refusal the gateway turns into a response; its code is a
+//!   [`FailureCode`] (`crate::failure`, with the gateway's own codes);
+//! - `limits`: what the three limiting policies share: periods, granularities, GCRA, calendar
+//!   windows, counter keys, their headers ([`LimitKind`]);
+//! - `jwt`: JWT Validation (configuration, checks on decoded tokens; signatures in the gateway);
+//! - `authorization`: Authorization (role rules over the identity earlier policies verified);
+//! - `path`: the one spelling of a request path that path rules match ([`normalize_path`]), and
+//!   the method + path rule of Ignored Resources and Caching Resources.
+//!
+//! To add a policy type: a module here with the pieces above, a [`PolicyKind`] variant (in
+//! [`PolicyKind::ALL`] and the matches of the registry), a [`PolicyConfig`] and a [`Compiled`]
+//! variant (the compiler then points at every match to complete), its codes in
+//! [`FailureCode`], and its phase function in `gateway/src/chain.rs`.
 //!
 //! Nothing here performs I/O or reads a clock: callers pass `now`.
 
-mod auth;
+mod authorization;
+mod basic_auth;
+mod caching;
 mod check;
 mod compiled;
 mod config;
 mod cors;
 mod describe;
 mod failure;
-mod headers;
-mod ip;
+mod ignored_resources;
+mod ip_lists;
+mod jwt;
 mod limits;
 mod path;
-mod rules;
-mod time;
+mod request_limits;
+mod simple_header;
+mod time_restricted;
+mod transfer_quota;
+mod url_rewriting;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::portal::{QUOTA, RATE_LIMITING, TRANSFER_QUOTA};
-pub use auth::{BasicAuthRealm, basic_credentials};
+pub use authorization::{AccessRule, AccessRules, Authorization, DefaultAction, Principal};
+pub use basic_auth::{BasicAuth, BasicAuthRealm, Identity, basic_credentials};
+pub use caching::{CacheRule, CacheRules, Caching};
 pub use compiled::Compiled;
-pub use config::{
-    AddHeader, ApplyTo, BasicAuth, CacheRule, Caching, Cors, Direction, Granularity, Identity,
-    IgnoredResources, IpList, Limit, Period, PolicyConfig, ResourceRule, SimpleHeader, StripBy,
-    StripHeader, TimeRestricted, TimeRule, TransferQuota, UrlRewriting,
-};
-pub use cors::{CorsRules, is_preflight};
+pub use config::PolicyConfig;
+pub use cors::{Cors, CorsRules, is_preflight};
 pub use describe::bytes;
-pub use failure::{FailureType, LimitKind, PolicyFailure};
-pub use headers::{HeaderEditor, UrlRewriter};
-pub use ip::{IpMatcher, client_ip};
+pub use failure::{FailureCode, FailureType, PolicyFailure};
+pub use ignored_resources::{IgnoredResources, ResourceFilter, ResourceRule};
+pub use ip_lists::{IpList, IpMatcher, IpRule, client_ip};
+pub use jwt::{
+    DecodedToken, ForwardClaim, Jwt, JwtAlgorithm, JwtRefusal, JwtRules, KeyFamily, KeySource,
+    RequiredClaim, Secret, StaticKey, claim, decode_base64url,
+};
 pub use limits::{
-    GcraOutcome, api_scope, caller_chosen, client_scope, gcra, granularity_key, quota_check,
-    quota_failure, rate_limit_failure, transfer_quota_failure, user_scope,
+    GcraOutcome, Granularity, LimitKind, Period, api_scope, caller_chosen, client_scope, gcra,
+    granularity_key, quota_check, user_scope,
 };
 pub use path::normalize_path;
-pub use rules::{CacheRules, ResourceFilter};
-pub use time::TimeWindows;
+pub use request_limits::{Limit, quota_failure, rate_limit_failure};
+pub use simple_header::{AddHeader, ApplyTo, HeaderEditor, SimpleHeader, StripBy, StripHeader};
+pub use time_restricted::{TimeRestricted, TimeRule, TimeWindows};
+pub use transfer_quota::{Direction, TransferQuota, transfer_quota_failure};
+pub use url_rewriting::{UrlRewriter, UrlRewriting};
 
+/// A policy type: the one name the domain, the server, the UI and the gateway use for it.
+///
+/// Its [`id`](Self::id) is what is stored with each policy; [`definition`](Self::definition)
+/// is what the catalogue shows. This is the registry: the one place that lists every kind and
+/// says which module holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PolicyKind {
+    RateLimiting,
+    Quota,
+    TransferQuota,
+    IpAllowlist,
+    IpBlocklist,
+    IgnoredResources,
+    TimeRestrictedAccess,
+    Cors,
+    SimpleHeader,
+    UrlRewriting,
+    BasicAuth,
+    Caching,
+    Jwt,
+    Authorization,
+}
+
+impl PolicyKind {
+    /// Every policy type, in the catalogue's order.
+    pub const ALL: [PolicyKind; 14] = [
+        PolicyKind::RateLimiting,
+        PolicyKind::Quota,
+        PolicyKind::TransferQuota,
+        PolicyKind::IpAllowlist,
+        PolicyKind::IpBlocklist,
+        PolicyKind::IgnoredResources,
+        PolicyKind::TimeRestrictedAccess,
+        PolicyKind::Cors,
+        PolicyKind::SimpleHeader,
+        PolicyKind::UrlRewriting,
+        PolicyKind::BasicAuth,
+        PolicyKind::Caching,
+        PolicyKind::Jwt,
+        PolicyKind::Authorization,
+    ];
+
+    /// The stored definition id ("rate-limiting", …).
+    pub const fn id(self) -> &'static str {
+        self.definition().id
+    }
+
+    /// The policy type stored under `id`.
+    pub fn from_id(id: &str) -> Option<PolicyKind> {
+        PolicyKind::ALL.into_iter().find(|k| k.id() == id)
+    }
+
+    /// Its catalogue entry, from its module.
+    pub const fn definition(self) -> &'static Definition {
+        match self {
+            PolicyKind::RateLimiting => &request_limits::RATE_LIMITING_DEFINITION,
+            PolicyKind::Quota => &request_limits::QUOTA_DEFINITION,
+            PolicyKind::TransferQuota => &transfer_quota::DEFINITION,
+            PolicyKind::IpAllowlist => &ip_lists::ALLOWLIST_DEFINITION,
+            PolicyKind::IpBlocklist => &ip_lists::BLOCKLIST_DEFINITION,
+            PolicyKind::IgnoredResources => &ignored_resources::DEFINITION,
+            PolicyKind::TimeRestrictedAccess => &time_restricted::DEFINITION,
+            PolicyKind::Cors => &cors::DEFINITION,
+            PolicyKind::SimpleHeader => &simple_header::DEFINITION,
+            PolicyKind::UrlRewriting => &url_rewriting::DEFINITION,
+            PolicyKind::BasicAuth => &basic_auth::DEFINITION,
+            PolicyKind::Caching => &caching::DEFINITION,
+            PolicyKind::Jwt => &jwt::DEFINITION,
+            PolicyKind::Authorization => &authorization::DEFINITION,
+        }
+    }
+
+    /// The failure codes its refusals carry, from its module.
+    pub const fn failure_codes(self) -> &'static [FailureCode] {
+        match self {
+            PolicyKind::RateLimiting => request_limits::RATE_LIMITING_FAILURES,
+            PolicyKind::Quota => request_limits::QUOTA_FAILURES,
+            PolicyKind::TransferQuota => transfer_quota::FAILURES,
+            PolicyKind::IpAllowlist => ip_lists::ALLOWLIST_FAILURES,
+            PolicyKind::IpBlocklist => ip_lists::BLOCKLIST_FAILURES,
+            PolicyKind::IgnoredResources => ignored_resources::FAILURES,
+            PolicyKind::TimeRestrictedAccess => time_restricted::FAILURES,
+            PolicyKind::Cors => cors::FAILURES,
+            PolicyKind::SimpleHeader => simple_header::FAILURES,
+            PolicyKind::UrlRewriting => url_rewriting::FAILURES,
+            PolicyKind::BasicAuth => basic_auth::FAILURES,
+            PolicyKind::Caching => caching::FAILURES,
+            PolicyKind::Jwt => jwt::FAILURES,
+            PolicyKind::Authorization => authorization::FAILURES,
+        }
+    }
+}
+
+/// Definition id of Rate Limiting.
+pub const RATE_LIMITING: &str = PolicyKind::RateLimiting.id();
+/// Definition id of Quota.
+pub const QUOTA: &str = PolicyKind::Quota.id();
+/// Definition id of Transfer Quota.
+pub const TRANSFER_QUOTA: &str = PolicyKind::TransferQuota.id();
 /// Definition id of IP Allowlist.
-pub const IP_ALLOWLIST: &str = "ip-allowlist";
+pub const IP_ALLOWLIST: &str = PolicyKind::IpAllowlist.id();
 /// Definition id of IP Blocklist.
-pub const IP_BLOCKLIST: &str = "ip-blocklist";
+pub const IP_BLOCKLIST: &str = PolicyKind::IpBlocklist.id();
 /// Definition id of Ignored Resources.
-pub const IGNORED_RESOURCES: &str = "ignored-resources";
+pub const IGNORED_RESOURCES: &str = PolicyKind::IgnoredResources.id();
 /// Definition id of Time Restricted Access.
-pub const TIME_RESTRICTED_ACCESS: &str = "time-restricted-access";
+pub const TIME_RESTRICTED_ACCESS: &str = PolicyKind::TimeRestrictedAccess.id();
 /// Definition id of CORS.
-pub const CORS: &str = "cors";
+pub const CORS: &str = PolicyKind::Cors.id();
 /// Definition id of Simple Header.
-pub const SIMPLE_HEADER: &str = "simple-header";
+pub const SIMPLE_HEADER: &str = PolicyKind::SimpleHeader.id();
 /// Definition id of URL Rewriting.
-pub const URL_REWRITING: &str = "url-rewriting";
+pub const URL_REWRITING: &str = PolicyKind::UrlRewriting.id();
 /// Definition id of BASIC Authentication.
-pub const BASIC_AUTH: &str = "basic-auth";
+pub const BASIC_AUTH: &str = PolicyKind::BasicAuth.id();
 /// Definition id of Caching Resources.
-pub const CACHING: &str = "caching";
+pub const CACHING: &str = PolicyKind::Caching.id();
+/// Definition id of JWT Validation.
+pub const JWT: &str = PolicyKind::Jwt.id();
+/// Definition id of Authorization.
+pub const AUTHORIZATION: &str = PolicyKind::Authorization.id();
 
 /// The group a policy definition belongs to in the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -118,80 +260,16 @@ pub struct Definition {
     pub summary: &'static str,
 }
 
-static DEFINITIONS: [Definition; 12] = [
-    Definition {
-        id: RATE_LIMITING,
-        name: "Rate Limiting",
-        category: Category::Limitation,
-        summary: "Limits how many requests a consumer may make per second, minute, hour, day, month or year.",
-    },
-    Definition {
-        id: QUOTA,
-        name: "Quota",
-        category: Category::Limitation,
-        summary: "Limits how many requests a consumer may make per hour, day, month or year of the calendar.",
-    },
-    Definition {
-        id: TRANSFER_QUOTA,
-        name: "Transfer Quota",
-        category: Category::Limitation,
-        summary: "Limits how many bytes a consumer may upload or download per hour, day, month or year.",
-    },
-    Definition {
-        id: IP_ALLOWLIST,
-        name: "IP Allowlist",
-        category: Category::Security,
-        summary: "Only lets requests through from the listed IP addresses, CIDR blocks and ranges.",
-    },
-    Definition {
-        id: IP_BLOCKLIST,
-        name: "IP Blocklist",
-        category: Category::Security,
-        summary: "Refuses requests from the listed IP addresses, CIDR blocks and ranges.",
-    },
-    Definition {
-        id: IGNORED_RESOURCES,
-        name: "Ignored Resources",
-        category: Category::Limitation,
-        summary: "Hides resources of the API: matching requests are answered 404 Not Found.",
-    },
-    Definition {
-        id: TIME_RESTRICTED_ACCESS,
-        name: "Time Restricted Access",
-        category: Category::Security,
-        summary: "Makes resources available only on given days and hours (UTC).",
-    },
-    Definition {
-        id: CORS,
-        name: "CORS",
-        category: Category::Security,
-        summary: "Lets browsers call the API from other origins (Cross-Origin Resource Sharing).",
-    },
-    Definition {
-        id: SIMPLE_HEADER,
-        name: "Simple Header",
-        category: Category::Modification,
-        summary: "Adds headers to requests or responses, or strips them.",
-    },
-    Definition {
-        id: URL_REWRITING,
-        name: "URL Rewriting",
-        category: Category::Modification,
-        summary: "Rewrites the request URL, headers or response body with a regular expression.",
-    },
-    Definition {
-        id: BASIC_AUTH,
-        name: "BASIC Authentication",
-        category: Category::Security,
-        summary: "Requires a user name and password (HTTP BASIC authentication) from a list of identities.",
-    },
-    Definition {
-        id: CACHING,
-        name: "Caching Resources",
-        category: Category::Other,
-        summary: "Caches matching responses in the gateway for a number of seconds.",
-    },
-];
+/// The catalogue, in [`PolicyKind::ALL`]'s order.
+static DEFINITIONS: [Definition; PolicyKind::ALL.len()] = {
+    let mut out = [*PolicyKind::RateLimiting.definition(); PolicyKind::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = *PolicyKind::ALL[i].definition();
+        i += 1;
+    }
+    out
+};
 
 /// The catalogue of policy definitions.
 pub fn definitions() -> &'static [Definition] {
@@ -200,7 +278,7 @@ pub fn definitions() -> &'static [Definition] {
 
 /// The definition with this id.
 pub fn definition(id: &str) -> Option<&'static Definition> {
-    DEFINITIONS.iter().find(|d| d.id == id)
+    PolicyKind::from_id(id).map(PolicyKind::definition)
 }
 
 #[cfg(test)]
@@ -208,7 +286,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalogue_has_twelve_unique_definitions_in_their_categories() {
+    fn catalogue_has_fourteen_unique_definitions_in_their_categories() {
         let ids: Vec<_> = definitions().iter().map(|d| d.id).collect();
         assert_eq!(
             ids,
@@ -224,7 +302,9 @@ mod tests {
                 "simple-header",
                 "url-rewriting",
                 "basic-auth",
-                "caching"
+                "caching",
+                "jwt",
+                "authorization"
             ]
         );
         let in_category = |c: Category| -> Vec<&str> {
@@ -241,7 +321,9 @@ mod tests {
                 "ip-blocklist",
                 "time-restricted-access",
                 "cors",
-                "basic-auth"
+                "basic-auth",
+                "jwt",
+                "authorization"
             ]
         );
         assert_eq!(
@@ -272,8 +354,34 @@ mod tests {
     }
 
     #[test]
+    fn kinds_follow_the_catalogue() {
+        for (kind, def) in PolicyKind::ALL.iter().zip(definitions()) {
+            assert_eq!(kind.id(), def.id);
+            assert_eq!(PolicyKind::from_id(def.id), Some(*kind));
+        }
+        assert_eq!(PolicyKind::ALL.len(), definitions().len());
+        assert_eq!(PolicyKind::from_id("nope"), None);
+    }
+
+    #[test]
     fn category_labels() {
         let labels: Vec<_> = Category::ALL.iter().map(|c| c.label()).collect();
         assert_eq!(labels, ["Security", "Limitation", "Modification", "Other"]);
+    }
+
+    #[test]
+    fn every_policy_code_belongs_to_one_kind() {
+        use crate::failure::Family;
+        let mut claimed: Vec<FailureCode> = PolicyKind::ALL
+            .iter()
+            .flat_map(|k| k.failure_codes().iter().copied())
+            .collect();
+        assert!(claimed.iter().all(|c| c.family() == Family::Policy));
+        claimed.sort_by_key(|c| c.number());
+        let before = claimed.len();
+        claimed.dedup();
+        assert_eq!(claimed.len(), before, "a code claimed by two kinds");
+        let policy_codes: Vec<FailureCode> = FailureCode::of(Family::Policy).collect();
+        assert_eq!(claimed, policy_codes);
     }
 }

@@ -1,5 +1,49 @@
 //! The request path as path rules see it ([`normalize_path`]): one spelling for one resource, so
-//! that `/%61dmin`, `//admin` or `/x/../admin` cannot slip past a rule written for `/admin`.
+//! that `/%61dmin`, `//admin` or `/x/../admin` cannot slip past a rule written for `/admin`;
+//! and the method + path rule ([`MethodPath`]) of Ignored Resources and Caching Resources.
+
+use regex::Regex;
+
+use super::check::{Errors, Match, item_field};
+
+/// A compiled method (upper case, or `*` for any) and whole-path regex: a rule of Ignored
+/// Resources and of Caching Resources.
+#[derive(Debug, Clone)]
+pub(crate) struct MethodPath {
+    method: String,
+    path: Regex,
+}
+
+impl MethodPath {
+    /// Checks `rules[i].{method_field}` and `rules[i].pathPattern`.
+    pub(super) fn compile(
+        errs: &mut Errors,
+        index: usize,
+        (method_field, method): (&str, &str),
+        pattern: &str,
+    ) -> Option<Self> {
+        let method = errs.method(&item_field("rules", index, method_field), method);
+        let path = errs.regex(
+            &item_field("rules", index, "pathPattern"),
+            pattern,
+            Match::Whole,
+        );
+        Some(Self {
+            method: method?,
+            path: path?,
+        })
+    }
+
+    pub(super) fn matches(&self, method: &str, rest_path: &str) -> bool {
+        (self.method == "*" || self.method.eq_ignore_ascii_case(method))
+            && self.path.is_match(rest_path)
+    }
+}
+
+/// At least one rule.
+pub(super) fn require_rules(errs: &mut Errors, count: usize) {
+    errs.ensure(count > 0, "rules", "Add at least one rule.");
+}
 
 /// Normalises a request path (RFC 3986 §6.2.2): percent-encoded unreserved characters are
 /// decoded, other escapes get upper-case hex, repeated slashes collapse, and `.` / `..` segments

@@ -2,6 +2,8 @@
 //! HTTP client, and a world of one organization with a plan, an API and a registered client.
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -10,11 +12,11 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode};
 use domain::Discoverability;
+use domain::EntityKind;
 use domain::dto::PlanOffer;
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use service::policies::Owner;
 use service::{Ctx, DatabaseConnection, EntityRef};
 
 pub type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Body>;
@@ -218,7 +220,7 @@ pub async fn world_at(
         service::policies::add(
             db,
             &ctx,
-            Owner::Plan,
+            EntityKind::Plan,
             &at("Acme", "Gold"),
             definition,
             config,
@@ -241,7 +243,7 @@ pub async fn world_at(
         service::policies::add(
             db,
             &ctx,
-            Owner::Api,
+            EntityKind::Api,
             &at("Acme", "Weather"),
             definition,
             config,
@@ -282,12 +284,77 @@ pub async fn world_at(
     service::clients::register(db, &ctx, &at("Acme", "App"))
         .await
         .unwrap();
-    let key = service::clients::get_version(db, &ctx, "Acme", "App", "1.0")
+    let key = current_key(db, &ctx, &at("Acme", "App")).await;
+    (ctx, key)
+}
+
+/// The implementation of a public JSON API on `endpoint` (no API key needed), with the default
+/// bounds.
+pub fn public_implementation(endpoint: &str) -> service::apis::Implementation {
+    service::apis::Implementation {
+        endpoint: endpoint.to_owned(),
+        content_type: "JSON".into(),
+        public_api: true,
+        request_body_limit: None,
+        allow_encoded_slashes: false,
+        accept_key_in_query: false,
+    }
+}
+
+/// API `name` 1.0 of Acme with `implementation` and `policies`, published.
+pub async fn publish_api(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    name: &str,
+    implementation: service::apis::Implementation,
+    policies: &[(&str, &str)],
+) {
+    let api = service::apis::NewApi {
+        name: name.into(),
+        version: "1.0".into(),
+        description: String::new(),
+        endpoint: implementation.endpoint.clone(),
+    };
+    service::apis::create(db, ctx, "Acme", api).await.unwrap();
+    service::apis::update_implementation(db, ctx, &at("Acme", name), implementation)
+        .await
+        .unwrap();
+    for (definition, config) in policies {
+        service::policies::add(
+            db,
+            ctx,
+            EntityKind::Api,
+            &at("Acme", name),
+            definition,
+            config,
+            None,
+        )
+        .await
+        .unwrap();
+    }
+    service::apis::publish(db, ctx, &at("Acme", name))
+        .await
+        .unwrap();
+}
+
+/// The server secret every test of this process uses.
+pub const TEST_SECRET: [u8; 32] = [0x42; 32];
+
+/// Opens (and migrates) a test database, with the test secret installed first.
+pub async fn connect(url: &str) -> DatabaseConnection {
+    service::secrets::install(service::secrets::Keyring::new(&TEST_SECRET));
+    service::db::connect(url).await.unwrap()
+}
+
+/// The value of a client version's current key (shown as a user with clientEdit would).
+pub async fn current_key(db: &DatabaseConnection, ctx: &Ctx, at: &service::EntityRef) -> String {
+    let detail = service::clients::get_version(db, ctx, &at.org_id, &at.id, &at.version)
+        .await
+        .unwrap();
+    let key = domain::dto::ApiKeyDto::current(&detail.keys).expect("a working key");
+    service::api_keys::reveal(db, ctx, at, key.id)
         .await
         .unwrap()
-        .api_key
-        .unwrap();
-    (ctx, key)
 }
 
 /// A backend that keeps every `Cookie` header line it receives and answers with two ordinary

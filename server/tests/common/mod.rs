@@ -20,6 +20,27 @@ pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const HOST: &str = "127.0.0.1:3000";
 pub const PASSWORD: &str = "correct horse battery";
 
+/// How many migrations `Migrator::down` must revert to undo `name` (and every later one).
+pub fn steps_back_to(name: &str) -> u32 {
+    use sea_orm_migration::MigratorTrait;
+    let all = service::migration::Migrator::migrations();
+    let from_end = all
+        .iter()
+        .rev()
+        .position(|m| m.name() == name)
+        .expect("a known migration");
+    u32::try_from(from_end + 1).unwrap()
+}
+
+/// The server secret every test of this process uses.
+pub const TEST_SECRET: [u8; 32] = [0x42; 32];
+
+/// Opens (and migrates) a test database, with the test secret installed first.
+pub async fn connect(url: &str) -> DatabaseConnection {
+    service::secrets::install(service::secrets::Keyring::new(&TEST_SECRET));
+    service::db::connect(url).await.expect("database")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -130,7 +151,7 @@ impl TestApp {
                 )
             }
         };
-        let db = service::db::connect(&url).await.expect("database");
+        let db = connect(&url).await;
         let mut st = state(db.clone());
         customize(&mut st);
         let secure_cookies = st.secure_cookies;
@@ -158,7 +179,7 @@ impl TestApp {
 
     /// Drops the pool and the router and starts again on the same database (a server restart).
     pub async fn restart(&mut self) {
-        let old = std::mem::replace(&mut self.db, service::db::connect(&self.url).await.unwrap());
+        let old = std::mem::replace(&mut self.db, connect(&self.url).await);
         old.close().await.ok();
         let mut st = state(self.db.clone());
         (self.customize)(&mut st);

@@ -27,6 +27,9 @@ pub struct Model {
     pub request_body_limit: Option<i64>,
     /// Whether request paths may contain an encoded slash (`%2F`).
     pub allow_encoded_slashes: bool,
+    /// Whether the gateway takes the API key from the `apikey` query parameter too (else only
+    /// from the `X-API-Key` header).
+    pub accept_key_in_query: bool,
     /// `domain::portal::DefinitionSummary` as JSON, computed when the definition is saved.
     pub definition_summary: Option<String>,
 }

@@ -14,9 +14,6 @@ pub struct Model {
     pub created_on: super::Timestamp,
     pub modified_by: String,
     pub modified_on: super::Timestamp,
-    pub api_key: String,
-    /// SHA-256 (hex) of `api_key`, for the gateway's look-ups.
-    pub api_key_hash: String,
     pub registered_on: Option<super::Timestamp>,
     pub retired_on: Option<super::Timestamp>,
     pub changed_since_registration: bool,

@@ -12,6 +12,11 @@ pub struct Model {
     pub status: String,
     pub created_by: String,
     pub created_on: super::Timestamp,
+    /// A change of plan awaiting approval: the plan version asked for (`plan_version_id` stays
+    /// in force until it is approved), who asked and when.
+    pub requested_plan_version_id: Option<i32>,
+    pub requested_by: Option<String>,
+    pub requested_on: Option<super::Timestamp>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

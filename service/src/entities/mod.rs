@@ -6,6 +6,7 @@ pub mod api_plan;
 pub mod api_version;
 pub mod audit_entry;
 pub mod client;
+pub mod client_key;
 pub mod client_version;
 pub mod contract;
 pub mod membership;

@@ -9,6 +9,8 @@ pub(crate) mod m20261127_000003_policies_and_metrics;
 mod m20261201_000004_accounts;
 mod m20261201_000005_gateway_bounds;
 mod m20261201_000006_definitions;
+mod m20261202_000007_client_keys;
+mod m20261202_000008_plan_changes;
 
 pub struct Migrator;
 
@@ -22,6 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_accounts::Migration),
             Box::new(m20261201_000005_gateway_bounds::Migration),
             Box::new(m20261201_000006_definitions::Migration),
+            Box::new(m20261202_000007_client_keys::Migration),
+            Box::new(m20261202_000008_plan_changes::Migration),
         ]
     }
 }

@@ -1,83 +1,28 @@
 //! Server functions for clients, APIs and plans.
 
+use domain::EntityKind;
 use domain::dto::{
     ApiVersionDetail, AuditEntryDto, ClientVersionDetail, EntitySummary, Page, PlanVersionDetail,
 };
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-
-/// The three kinds of versioned things an organization holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Kind {
-    Client,
-    Api,
-    Plan,
-}
-
-impl Kind {
-    /// The URL segment: `/orgs/{org}/{segment}/{id}/{version}`.
-    pub fn segment(self) -> &'static str {
-        match self {
-            Kind::Client => "clients",
-            Kind::Api => "apis",
-            Kind::Plan => "plans",
-        }
-    }
-
-    /// "client", "API", "plan".
-    pub fn noun(self) -> &'static str {
-        match self {
-            Kind::Client => "client",
-            Kind::Api => "API",
-            Kind::Plan => "plan",
-        }
-    }
-
-    /// "Clients", "APIs", "Plans".
-    pub fn plural(self) -> &'static str {
-        match self {
-            Kind::Client => "Clients",
-            Kind::Api => "APIs",
-            Kind::Plan => "Plans",
-        }
-    }
-
-    /// "clients", "APIs", "plans".
-    pub fn plural_lower(self) -> &'static str {
-        match self {
-            Kind::Client => "clients",
-            Kind::Api => "APIs",
-            Kind::Plan => "plans",
-        }
-    }
-
-    pub fn page_url(self, org: &str, id: &str, version: &str) -> String {
-        format!("/orgs/{org}/{}/{id}/{version}", self.segment())
-    }
-}
 
 /// Every client, API or plan the caller may view (`org`: only in that organization).
 #[server]
 pub async fn list_entities(
-    kind: Kind,
+    kind: EntityKind,
     org: Option<String>,
 ) -> Result<Vec<EntitySummary>, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let (db, org) = (&state.db, org.as_deref());
-    Ok(match kind {
-        Kind::Client => service::clients::list(db, &ctx, org).await?,
-        Kind::Api => service::apis::list(db, &ctx, org).await?,
-        Kind::Plan => service::plans::list(db, &ctx, org).await?,
-    })
+    Ok(service::versioned::list(&state.db, &ctx, kind, org.as_deref()).await?)
 }
 
 /// Creates a client (with its first version and API key), an API (`endpoint` optional) or a
 /// plan; returns the URL of the new version's page.
 #[server]
 pub async fn create_entity(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     name: String,
     version: String,
@@ -87,7 +32,7 @@ pub async fn create_entity(
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let db = &state.db;
     let r = match kind {
-        Kind::Client => {
+        EntityKind::Client => {
             let input = service::clients::NewClient {
                 name,
                 version,
@@ -95,7 +40,7 @@ pub async fn create_entity(
             };
             service::clients::create(db, &ctx, &org, input).await?
         }
-        Kind::Api => {
+        EntityKind::Api => {
             let input = service::apis::NewApi {
                 name,
                 version,
@@ -104,7 +49,7 @@ pub async fn create_entity(
             };
             service::apis::create(db, &ctx, &org, input).await?
         }
-        Kind::Plan => {
+        EntityKind::Plan => {
             let input = service::plans::NewPlan {
                 name,
                 version,
@@ -156,38 +101,27 @@ pub async fn get_plan_version(
 /// Changes the description of a client, API or plan (shared by all its versions).
 #[server]
 pub async fn update_entity_description(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     description: String,
 ) -> Result<(), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let db = &state.db;
-    match kind {
-        Kind::Client => {
-            service::clients::update_description(db, &ctx, &org, &id, &description).await?
-        }
-        Kind::Api => service::apis::update_description(db, &ctx, &org, &id, &description).await?,
-        Kind::Plan => service::plans::update_description(db, &ctx, &org, &id, &description).await?,
-    }
-    Ok(())
+    Ok(
+        service::versioned::update_description(&state.db, &ctx, kind, &org, &id, &description)
+            .await?,
+    )
 }
 
 /// The Change Log of one client, API or plan, newest first.
 #[server]
 pub async fn entity_change_log(
-    kind: Kind,
+    kind: EntityKind,
     org: String,
     id: String,
     page: u64,
     per_page: u64,
 ) -> Result<Page<AuditEntryDto>, AppError> {
-    use service::audit::EntityType;
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let t = match kind {
-        Kind::Client => EntityType::Client,
-        Kind::Api => EntityType::Api,
-        Kind::Plan => EntityType::Plan,
-    };
-    Ok(service::audit::list(&state.db, &ctx, &org, Some((t, &id)), page, per_page).await?)
+    Ok(service::audit::list(&state.db, &ctx, &org, Some((kind, &id)), page, per_page).await?)
 }

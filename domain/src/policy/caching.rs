@@ -1,85 +1,95 @@
-//! Method + path rules: Ignored Resources ([`ResourceFilter`]) and Caching Resources
-//! ([`CacheRules`]).
+//! Caching Resources: responses the gateway keeps for a while. Its catalogue entry,
+//! configuration ([`Caching`]), validation, description and compiled rule ([`CacheRules`]); the
+//! store itself is the gateway's. It refuses nothing, so it has no failure code.
 
-use regex::Regex;
+use serde::{Deserialize, Serialize};
 
-use super::check::{Errors, Match, item_field};
-use super::failure::{FailureType, PolicyFailure};
-use super::{Caching, IgnoredResources};
+use super::check::{Errors, item_field};
+use super::describe::{count, list};
+use super::failure::FailureCode;
+use super::path::{MethodPath, require_rules};
+use super::{Category, Definition};
+
+/// Its catalogue entry.
+pub(super) const DEFINITION: Definition = Definition {
+    id: "caching",
+    name: "Caching Resources",
+    category: Category::Other,
+    summary: "Caches matching responses in the gateway for a number of seconds.",
+};
+
+/// Its failure codes: none.
+pub(super) const FAILURES: &[FailureCode] = &[];
 
 /// The longest cache time accepted: 30 days.
 const MAX_TTL_SECONDS: u32 = 86_400 * 30;
 
-/// A compiled method (upper case, or `*` for any) and whole-path regex.
-#[derive(Debug, Clone)]
-struct MethodPath {
-    method: String,
-    path: Regex,
+/// A rule of Caching Resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct CacheRule {
+    /// An HTTP method, or `*`.
+    pub method: String,
+    /// A regular expression matched against the whole rest path.
+    pub path_pattern: String,
+    /// The response status cached; without it, 200 only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
 }
 
-impl MethodPath {
-    /// Checks `rules[i].{method_field}` and `rules[i].pathPattern`.
-    fn compile(
-        errs: &mut Errors,
-        index: usize,
-        (method_field, method): (&str, &str),
-        pattern: &str,
-    ) -> Option<Self> {
-        let method = errs.method(&item_field("rules", index, method_field), method);
-        let path = errs.regex(
-            &item_field("rules", index, "pathPattern"),
-            pattern,
-            Match::Whole,
-        );
-        Some(Self {
-            method: method?,
-            path: path?,
-        })
-    }
-
-    fn matches(&self, method: &str, rest_path: &str) -> bool {
-        (self.method == "*" || self.method.eq_ignore_ascii_case(method))
-            && self.path.is_match(rest_path)
-    }
-}
-
-fn require_rules(errs: &mut Errors, count: usize) {
-    errs.ensure(count > 0, "rules", "Add at least one rule.");
-}
-
-/// Compiled Ignored Resources: requests matching a rule are answered 404.
-#[derive(Debug, Clone)]
-pub struct ResourceFilter {
-    rules: Vec<MethodPath>,
-}
-
-impl ResourceFilter {
-    pub(crate) fn compile(config: &IgnoredResources, errs: &mut Errors) -> Option<Self> {
-        require_rules(errs, config.rules.len());
-        let rules: Vec<_> = config
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| MethodPath::compile(errs, i, ("verb", &r.verb), &r.path_pattern))
-            .collect();
-        Some(Self {
-            rules: rules.into_iter().collect::<Option<_>>()?,
-        })
-    }
-
-    /// Refuses (404, code 10007) a request whose method and rest path match a rule.
-    pub fn check(&self, method: &str, rest_path: &str) -> Result<(), PolicyFailure> {
-        if self.rules.iter().any(|r| r.matches(method, rest_path)) {
-            Err(PolicyFailure::new(
-                404,
-                10007,
-                FailureType::Other,
-                "This resource is not available.",
-            ))
-        } else {
-            Ok(())
+impl Default for CacheRule {
+    fn default() -> Self {
+        Self {
+            method: "GET".to_owned(),
+            path_pattern: String::new(),
+            status_code: None,
         }
     }
+}
+
+/// Caching Resources.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Caching {
+    pub ttl_seconds: u32,
+    pub rules: Vec<CacheRule>,
+    /// Also cache requests that carry `Authorization` (off: their answers are usually
+    /// personal). The cache key holds the caller's identity either way.
+    pub cache_authorized_requests: bool,
+}
+
+impl Default for Caching {
+    fn default() -> Self {
+        Self {
+            ttl_seconds: 60,
+            rules: Vec::new(),
+            cache_authorized_requests: false,
+        }
+    }
+}
+
+/// "Caches GET responses for 60 seconds".
+pub(super) fn describe(c: &Caching) -> String {
+    let mut methods: Vec<String> = Vec::new();
+    for rule in &c.rules {
+        let method = match rule.method.as_str() {
+            "*" => "all".to_owned(),
+            m => m.to_ascii_uppercase(),
+        };
+        if !methods.contains(&method) {
+            methods.push(method);
+        }
+    }
+    format!(
+        "Caches {} responses for {}{}",
+        list(&methods),
+        count(u64::from(c.ttl_seconds), "second", "seconds"),
+        if c.cache_authorized_requests {
+            ", requests with Authorization included"
+        } else {
+            ""
+        }
+    )
 }
 
 /// Compiled Caching Resources.
@@ -91,7 +101,7 @@ pub struct CacheRules {
 }
 
 impl CacheRules {
-    pub(crate) fn compile(config: &Caching, errs: &mut Errors) -> Option<Self> {
+    pub(super) fn compile(config: &Caching, errs: &mut Errors) -> Option<Self> {
         errs.ensure(
             (1..=MAX_TTL_SECONDS).contains(&config.ttl_seconds),
             "ttlSeconds",
@@ -144,43 +154,6 @@ impl CacheRules {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{CacheRule, ResourceRule};
-
-    fn filter(rules: &[(&str, &str)]) -> ResourceFilter {
-        let config = IgnoredResources {
-            rules: rules
-                .iter()
-                .map(|(verb, path)| ResourceRule {
-                    verb: (*verb).to_owned(),
-                    path_pattern: (*path).to_owned(),
-                })
-                .collect(),
-        };
-        let mut errs = Errors::default();
-        let compiled = ResourceFilter::compile(&config, &mut errs);
-        errs.finish(compiled).unwrap()
-    }
-
-    #[test]
-    fn ignored_resources() {
-        let f = filter(&[("GET", "/admin.*"), ("*", "/internal/[0-9]+")]);
-        // (method, rest path, ignored)
-        let cases = [
-            ("GET", "/admin", true),
-            ("get", "/admin/users", true),
-            ("POST", "/admin", false),
-            ("GET", "/v1/admin", false),
-            ("DELETE", "/internal/42", true),
-            ("GET", "/internal/42/x", false),
-            ("GET", "/public", false),
-        ];
-        for (method, path, ignored) in cases {
-            assert_eq!(f.check(method, path).is_err(), ignored, "{method} {path}");
-        }
-        let failure = f.check("GET", "/admin").unwrap_err();
-        assert_eq!((failure.status, failure.code), (404, 10007));
-        assert_eq!(failure.failure_type, FailureType::Other);
-    }
 
     #[test]
     fn caching_rules() {

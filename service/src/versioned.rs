@@ -1,18 +1,20 @@
 //! What clients, APIs and plans have in common. Each is a parent row (org, id, name,
-//! description) with versions; [`Catalogued`] describes one kind (its tables, columns, audit type
-//! and permissions), and the generic functions here do the shared work once: look-ups, lists
-//! across organizations, page headers, the description edit, and the common part of creation.
+//! description) with versions; [`Versioned`] describes one kind (its tables and columns, and its
+//! [`EntityKind`], from which its noun, permissions and Change Log rows follow), and the generic
+//! functions here do the shared work once: look-ups, lists across organizations, page headers,
+//! the description edit, and the common part of creation. [`list`] and [`update_description`]
+//! take the kind as a value, for callers that hold an `EntityKind`.
 
 use std::collections::HashMap;
 
 use domain::dto::{EntityHeader, EntitySummary, VersionSummary};
-use domain::{Description, EntityName, Permission, Version};
+use domain::{Description, EntityKind, EntityName, Permission, Version};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
 };
 
-use crate::audit::{self, EntityType, Entry};
+use crate::audit::{self, Entry};
 use crate::authz::Access;
 use crate::entities::{
     Timestamp, api, api_version, client, client_version, plan, plan_version, user,
@@ -48,14 +50,10 @@ pub(crate) struct VersionRow {
 }
 
 /// One kind of versioned entity of an organization.
-pub(crate) trait Catalogued: EntityTrait {
+pub(crate) trait Versioned: EntityTrait {
     type Version: EntityTrait;
-    /// The audit entity type.
-    const TYPE: EntityType;
-    /// "client", "API", "plan".
-    const NOUN: &'static str;
-    const VIEW: Permission;
-    const EDIT: Permission;
+    /// Which of the three it is (its noun, permissions and Change Log rows follow from it).
+    const KIND: EntityKind;
     fn org_col() -> Self::Column;
     fn id_col() -> Self::Column;
     fn description_col() -> Self::Column;
@@ -68,14 +66,11 @@ pub(crate) trait Catalogued: EntityTrait {
     fn row(v: &<Self::Version as EntityTrait>::Model) -> VersionRow;
 }
 
-macro_rules! catalogued {
-    ($parent:ident, $version:ident, $parent_col:ident, $parent_field:ident, $type:ident, $noun:literal, $view:ident, $edit:ident) => {
-        impl Catalogued for $parent::Entity {
+macro_rules! versioned {
+    ($parent:ident, $version:ident, $parent_col:ident, $parent_field:ident, $kind:ident) => {
+        impl Versioned for $parent::Entity {
             type Version = $version::Entity;
-            const TYPE: EntityType = EntityType::$type;
-            const NOUN: &'static str = $noun;
-            const VIEW: Permission = Permission::$view;
-            const EDIT: Permission = Permission::$edit;
+            const KIND: EntityKind = EntityKind::$kind;
             fn org_col() -> Self::Column {
                 $parent::Column::OrgId
             }
@@ -123,39 +118,12 @@ macro_rules! catalogued {
     };
 }
 
-catalogued!(
-    client,
-    client_version,
-    ClientId,
-    client_id,
-    Client,
-    "client",
-    ClientView,
-    ClientEdit
-);
-catalogued!(
-    api,
-    api_version,
-    ApiId,
-    api_id,
-    Api,
-    "API",
-    ApiView,
-    ApiEdit
-);
-catalogued!(
-    plan,
-    plan_version,
-    PlanId,
-    plan_id,
-    Plan,
-    "plan",
-    PlanView,
-    PlanEdit
-);
+versioned!(client, client_version, ClientId, client_id, Client);
+versioned!(api, api_version, ApiId, api_id, Api);
+versioned!(plan, plan_version, PlanId, plan_id, Plan);
 
 /// The parent row `id` in `org_id`.
-pub(crate) async fn find<E: Catalogued>(
+pub(crate) async fn find<E: Versioned>(
     db: &impl ConnectionTrait,
     org_id: &str,
     id: &str,
@@ -168,13 +136,13 @@ pub(crate) async fn find<E: Catalogued>(
         .ok_or_else(|| {
             Error::NotFound(format!(
                 "No {} '{id}' was found in this organization.",
-                E::NOUN
+                E::KIND.noun()
             ))
         })
 }
 
 /// The names of the parents `(org_id, id)` in one query (missing ones are left out).
-pub(crate) async fn names<E: Catalogued>(
+pub(crate) async fn names<E: Versioned>(
     db: &impl ConnectionTrait,
     keys: &[(String, String)],
 ) -> Result<std::collections::HashMap<(String, String), String>> {
@@ -195,7 +163,7 @@ pub(crate) async fn names<E: Catalogued>(
 }
 
 /// Every version of the parent `id`.
-pub(crate) async fn versions<E: Catalogued>(
+pub(crate) async fn versions<E: Versioned>(
     db: &impl ConnectionTrait,
     org_id: &str,
     id: &str,
@@ -207,7 +175,7 @@ pub(crate) async fn versions<E: Catalogued>(
         .await?)
 }
 
-fn version_query<E: Catalogued>(
+fn version_query<E: Versioned>(
     org_id: &str,
     id: &str,
     version: &str,
@@ -218,15 +186,15 @@ fn version_query<E: Catalogued>(
         .filter(E::version_col().eq(version))
 }
 
-fn no_version<E: Catalogued>(id: &str, version: &str) -> Error {
+fn no_version<E: Versioned>(id: &str, version: &str) -> Error {
     Error::NotFound(format!(
         "The {} '{id}' has no version '{version}'.",
-        E::NOUN
+        E::KIND.noun()
     ))
 }
 
 /// The version `version` of the parent `id`.
-pub(crate) async fn find_version<E: Catalogued>(
+pub(crate) async fn find_version<E: Versioned>(
     db: &impl ConnectionTrait,
     org_id: &str,
     id: &str,
@@ -241,7 +209,7 @@ pub(crate) async fn find_version<E: Catalogued>(
 /// [`find_version`] for a change, inside its transaction: the row stays locked (`FOR UPDATE`
 /// on PostgreSQL; SQLite's write transactions already take turns) until the transaction ends,
 /// so that concurrent actions on one version cannot both pass their checks.
-pub(crate) async fn lock_version<E: Catalogued>(
+pub(crate) async fn lock_version<E: Versioned>(
     txn: &impl ConnectionTrait,
     org_id: &str,
     id: &str,
@@ -255,7 +223,7 @@ pub(crate) async fn lock_version<E: Catalogued>(
 }
 
 /// Every version of the parent `id`, locked until the transaction ends (see [`lock_version`]).
-pub(crate) async fn lock_versions<E: Catalogued>(
+pub(crate) async fn lock_versions<E: Versioned>(
     txn: &impl ConnectionTrait,
     org_id: &str,
     id: &str,
@@ -269,7 +237,7 @@ pub(crate) async fn lock_versions<E: Catalogued>(
 }
 
 /// Writes a Change Log row for an action on one version (Publish, Lock, Register, ...).
-pub(crate) async fn record_action<E: Catalogued>(
+pub(crate) async fn record_action<E: Versioned>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     at: &EntityRef,
@@ -281,7 +249,7 @@ pub(crate) async fn record_action<E: Catalogued>(
         ctx,
         Entry {
             org_id: &at.org_id,
-            entity_type: E::TYPE,
+            entity_type: E::KIND.into(),
             entity_id: &at.id,
             entity_version: Some(&at.version),
             what,
@@ -293,7 +261,7 @@ pub(crate) async fn record_action<E: Catalogued>(
 }
 
 /// Writes the Change Log row of a deleted client, API or plan (all its versions).
-pub(crate) async fn record_deleted<E: Catalogued>(
+pub(crate) async fn record_deleted<E: Versioned>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     org_id: &str,
@@ -305,7 +273,7 @@ pub(crate) async fn record_deleted<E: Catalogued>(
         ctx,
         Entry {
             org_id,
-            entity_type: E::TYPE,
+            entity_type: E::KIND.into(),
             entity_id: id,
             entity_version: None,
             what: "Delete",
@@ -318,7 +286,7 @@ pub(crate) async fn record_deleted<E: Catalogued>(
 
 /// The checks before a new version of an existing client, API or plan: the edit permission,
 /// the version's syntax, not taken yet; and the version to clone, if one is named.
-pub(crate) async fn prepare_new_version<E: Catalogued>(
+pub(crate) async fn prepare_new_version<E: Versioned>(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
     org_id: &str,
@@ -326,7 +294,7 @@ pub(crate) async fn prepare_new_version<E: Catalogued>(
     version: &str,
     clone_from: Option<&str>,
 ) -> Result<(Version, Option<<E::Version as EntityTrait>::Model>)> {
-    authz::require(txn, ctx, org_id, E::EDIT).await?;
+    authz::require(txn, ctx, org_id, E::KIND.edit_permission()).await?;
     let parent = find::<E>(txn, org_id, id).await?;
     let version = Version::parse(version)?;
     let taken = E::Version::find()
@@ -354,7 +322,7 @@ pub(crate) async fn prepare_new_version<E: Catalogued>(
 }
 
 /// The Change Log row of a new version ("Create", or "Clone" when copied from another).
-pub(crate) async fn record_new_version<E: Catalogued>(
+pub(crate) async fn record_new_version<E: Versioned>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     at: &EntityRef,
@@ -376,7 +344,7 @@ pub(crate) struct Loaded<V> {
     pub version: V,
 }
 
-pub(crate) async fn load_version<E: Catalogued>(
+pub(crate) async fn load_version<E: Versioned>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     org_id: &str,
@@ -423,19 +391,32 @@ where
     })
 }
 
-/// Everything of kind `E` the caller may view: in one organization, or (`org_id` = None) in
-/// every organization where the caller holds the view permission.
-pub(crate) async fn list<E: Catalogued>(
+/// Every client, API or plan (`kind`) the caller may view: in one organization, or (`org_id` =
+/// None) in every organization where the caller holds the view permission.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    kind: EntityKind,
+    org_id: Option<&str>,
+) -> Result<Vec<EntitySummary>> {
+    match kind {
+        EntityKind::Client => list_of::<client::Entity>(db, ctx, org_id).await,
+        EntityKind::Api => list_of::<api::Entity>(db, ctx, org_id).await,
+        EntityKind::Plan => list_of::<plan::Entity>(db, ctx, org_id).await,
+    }
+}
+
+async fn list_of<E: Versioned>(
     db: &impl ConnectionTrait,
     ctx: &Ctx,
     org_id: Option<&str>,
 ) -> Result<Vec<EntitySummary>> {
     let org_names = match org_id {
         Some(org_id) => {
-            let access = authz::require(db, ctx, org_id, E::VIEW).await?;
+            let access = authz::require(db, ctx, org_id, E::KIND.view_permission()).await?;
             HashMap::from([(access.org.id, access.org.name)])
         }
-        None => crate::organizations::list_mine(db, ctx, Some(E::VIEW))
+        None => crate::organizations::list_mine(db, ctx, Some(E::KIND.view_permission()))
             .await?
             .into_iter()
             .map(|o| (o.id, o.name))
@@ -502,9 +483,31 @@ async fn user_name(db: &impl ConnectionTrait, user_id: &str) -> Result<String> {
         .map_or_else(|| "Deleted user".to_owned(), |u| u.display_name))
 }
 
-/// Changes the description shared by all versions (names are immutable). Needs the edit
-/// permission; writes the Change Log row with before and after in the same transaction.
-pub(crate) async fn update_description<E: Catalogued>(
+/// Changes the description shared by all versions of a client, API or plan (names are
+/// immutable). Needs the kind's edit permission; writes the Change Log row with before and after
+/// in the same transaction.
+pub async fn update_description(
+    db: &DatabaseConnection,
+    ctx: &Ctx,
+    kind: EntityKind,
+    org_id: &str,
+    id: &str,
+    description: &str,
+) -> Result<()> {
+    match kind {
+        EntityKind::Client => {
+            update_description_of::<client::Entity>(db, ctx, org_id, id, description).await
+        }
+        EntityKind::Api => {
+            update_description_of::<api::Entity>(db, ctx, org_id, id, description).await
+        }
+        EntityKind::Plan => {
+            update_description_of::<plan::Entity>(db, ctx, org_id, id, description).await
+        }
+    }
+}
+
+async fn update_description_of<E: Versioned>(
     db: &DatabaseConnection,
     ctx: &Ctx,
     org_id: &str,
@@ -513,7 +516,7 @@ pub(crate) async fn update_description<E: Catalogued>(
 ) -> Result<()> {
     let description = Description::parse(description)?;
     let txn = crate::db::write(db).await?;
-    authz::require(&txn, ctx, org_id, E::EDIT).await?;
+    authz::require(&txn, ctx, org_id, E::KIND.edit_permission()).await?;
     let before = E::parent(&find::<E>(&txn, org_id, id).await?).description;
     if let Some(change) = audit::change("description", &before, description.as_str()) {
         E::update_many()
@@ -529,7 +532,7 @@ pub(crate) async fn update_description<E: Catalogued>(
             ctx,
             Entry {
                 org_id,
-                entity_type: E::TYPE,
+                entity_type: E::KIND.into(),
                 entity_id: id,
                 entity_version: None,
                 what: "Update",
@@ -554,7 +557,7 @@ pub(crate) struct NewEntity {
 
 /// The shared first half of creating a client, API or plan inside `txn`: the edit permission,
 /// every field checked (all problems at once, `extra` included), the name's id not taken.
-pub(crate) async fn prepare_create<E: Catalogued>(
+pub(crate) async fn prepare_create<E: Versioned>(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
     org_id: &str,
@@ -563,7 +566,7 @@ pub(crate) async fn prepare_create<E: Catalogued>(
     description: &str,
     extra: Option<domain::FieldError>,
 ) -> Result<NewEntity> {
-    let access = authz::require(txn, ctx, org_id, E::EDIT).await?;
+    let access = authz::require(txn, ctx, org_id, E::KIND.edit_permission()).await?;
     let name = EntityName::parse(name);
     let version = Version::parse(version);
     let description = Description::parse(description);
@@ -596,15 +599,15 @@ pub(crate) async fn prepare_create<E: Catalogued>(
 
 impl NewEntity {
     /// "A client named 'X' already exists in ACME Support." (also for a race on insert).
-    pub fn taken<E: Catalogued>(&self) -> Error {
+    pub fn taken<E: Versioned>(&self) -> Error {
         Error::conflict(
             "name",
-            name_taken_message(E::NOUN, self.name.as_str(), &self.access.org.name),
+            name_taken_message(E::KIND.noun(), self.name.as_str(), &self.access.org.name),
         )
     }
 
     /// Maps a unique-key violation on insert (a concurrent create) to [`NewEntity::taken`].
-    pub fn on_insert<E: Catalogued>(&self, e: sea_orm::DbErr) -> Error {
+    pub fn on_insert<E: Versioned>(&self, e: sea_orm::DbErr) -> Error {
         match e.sql_err() {
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => self.taken::<E>(),
             _ => e.into(),
@@ -612,7 +615,7 @@ impl NewEntity {
     }
 
     /// The Change Log row of the creation, and where the new version lives.
-    pub async fn finish<E: Catalogued>(
+    pub async fn finish<E: Versioned>(
         self,
         txn: &impl ConnectionTrait,
         ctx: &Ctx,
@@ -623,13 +626,13 @@ impl NewEntity {
             ctx,
             Entry {
                 org_id: &org_id,
-                entity_type: E::TYPE,
+                entity_type: E::KIND.into(),
                 entity_id: &self.id,
                 entity_version: Some(self.version.as_str()),
                 what: "Create",
                 summary: format!(
                     "Created {} {} version {}",
-                    E::NOUN,
+                    E::KIND.noun(),
                     self.name.as_str(),
                     self.version.as_str()
                 ),
@@ -648,11 +651,4 @@ impl NewEntity {
 /// "A client named 'X' already exists in ACME Support."
 pub(crate) fn name_taken_message(noun: &str, name: &str, org_name: &str) -> String {
     format!("A {noun} named '{name}' already exists in {org_name}.")
-}
-
-/// A new API key (random UUIDv4 from the OS CSPRNG) and its SHA-256 for gateway look-ups.
-pub(crate) fn new_api_key() -> (String, String) {
-    let key = uuid::Uuid::new_v4().to_string();
-    let hash = crate::sessions::hash_token(&key);
-    (key, hash)
 }

@@ -1,18 +1,75 @@
-//! BASIC Authentication: reading credentials ([`basic_credentials`]) and the compiled identities
-//! ([`BasicAuthRealm`]). Password hashes are verified by the caller (argon2 is not a dependency
-//! of this crate).
+//! BASIC Authentication: its catalogue entry, configuration ([`BasicAuth`]), validation,
+//! description, failures, reading credentials ([`basic_credentials`]) and the compiled
+//! identities ([`BasicAuthRealm`]). Password hashes are verified by the caller (argon2 is not a
+//! dependency of this crate).
 
 use std::collections::HashSet;
 
 use http::header::AUTHORIZATION;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::BasicAuth;
+use serde::{Deserialize, Serialize};
+
 use super::check::{Errors, item_field};
-use super::failure::{FailureType, PolicyFailure};
+use super::describe::count;
+use super::failure::{FailureCode, FailureType, PolicyFailure};
+use super::{Category, Definition};
+
+/// Its catalogue entry.
+pub(super) const DEFINITION: Definition = Definition {
+    id: "basic-auth",
+    name: "BASIC Authentication",
+    category: Category::Security,
+    summary: "Requires a user name and password (HTTP BASIC authentication) from a list of identities.",
+};
+
+/// Its failure codes.
+pub(super) const FAILURES: &[FailureCode] = &[
+    FailureCode::BasicAuthFailed,
+    FailureCode::BasicAuthTlsRequired,
+    FailureCode::PasswordChecksBusy,
+];
 
 /// The longest realm accepted, in characters.
 const MAX_REALM_LEN: usize = 100;
+
+/// A BASIC authentication identity. `password` only travels from the browser to the server,
+/// which stores `password_hash` (an argon2 PHC string) instead; an identity sent with neither
+/// keeps its previous hash.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Identity {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// The roles Authorization sees for this user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+}
+
+/// BASIC Authentication.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BasicAuth {
+    pub realm: String,
+    pub identities: Vec<Identity>,
+    /// A header the gateway sets to the authenticated user name for the back end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_identity_header: Option<String>,
+    pub require_tls: bool,
+}
+
+/// "BASIC authentication with 2 identities (realm Weather)".
+pub(super) fn describe(c: &BasicAuth) -> String {
+    format!(
+        "BASIC authentication with {} (realm {})",
+        count(c.identities.len() as u64, "identity", "identities"),
+        c.realm.trim()
+    )
+}
 
 /// The user name and password of an `Authorization: Basic base64(user:password)` header.
 /// `None` without the header, with another scheme, bad base64, text that is not UTF-8, or no
@@ -35,26 +92,7 @@ fn decode_base64(input: &str) -> Option<Vec<u8>> {
     if padding > 2 || (padding > 0 && !input.len().is_multiple_of(4)) || data.len() % 4 == 1 {
         return None;
     }
-    let mut out = Vec::with_capacity(data.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in data.bytes() {
-        let sextet = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(sextet);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from(acc >> bits).ok()?);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
+    super::check::decode_sextets(data, b'+', b'/')
 }
 
 /// Compiled BASIC Authentication.
@@ -65,10 +103,12 @@ pub struct BasicAuthRealm {
     identities: Vec<(String, Option<String>)>,
     forward_identity_header: Option<HeaderName>,
     require_tls: bool,
+    /// (user name, roles) for Authorization.
+    roles: Vec<(String, Vec<String>)>,
 }
 
 impl BasicAuthRealm {
-    pub(crate) fn compile(config: &BasicAuth, errs: &mut Errors) -> Option<Self> {
+    pub(super) fn compile(config: &BasicAuth, errs: &mut Errors) -> Option<Self> {
         let realm = config.realm.trim();
         if realm.is_empty() {
             errs.add(
@@ -89,6 +129,7 @@ impl BasicAuthRealm {
             "Add at least one identity.",
         );
         let mut seen = HashSet::new();
+        let mut roles = Vec::new();
         for (i, identity) in config.identities.iter().enumerate() {
             let field = item_field("identities", i, "username");
             let name = identity.username.as_str();
@@ -100,6 +141,10 @@ impl BasicAuthRealm {
                 errs.add(field, "A user name cannot contain control characters.");
             } else if !seen.insert(name) {
                 errs.add(field, format!("'{name}' is listed twice."));
+            }
+            let held = errs.roles(&item_field("identities", i, "roles"), &identity.roles);
+            if !held.is_empty() {
+                roles.push((name.to_owned(), held));
             }
             if let Some(hash) = &identity.password_hash {
                 errs.ensure(
@@ -124,7 +169,17 @@ impl BasicAuthRealm {
                 .collect(),
             forward_identity_header: forward,
             require_tls: config.require_tls,
+            roles,
         })
+    }
+
+    /// The roles of `username` (none when not given), for Authorization.
+    pub fn roles(&self, username: &str) -> Vec<String> {
+        self.roles
+            .iter()
+            .find(|(name, _)| name == username)
+            .map(|(_, roles)| roles.clone())
+            .unwrap_or_default()
     }
 
     /// The realm shown by browsers.
@@ -153,22 +208,21 @@ impl BasicAuthRealm {
     }
 
     /// Too many passwords are being checked at once and none could start in time: 503, code
-    /// 10016, with `Retry-After: 1`.
+    /// [`FailureCode::PasswordChecksBusy`], with `Retry-After: 1`.
     pub fn busy(&self) -> PolicyFailure {
         PolicyFailure::new(
-            503,
-            10016,
+            FailureCode::PasswordChecksBusy,
             FailureType::Authentication,
             "Too many passwords are being checked right now. Please try again shortly.",
         )
         .with_header("Retry-After", "1")
     }
 
-    /// Missing or wrong credentials: 401, code 10003, with `WWW-Authenticate: Basic realm="…"`.
+    /// Missing or wrong credentials: 401, [`FailureCode::BasicAuthFailed`], with `WWW-Authenticate:
+    /// Basic realm="…"`.
     pub fn unauthorized(&self) -> PolicyFailure {
         PolicyFailure::new(
-            401,
-            10003,
+            FailureCode::BasicAuthFailed,
             FailureType::Authentication,
             "Missing or invalid credentials.",
         )
@@ -178,11 +232,10 @@ impl BasicAuthRealm {
         )
     }
 
-    /// A plain HTTP request while TLS is required: 401, code 10004.
+    /// A plain HTTP request while TLS is required: 401, [`FailureCode::BasicAuthTlsRequired`].
     pub fn tls_required(&self) -> PolicyFailure {
         PolicyFailure::new(
-            401,
-            10004,
+            FailureCode::BasicAuthTlsRequired,
             FailureType::Authentication,
             "BASIC authentication requires TLS.",
         )
@@ -228,7 +281,6 @@ impl BasicAuthRealm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::Identity;
 
     fn auth_header(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -287,11 +339,13 @@ mod tests {
                     username: "ann".to_owned(),
                     password: None,
                     password_hash: Some("$argon2id$ann".to_owned()),
+                    roles: vec!["admin".to_owned(), "reader".to_owned()],
                 },
                 Identity {
                     username: "bob".to_owned(),
                     password: None,
                     password_hash: None,
+                    roles: Vec::new(),
                 },
             ],
             forward_identity_header: Some("X-Identity".to_owned()),
@@ -308,12 +362,14 @@ mod tests {
         assert_eq!(r.password_hash("ann"), Some("$argon2id$ann"));
         assert_eq!(r.password_hash("bob"), None);
         assert_eq!(r.password_hash("eve"), None);
+        assert_eq!(r.roles("ann"), ["admin", "reader"]);
+        assert!(r.roles("bob").is_empty());
         // Unknown users and users without a password are checked against the dummy.
         assert_eq!(r.hash_to_verify("ann", "$dummy"), "$argon2id$ann");
         assert_eq!(r.hash_to_verify("bob", "$dummy"), "$dummy");
         assert_eq!(r.hash_to_verify("eve", "$dummy"), "$dummy");
         let busy = r.busy();
-        assert_eq!((busy.status, busy.code), (503, 10016));
+        assert_eq!((busy.status, busy.code.number()), (503, 10016));
         assert_eq!(busy.headers, [("Retry-After".to_owned(), "1".to_owned())]);
         // The fake verifier accepts "s3cr3t" for ann's hash.
         let verify = |hash: &str, password: &str| hash == "$argon2id$ann" && password == "s3cr3t";
@@ -321,7 +377,7 @@ mod tests {
         assert_eq!(r.authenticate(&good, false, verify), Ok("ann".to_owned()));
         let wrong = auth_header("Basic YW5uOndyb25n");
         let failure = r.authenticate(&wrong, false, verify).unwrap_err();
-        assert_eq!((failure.status, failure.code), (401, 10003));
+        assert_eq!((failure.status, failure.code.number()), (401, 10003));
         assert_eq!(failure.failure_type, FailureType::Authentication);
         assert_eq!(
             failure.headers,
@@ -333,13 +389,14 @@ mod tests {
         assert_eq!(
             r.authenticate(&HeaderMap::new(), true, verify)
                 .unwrap_err()
-                .code,
+                .code
+                .number(),
             10003
         );
 
         let tls = realm(true);
         let failure = tls.authenticate(&good, false, verify).unwrap_err();
-        assert_eq!((failure.status, failure.code), (401, 10004));
+        assert_eq!((failure.status, failure.code.number()), (401, 10004));
         assert_eq!(failure.message, "BASIC authentication requires TLS.");
         assert!(tls.authenticate(&good, true, verify).is_ok());
     }

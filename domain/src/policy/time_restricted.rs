@@ -1,14 +1,108 @@
-//! Time Restricted Access: windows of days and times (UTC) in which paths are available.
+//! Time Restricted Access: windows of days and times (UTC) in which paths are available. Its
+//! catalogue entry, configuration ([`TimeRestricted`]), validation, description, failure and
+//! compiled rule ([`TimeWindows`]).
 
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use regex::Regex;
 
+use serde::{Deserialize, Serialize};
+
 use super::check::{Errors, Match, item_field};
-use super::failure::{FailureType, PolicyFailure};
-use super::{TimeRestricted, TimeRule};
+use super::failure::{FailureCode, FailureType, PolicyFailure};
+use super::{Category, Definition};
+
+/// Its catalogue entry.
+pub(super) const DEFINITION: Definition = Definition {
+    id: "time-restricted-access",
+    name: "Time Restricted Access",
+    category: Category::Security,
+    summary: "Makes resources available only on given days and hours (UTC).",
+};
+
+/// Its failure codes.
+pub(super) const FAILURES: &[FailureCode] = &[FailureCode::OutsideTimeWindow];
+
+/// A window of Time Restricted Access: the paths matching `path_pattern` are available from
+/// `time_start` to `time_end` (UTC, both inclusive to the minute) on days `day_start` to
+/// `day_end`. Either range may wrap: 22:00–06:00, or Saturday (6) to Monday (1). The day and the
+/// time are checked separately on the current day: Mon–Fri 22:00–06:00 allows Friday 23:00 and
+/// Monday 02:00 but not Saturday 02:00.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimeRule {
+    /// "HH:MM", UTC.
+    pub time_start: String,
+    /// "HH:MM", UTC, inclusive.
+    pub time_end: String,
+    /// 1 = Monday … 7 = Sunday.
+    pub day_start: u8,
+    /// 1 = Monday … 7 = Sunday, inclusive.
+    pub day_end: u8,
+    /// A regular expression matched against the whole rest path.
+    pub path_pattern: String,
+}
+
+impl Default for TimeRule {
+    fn default() -> Self {
+        Self {
+            time_start: String::new(),
+            time_end: String::new(),
+            day_start: 1,
+            day_end: 7,
+            path_pattern: String::new(),
+        }
+    }
+}
+
+/// Time Restricted Access.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TimeRestricted {
+    pub rules: Vec<TimeRule>,
+}
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+fn days(rule: &TimeRule) -> String {
+    let name = |d: u8| {
+        DAYS.get(usize::from(d).wrapping_sub(1))
+            .copied()
+            .unwrap_or("?")
+    };
+    if rule.day_start == rule.day_end {
+        name(rule.day_start).to_owned()
+    } else {
+        format!("{}–{}", name(rule.day_start), name(rule.day_end))
+    }
+}
+
+/// "Available Mon–Fri 08:00–18:00 UTC".
+pub(super) fn describe(c: &TimeRestricted) -> String {
+    let windows: Vec<String> = c
+        .rules
+        .iter()
+        .map(|r| {
+            let hhmm = |s: &str| match parse_hhmm(s) {
+                Some(m) => format!("{:02}:{:02}", m / 60, m % 60),
+                None => s.to_owned(),
+            };
+            let path = match r.path_pattern.as_str() {
+                ".*" | "/.*" => String::new(),
+                p => format!(" for {p}"),
+            };
+            format!(
+                "{} {}–{} UTC{path}",
+                days(r),
+                hhmm(&r.time_start),
+                hhmm(&r.time_end)
+            )
+        })
+        .collect();
+    format!("Available {}", windows.join("; "))
+}
 
 /// Minutes since midnight of an "HH:MM" time (00:00 to 23:59).
-pub(crate) fn parse_hhmm(s: &str) -> Option<u16> {
+fn parse_hhmm(s: &str) -> Option<u16> {
     let (h, m) = s.split_once(':')?;
     let two_digits = |p: &str| p.len() == 2 && p.bytes().all(|b| b.is_ascii_digit());
     if !two_digits(h) || !two_digits(m) {
@@ -89,7 +183,7 @@ pub struct TimeWindows {
 }
 
 impl TimeWindows {
-    pub(crate) fn compile(config: &TimeRestricted, errs: &mut Errors) -> Option<Self> {
+    pub(super) fn compile(config: &TimeRestricted, errs: &mut Errors) -> Option<Self> {
         errs.ensure(!config.rules.is_empty(), "rules", "Add at least one rule.");
         let rules: Vec<_> = config
             .rules
@@ -103,7 +197,8 @@ impl TimeWindows {
     }
 
     /// Among the rules whose path pattern matches `rest_path`, at least one must allow `now`;
-    /// otherwise the request is refused (423, code 10014). A path no rule names is allowed.
+    /// otherwise the request is refused (423, [`FailureCode::OutsideTimeWindow`]). A path no rule
+    /// names is allowed.
     pub fn check(&self, rest_path: &str, now: DateTime<Utc>) -> Result<(), PolicyFailure> {
         let mut matching = self
             .rules
@@ -114,8 +209,7 @@ impl TimeWindows {
             Ok(())
         } else {
             Err(PolicyFailure::new(
-                423,
-                10014,
+                FailureCode::OutsideTimeWindow,
                 FailureType::Other,
                 "This resource is not available at this time.",
             ))
@@ -209,7 +303,7 @@ mod tests {
         assert!(w.check("/weather", afternoon).is_ok());
         assert!(w.check("/reports/daily", afternoon).is_ok());
         let refused = w.check("/reports/monthly", afternoon).unwrap_err();
-        assert_eq!((refused.status, refused.code), (423, 10014));
+        assert_eq!((refused.status, refused.code.number()), (423, 10014));
         assert!(w.check("/reports/monthly", at(1, "09:00:00")).is_ok());
     }
 }

@@ -1,14 +1,82 @@
-//! IP Allowlist and IP Blocklist: parsing entries ([`IpMatcher`]), choosing the address to check
-//! ([`client_ip`]), and their failures.
+//! IP Allowlist and IP Blocklist, the two policies that share one configuration ([`IpList`]):
+//! their catalogue entries, validation, description, failures, the parsed entries
+//! ([`IpMatcher`]), the address to check ([`client_ip`]) and the compiled rule ([`IpRule`]).
 
 use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 
-use super::IpList;
+use serde::{Deserialize, Serialize};
+
 use super::check::{Errors, blank_to_none, item};
-use super::failure::{FailureType, PolicyFailure};
+use super::describe::list;
+use super::failure::{FailureCode, FailureType, PolicyFailure};
+use super::{Category, Definition};
 use crate::FieldError;
+
+/// IP Allowlist's catalogue entry.
+pub(super) const ALLOWLIST_DEFINITION: Definition = Definition {
+    id: "ip-allowlist",
+    name: "IP Allowlist",
+    category: Category::Security,
+    summary: "Only lets requests through from the listed IP addresses, CIDR blocks and ranges.",
+};
+
+/// IP Blocklist's catalogue entry.
+pub(super) const BLOCKLIST_DEFINITION: Definition = Definition {
+    id: "ip-blocklist",
+    name: "IP Blocklist",
+    category: Category::Security,
+    summary: "Refuses requests from the listed IP addresses, CIDR blocks and ranges.",
+};
+
+/// IP Allowlist's failure codes.
+pub(super) const ALLOWLIST_FAILURES: &[FailureCode] = &[FailureCode::IpNotAllowed];
+/// IP Blocklist's failure codes.
+pub(super) const BLOCKLIST_FAILURES: &[FailureCode] = &[FailureCode::IpBlocked];
+
+/// IP Allowlist and IP Blocklist.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct IpList {
+    /// Addresses (v4 or v6), CIDR blocks, ranges `a-b`, or `*`.
+    pub ips: Vec<String>,
+    /// 403, 404 or 500.
+    pub response_code: u16,
+    /// A header holding the client IP (its last entry), e.g. `X-Forwarded-For`; without it (or
+    /// blank) the peer address is checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_header: Option<String>,
+}
+
+impl Default for IpList {
+    fn default() -> Self {
+        Self {
+            ips: Vec::new(),
+            response_code: 403,
+            ip_header: None,
+        }
+    }
+}
+
+/// "any address" or the listed entries.
+fn ips(c: &IpList) -> String {
+    if c.ips.iter().any(|ip| ip.trim() == "*") {
+        "any address".to_owned()
+    } else {
+        list(c.ips.iter().map(|ip| ip.trim()))
+    }
+}
+
+/// "Only requests from 10.0.0.0/8, 192.168.1.1 are allowed".
+pub(super) fn describe_allowlist(c: &IpList) -> String {
+    format!("Only requests from {} are allowed", ips(c))
+}
+
+/// "Requests from 1.2.3.4 are refused".
+pub(super) fn describe_blocklist(c: &IpList) -> String {
+    format!("Requests from {} are refused", ips(c))
+}
 
 /// One entry: any address, or an inclusive range of one family (single addresses and CIDR
 /// blocks are ranges too).
@@ -142,11 +210,32 @@ pub fn client_ip(ip_header: Option<&str>, headers: &HeaderMap, peer: IpAddr) -> 
         .unwrap_or(peer)
 }
 
-/// The compiled parts of an IP list: matcher, response code, header.
-pub(crate) fn compile(
-    list: &IpList,
-    errs: &mut Errors,
-) -> Option<(IpMatcher, u16, Option<String>)> {
+/// A compiled IP Allowlist or IP Blocklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IpRule {
+    matcher: IpMatcher,
+    response_code: u16,
+    ip_header: Option<String>,
+}
+
+impl IpRule {
+    /// IP Allowlist: refuses a request whose [`client_ip`] is not on the list
+    /// ([`FailureCode::IpNotAllowed`]).
+    pub fn allow(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), PolicyFailure> {
+        let ip = client_ip(self.ip_header.as_deref(), headers, peer);
+        allowlist_check(&self.matcher, self.response_code, ip)
+    }
+
+    /// IP Blocklist: refuses a request whose [`client_ip`] is on the list
+    /// ([`FailureCode::IpBlocked`]).
+    pub fn block(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), PolicyFailure> {
+        let ip = client_ip(self.ip_header.as_deref(), headers, peer);
+        blocklist_check(&self.matcher, self.response_code, ip)
+    }
+}
+
+/// Compiles an IP list (either kind), or records its problems.
+pub(super) fn compile(list: &IpList, errs: &mut Errors) -> Option<IpRule> {
     errs.ensure(
         !list.ips.is_empty(),
         "ips",
@@ -161,11 +250,16 @@ pub(crate) fn compile(
     let header = errs
         .optional_header_name("ipHeader", list.ip_header.as_deref())
         .ok()?;
-    Some((matcher?, list.response_code, header.map(|h| h.to_string())))
+    Some(IpRule {
+        matcher: matcher?,
+        response_code: list.response_code,
+        ip_header: header.map(|h| h.to_string()),
+    })
 }
 
-/// Refuses an allowlisted API's request from an address not on the list (code 10001).
-pub(crate) fn allowlist_check(
+/// Refuses an allowlisted API's request from an address not on the list
+/// ([`FailureCode::IpNotAllowed`]).
+fn allowlist_check(
     matcher: &IpMatcher,
     response_code: u16,
     ip: IpAddr,
@@ -174,27 +268,27 @@ pub(crate) fn allowlist_check(
         Ok(())
     } else {
         Err(PolicyFailure::new(
-            response_code,
-            10001,
+            FailureCode::IpNotAllowed,
             FailureType::Authorization,
             "Your IP address is not allowed.",
-        ))
+        )
+        .with_status(response_code))
     }
 }
 
-/// Refuses a request from a blocklisted address (code 10002).
-pub(crate) fn blocklist_check(
+/// Refuses a request from a blocklisted address ([`FailureCode::IpBlocked`]).
+fn blocklist_check(
     matcher: &IpMatcher,
     response_code: u16,
     ip: IpAddr,
 ) -> Result<(), PolicyFailure> {
     if matcher.matches(ip) {
         Err(PolicyFailure::new(
-            response_code,
-            10002,
+            FailureCode::IpBlocked,
             FailureType::Authorization,
             "Your IP address is blocked.",
-        ))
+        )
+        .with_status(response_code))
     } else {
         Ok(())
     }
@@ -336,11 +430,11 @@ mod tests {
         let m = matcher(&["10.0.0.0/8"]);
         assert!(allowlist_check(&m, 403, ip("10.1.1.1")).is_ok());
         let refused = allowlist_check(&m, 404, ip("8.8.8.8")).unwrap_err();
-        assert_eq!((refused.status, refused.code), (404, 10001));
+        assert_eq!((refused.status, refused.code.number()), (404, 10001));
         assert_eq!(refused.failure_type, FailureType::Authorization);
         assert_eq!(refused.message, "Your IP address is not allowed.");
         assert!(blocklist_check(&m, 403, ip("8.8.8.8")).is_ok());
         let blocked = blocklist_check(&m, 500, ip("10.0.0.1")).unwrap_err();
-        assert_eq!((blocked.status, blocked.code), (500, 10002));
+        assert_eq!((blocked.status, blocked.code.number()), (500, 10002));
     }
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use app::api::catalog::{
+use app::api::entities::{
     ClientNameConflict, CreateEntity, EntityChangeLog, GetApiVersion, GetClientVersion,
     GetPlanVersion, ListEntities,
 };
@@ -58,8 +58,17 @@ on_both!(
         assert_eq!(d.header.org_name, "ACME Support");
         assert_eq!(d.header.description, "Janes first test client");
         assert_eq!(d.status, ClientStatus::Created);
-        let key =
-            uuid::Uuid::parse_str(d.api_key.as_deref().unwrap()).expect("the API key is a UUID");
+        let key = domain::dto::ApiKeyDto::current(&d.keys).expect("a first key");
+        let shown: String = app
+            .call::<app::api::keys::ShowApiKey>(&[
+                ("org", "ACMESupport"),
+                ("client", "JanesTestClient"),
+                ("version", "1.0"),
+                ("key_id", key.id.to_string().as_str()),
+            ])
+            .await
+            .json();
+        let key = uuid::Uuid::parse_str(&shown).expect("the API key is a UUID");
         assert_eq!(key.get_version_num(), 4);
         assert_eq!((d.pending_approvals, d.active_contracts), (0, 0));
 
@@ -73,9 +82,10 @@ on_both!(
             ])
             .await
             .json();
-        assert_eq!(log.items.len(), 1);
-        assert_eq!(log.items[0].what, "Create");
-        assert_eq!(log.items[0].entity_version.as_deref(), Some("1.0"));
+        // The creation, and the Show above (newest first).
+        let whats: Vec<&str> = log.items.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(whats, ["ShowKey", "Create"]);
+        assert_eq!(log.items[1].entity_version.as_deref(), Some("1.0"));
 
         let mine: Vec<EntitySummary> = app.call::<ListEntities>(&[("kind", "Client")]).await.json();
         assert_eq!(mine.len(), 1);
@@ -158,7 +168,18 @@ on_both!(create_client_refusals_write_nothing, |app| {
                 .await
                 .json();
             assert_eq!(d.header.name, "Janes Test Client");
-            assert_eq!(d.api_key, None);
+            // ...the list of keys (last four characters only), but cannot show one.
+            let key = &d.keys[0];
+            assert_eq!(key.last4.len(), 4);
+            let shown = app
+                .call::<app::api::keys::ShowApiKey>(&[
+                    ("org", "ACMESupport"),
+                    ("client", "JanesTestClient"),
+                    ("version", "1.0"),
+                    ("key_id", key.id.to_string().as_str()),
+                ])
+                .await;
+            assert_eq!(shown.status, StatusCode::FORBIDDEN, "{}", shown.body);
         }
         app.sign_out().await;
     }
