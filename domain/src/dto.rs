@@ -637,3 +637,48 @@ pub enum KeyRequest {
         expires_on: Option<DateTime<Utc>>,
     },
 }
+
+/// An organization a personal access token is limited to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenOrg {
+    pub id: String,
+    pub name: String,
+}
+
+/// One of the caller's personal access tokens, without the token itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccessTokenDto {
+    pub id: String,
+    pub name: String,
+    pub scope: crate::access_tokens::TokenScope,
+    /// `None`: every organization of its owner.
+    pub orgs: Option<Vec<TokenOrg>>,
+    /// The token's last four characters ("…Ab3x").
+    pub last_four: String,
+    pub created_on: DateTime<Utc>,
+    /// The last day it works (through the end of that day, UTC).
+    pub expires_on: chrono::NaiveDate,
+    /// The minute of its last use.
+    pub last_used_on: Option<DateTime<Utc>>,
+    pub revoked_on: Option<DateTime<Utc>>,
+    /// The state when the list was read.
+    pub state: crate::access_tokens::TokenState,
+}
+
+/// What the Generate new token form asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewAccessToken {
+    pub name: String,
+    /// The last day it works.
+    pub expires_on: chrono::NaiveDate,
+    pub read_only: bool,
+    /// Organization ids to limit it to; `None`: all of the owner's organizations.
+    pub orgs: Option<Vec<String>>,
+}
+
+/// A token just created: the token itself is in `secret`, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CreatedAccessToken {
+    pub token: AccessTokenDto,
+    pub secret: String,
+}

@@ -5,6 +5,7 @@
 //! types, versions, roles and permissions, and entity statuses. It performs no
 //! I/O, has no async code, and does not read clocks or randomness.
 
+pub mod access_tokens;
 pub mod accounts;
 pub mod api_config;
 pub mod credentials;
