@@ -67,6 +67,17 @@ impl Permission {
         }
     }
 
+    /// Whether it only lets one see (what a read-only personal access token keeps).
+    pub fn is_view(self) -> bool {
+        matches!(
+            self,
+            Permission::OrgView
+                | Permission::ApiView
+                | Permission::ClientView
+                | Permission::PlanView
+        )
+    }
+
     /// Parses the string form produced by [`Permission::as_str`].
     pub fn parse(s: &str) -> Option<Permission> {
         Permission::ALL.into_iter().find(|p| p.as_str() == s)

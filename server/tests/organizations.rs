@@ -187,6 +187,7 @@ on_both!(members_without_permission_are_refused, |app| {
             is_admin: true,
             portal_only: false,
             via_portal: false,
+            grant: None,
         },
         "ACME",
     )

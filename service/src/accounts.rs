@@ -273,6 +273,7 @@ pub async fn change_display_name(
     ctx: &Ctx,
     display_name: &str,
 ) -> Result<domain::dto::UserDto> {
+    authz::require_write(ctx)?;
     let name = DisplayName::parse(display_name)?;
     let u = own(db, ctx).await?;
     let mut active: user::ActiveModel = u.into();
@@ -288,6 +289,7 @@ pub async fn change_email(
     email: &str,
     current_password: &str,
 ) -> Result<domain::dto::UserDto> {
+    authz::require_session(ctx, "change the email address")?;
     let email = Email::parse(email);
     let u = own(db, ctx).await?;
     let password = check_current_password(&u, current_password).await;
@@ -336,6 +338,7 @@ pub async fn change_password(
     new_password: &str,
     keep_token: Option<&str>,
 ) -> Result<()> {
+    authz::require_session(ctx, "change the password")?;
     let new = Password::parse(new_password).map_err(|e| FieldError::new("new_password", e.message));
     let u = own(db, ctx).await?;
     let current = check_current_password(&u, current_password).await;
@@ -371,6 +374,7 @@ pub async fn set_temporary_password(
     password: &str,
 ) -> Result<()> {
     authz::require_platform_admin(ctx)?;
+    authz::require_session(ctx, "set a temporary password")?;
     let password = Password::parse(password)?;
     let not_found = || Error::NotFound("That account was not found.".to_owned());
     let u = get(db, user_id).await?.ok_or_else(not_found)?;

@@ -8,9 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use domain::dto::{ApiOffer, ApiPlanDto, ContractDto, Page, PendingPlan, PlanChoice, PlanChoices};
 use domain::lifecycle::{self, ContractFacts, Decision, PlanChangeFacts};
-use domain::{
-    ApiStatus, ClientStatus, ContractStatus, Discoverability, Permission, PlanStatus, Role,
-};
+use domain::{ApiStatus, ClientStatus, ContractStatus, Discoverability, Permission, PlanStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
     DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
@@ -18,8 +16,8 @@ use sea_orm::{
 };
 
 use crate::entities::{
-    api, api_plan, api_version, client, client_version, contract, membership, organization, plan,
-    plan_version, policy, user,
+    api, api_plan, api_version, client, client_version, contract, organization, plan, plan_version,
+    policy, user,
 };
 use crate::notifications::{self, Reason};
 use crate::versioned::{self, EntityRef};
@@ -44,11 +42,9 @@ struct Viewer {
 
 impl Viewer {
     async fn of(db: &impl ConnectionTrait, ctx: &Ctx, org_id: &str) -> Result<Self> {
-        let role = membership::Entity::find_by_id((org_id.to_owned(), ctx.user_id.clone()))
-            .one(db)
-            .await?
-            .and_then(|m| Role::parse(&m.role));
-        let grants = |p: Permission| ctx.is_admin || role.is_some_and(|r| r.grants(p));
+        let role = authz::role_in(db, ctx, org_id).await?;
+        let admin = authz::admin_in(ctx, org_id);
+        let grants = |p: Permission| admin || role.is_some_and(|r| r.grants(p));
         Ok(Viewer {
             member: grants(Permission::ApiView),
             may_approve: grants(Permission::PlanAdmin),

@@ -3,6 +3,7 @@
 //! transaction together with its Change Log entry, and returns DTOs from `domain::dto`.
 //! sea-orm entities never leave this crate.
 
+pub mod access_tokens;
 pub mod accounts;
 pub mod api_keys;
 pub mod apis;
@@ -32,7 +33,7 @@ pub mod sessions;
 pub mod settings;
 pub mod versioned;
 
-pub use ctx::Ctx;
+pub use ctx::{Ctx, TokenGrant};
 pub use error::{Error, Result};
 pub use versioned::EntityRef;
 

@@ -27,6 +27,7 @@ pub async fn create(
     input: NewOrganization,
 ) -> Result<OrgDetail> {
     authz::require_management(ctx)?;
+    authz::require_unlimited_write(ctx)?;
     crate::settings::require_org_creation(db, ctx).await?;
     let name = EntityName::parse(&input.name);
     let description = Description::parse(&input.description);
@@ -50,6 +51,7 @@ pub(crate) async fn insert_in(
     name: &EntityName,
     description: &Description,
 ) -> Result<String> {
+    authz::require_unlimited_write(ctx)?;
     let id = name.id();
     if organization::Entity::find_by_id(id.clone())
         .one(txn)
@@ -155,16 +157,12 @@ pub async fn list_mine(
     permission: Option<Permission>,
 ) -> Result<Vec<OrgSummary>> {
     authz::require_management(ctx)?;
-    let memberships: std::collections::HashMap<String, Role> = membership::Entity::find()
-        .filter(membership::Column::UserId.eq(ctx.user_id.clone()))
-        .all(db)
-        .await?
-        .into_iter()
-        .filter_map(|m| Role::parse(&m.role).map(|r| (m.org_id, r)))
-        .collect();
+    let memberships = authz::memberships(db, ctx).await?;
     let mut q = organization::Entity::find().order_by_asc(organization::Column::Name);
     if !ctx.is_admin {
         q = q.filter(organization::Column::Id.is_in(memberships.keys().cloned()));
+    } else if let Some(orgs) = authz::grant_orgs(ctx) {
+        q = q.filter(organization::Column::Id.is_in(orgs.iter().cloned()));
     }
     Ok(q.all(db)
         .await?

@@ -20,40 +20,39 @@ use sea_orm::{
 
 use crate::contracts::{self, Target};
 use crate::entities::{
-    api, api_plan, api_version, client, client_version, contract, membership, organization, plan,
-    plan_version, policy,
+    api, api_plan, api_version, client, client_version, contract, organization, plan, plan_version,
+    policy,
 };
 use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Error, Result, authz};
 
-/// Who looks: signed in or not, and the organizations they belong to.
+/// Who looks: signed in or not, and the organizations they belong to (within their token's).
 struct Visitor {
     signed_in: bool,
     admin: bool,
+    grant_orgs: Option<HashSet<String>>,
     orgs: HashSet<String>,
 }
 
 impl Visitor {
     async fn of(db: &impl ConnectionTrait, ctx: Option<&Ctx>) -> Result<Self> {
         let orgs = match ctx {
-            Some(c) => membership::Entity::find()
-                .filter(membership::Column::UserId.eq(c.user_id.clone()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|m| m.org_id)
-                .collect(),
+            Some(c) => authz::memberships(db, c).await?.into_keys().collect(),
             None => HashSet::new(),
         };
         Ok(Visitor {
             signed_in: ctx.is_some(),
             admin: ctx.is_some_and(|c| c.is_admin),
+            grant_orgs: ctx
+                .and_then(authz::grant_orgs)
+                .map(|o| o.iter().cloned().collect()),
             orgs,
         })
     }
 
     fn member(&self, org: &str) -> bool {
-        self.admin || self.orgs.contains(org)
+        let admin = self.admin && self.grant_orgs.as_ref().is_none_or(|g| g.contains(org));
+        admin || self.orgs.contains(org)
     }
 
     fn sees(&self, org: &str, d: &str) -> bool {

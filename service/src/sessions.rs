@@ -135,15 +135,21 @@ pub async fn authenticate(
     }
     Ok(Some(SignedIn {
         must_change_password: u.must_change_password,
-        ctx: Ctx {
-            user_id: u.id,
-            email: u.email,
-            display_name: u.display_name,
-            is_admin: u.is_admin,
-            portal_only: u.portal_only,
-            via_portal: false,
-        },
+        ctx: ctx_of(u),
     }))
+}
+
+/// The context of a user as their account is now, for a browser session (no token grant).
+pub(crate) fn ctx_of(u: user::Model) -> Ctx {
+    Ctx {
+        user_id: u.id,
+        email: u.email,
+        display_name: u.display_name,
+        is_admin: u.is_admin,
+        portal_only: u.portal_only,
+        via_portal: false,
+        grant: None,
+    }
 }
 
 /// Ends every session of `user_id` except the one behind `keep_token` (after a password

@@ -26,6 +26,7 @@ pub async fn set(
     settings: PlatformSettings,
 ) -> Result<PlatformSettings> {
     authz::require_platform_admin(ctx)?;
+    authz::require_write(ctx)?;
     let txn = crate::db::write(db).await?;
     platform_setting::Entity::delete_by_id(ORG_CREATION.to_owned())
         .exec(&txn)
@@ -70,6 +71,7 @@ mod tests {
             is_admin,
             portal_only: false,
             via_portal: false,
+            grant: None,
         }
     }
 

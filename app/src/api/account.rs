@@ -1,7 +1,11 @@
-//! Account settings (the caller's own display name, email and password), and platform
-//! administration (accounts and their temporary passwords, platform settings).
+//! Account settings (the caller's own display name, email and password, personal access
+//! tokens), and platform administration (accounts and their temporary passwords, platform
+//! settings).
 
-use domain::dto::{AccountDto, OrgCreation, Page, PlatformSettings, UserDto};
+use domain::dto::{
+    AccessTokenDto, AccountDto, CreatedAccessToken, NewAccessToken, OrgCreation, Page,
+    PlatformSettings, UserDto,
+};
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -70,6 +74,27 @@ pub async fn change_password(
         ),
     )
     .await
+}
+
+/// Creates a personal access token for the caller; the token itself is in the answer, once.
+#[server(input = server_fn::codec::Json)]
+pub async fn create_access_token(input: NewAccessToken) -> Result<CreatedAccessToken, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::access_tokens::create(&state.db, &ctx, input).await?)
+}
+
+/// The caller's personal access tokens, newest first.
+#[server]
+pub async fn list_access_tokens() -> Result<Vec<AccessTokenDto>, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::access_tokens::list(&state.db, &ctx).await?)
+}
+
+/// Revokes one of the caller's personal access tokens, with effect at once.
+#[server]
+pub async fn revoke_access_token(id: String) -> Result<AccessTokenDto, AppError> {
+    let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
+    Ok(service::access_tokens::revoke(&state.db, &ctx, &id).await?)
 }
 
 /// Every account (platform administrators), filtered by email or name, paged.

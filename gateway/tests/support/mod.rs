@@ -174,6 +174,7 @@ pub async fn signed_up(db: &DatabaseConnection, email: &str) -> Ctx {
         is_admin: false,
         portal_only: false,
         via_portal: false,
+        grant: None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! sea-orm entities, one module per table. They never leave the service crate: the service
 //! functions map them to the DTOs in `service::dto`.
 
+pub mod access_token;
 pub mod api;
 pub mod api_plan;
 pub mod api_version;

@@ -11,6 +11,7 @@ mod m20261201_000005_gateway_bounds;
 mod m20261201_000006_definitions;
 mod m20261202_000007_client_keys;
 mod m20261202_000008_plan_changes;
+mod m20261202_000009_access_tokens;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_definitions::Migration),
             Box::new(m20261202_000007_client_keys::Migration),
             Box::new(m20261202_000008_plan_changes::Migration),
+            Box::new(m20261202_000009_access_tokens::Migration),
         ]
     }
 }
