@@ -103,13 +103,7 @@ mod server {
                 service::Error::Unauthenticated => AppError::Unauthenticated,
                 service::Error::RateLimited(m) => AppError::RateLimited(m),
                 service::Error::Unexpected(err) => {
-                    let mut chain = err.to_string();
-                    let mut source = err.source();
-                    while let Some(s) = source {
-                        chain.push_str(": ");
-                        chain.push_str(&s.to_string());
-                        source = s.source();
-                    }
+                    let chain = service::error_chain(err.as_ref());
                     tracing::error!(error = %chain, "unexpected error in a server function");
                     AppError::Unexpected
                 }

@@ -5,6 +5,7 @@ use crate::FieldError;
 
 /// The content type an API speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContentType {
     Json,
     Xml,
@@ -35,6 +36,7 @@ pub const ENDPOINT_TYPE_REST: &str = "REST";
 /// Who may discover a plan offered by an API version (spec §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Discoverability {
     /// Members of the API's organization only.
     OrgMembers,
@@ -124,6 +126,7 @@ pub const MAX_DEFINITION_BYTES: usize = 1024 * 1024;
 
 /// The format a definition was written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DefinitionFormat {
     Json,
     Yaml,

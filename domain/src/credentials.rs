@@ -28,6 +28,7 @@ pub const FORGET_AFTER_DAYS: i64 = 90;
 
 /// Where a key stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KeyState {
     /// Works, with no end set.
     Active,
@@ -79,6 +80,7 @@ pub fn forgotten(ended: DateTime<Utc>, now: DateTime<Utc>) -> bool {
 
 /// How long the key being replaced keeps working after a rotation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Overlap {
     OneHour,
     OneDay,

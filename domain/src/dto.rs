@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Permission, Role};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserDto {
     pub id: String,
     pub email: String,
@@ -18,6 +19,7 @@ pub struct UserDto {
 
 /// An account as a platform administrator sees it (`/admin/accounts`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccountDto {
     pub id: String,
     pub email: String,
@@ -31,6 +33,7 @@ pub struct AccountDto {
 
 /// Who may create organizations: a platform setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrgCreation {
     /// Every signed-in management user (the default).
     #[default]
@@ -63,12 +66,14 @@ impl OrgCreation {
 
 /// The platform-wide settings a platform administrator edits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlatformSettings {
     pub org_creation: OrgCreation,
 }
 
 /// One page of a list, with what a pager needs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -88,6 +93,7 @@ pub const PAGE_SIZES: [u64; 4] = [10, 25, 50, 100];
 pub const DEFAULT_PAGE_SIZE: u64 = 25;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgSummary {
     pub id: String,
     pub name: String,
@@ -98,6 +104,7 @@ pub struct OrgSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrgDetail {
     pub id: String,
     pub name: String,
@@ -117,6 +124,7 @@ impl OrgDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MemberDto {
     pub user_id: String,
     pub email: String,
@@ -126,6 +134,7 @@ pub struct MemberDto {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldChange {
     pub field: String,
     pub before: String,
@@ -134,6 +143,7 @@ pub struct FieldChange {
 
 /// One Change Log row: who did what to which entity, when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntryDto {
     pub id: i64,
     pub who: String,
@@ -149,6 +159,7 @@ pub struct AuditEntryDto {
 
 /// One version in a list row or a version switcher.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionSummary {
     pub version: String,
     /// The status's storage string (`ClientStatus::as_str` etc.).
@@ -157,6 +168,7 @@ pub struct VersionSummary {
 
 /// A client, API or plan in a list: name, versions with status, description.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntitySummary {
     pub org_id: String,
     pub org_name: String,
@@ -169,6 +181,7 @@ pub struct EntitySummary {
 
 /// What the header of a client, API or plan page shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EntityHeader {
     pub org_id: String,
     pub org_name: String,
@@ -191,6 +204,7 @@ impl EntityHeader {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientVersionDetail {
     pub header: EntityHeader,
     pub status: crate::ClientStatus,
@@ -210,6 +224,7 @@ pub struct ClientVersionDetail {
 
 /// A plan offered by an API version, with its settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiPlanDto {
     pub plan_id: String,
     pub plan_name: String,
@@ -220,6 +235,7 @@ pub struct ApiPlanDto {
 
 /// One plan an API version is to offer, as the Plans tab sends it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanOffer {
     pub plan_id: String,
     pub plan_version: String,
@@ -229,6 +245,7 @@ pub struct PlanOffer {
 
 /// What is known about an API version's OpenAPI definition.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefinitionInfo {
     pub format: crate::DefinitionFormat,
     pub title: String,
@@ -237,6 +254,7 @@ pub struct DefinitionInfo {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiVersionDetail {
     pub header: EntityHeader,
     /// The API's tags (shared by all versions); `featured` puts it on the portal's home page.
@@ -273,6 +291,7 @@ pub struct ApiVersionDetail {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanVersionDetail {
     pub header: EntityHeader,
     pub status: crate::PlanStatus,
@@ -284,6 +303,7 @@ pub struct PlanVersionDetail {
 
 /// A plan with its locked versions: what an API's Plans tab can offer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LockedPlan {
     pub plan_id: String,
     pub plan_name: String,
@@ -293,6 +313,7 @@ pub struct LockedPlan {
 
 /// A published API version a user may sign a contract with, and the plans visible to them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiOffer {
     pub org_id: String,
     pub org_name: String,
@@ -304,6 +325,7 @@ pub struct ApiOffer {
 
 /// A contract of a client version with an API version through a plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractDto {
     pub id: i64,
     pub client_org_id: String,
@@ -331,6 +353,7 @@ pub struct ContractDto {
 
 /// The plan a contract is to move to once an approver accepts the change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PendingPlan {
     pub plan_id: String,
     pub plan_name: String,
@@ -341,6 +364,7 @@ pub struct PendingPlan {
 
 /// A plan a contract may move to: one its API version offers and the user may see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanChoice {
     pub plan_id: String,
     pub plan_name: String,
@@ -356,6 +380,7 @@ pub struct PlanChoice {
 
 /// What the Change plan dialog shows: the contract and the plans it may move to.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanChoices {
     pub contract: ContractDto,
     pub plans: Vec<PlanChoice>,
@@ -363,6 +388,7 @@ pub struct PlanChoices {
 
 /// One notification of the signed-in user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationDto {
     pub id: i64,
     /// "approval_requested", "contract_approved", "contract_rejected", "contract_revoked",
@@ -377,6 +403,7 @@ pub struct NotificationDto {
 
 /// What the header bell and the approvals link count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InboxCounts {
     pub unread_notifications: u64,
     pub pending_approvals: u64,
@@ -384,6 +411,7 @@ pub struct InboxCounts {
 
 /// A policy attached to a client, plan or API version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyDto {
     pub id: i64,
     pub definition_id: String,
@@ -401,6 +429,7 @@ pub struct PolicyDto {
 
 /// A policy definition the Policies wizard offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyDefinitionDto {
     pub id: String,
     pub name: String,
@@ -411,6 +440,7 @@ pub struct PolicyDefinitionDto {
 /// The policy chains an API version's callers meet: without a key (a public API), and through
 /// each plan it offers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiChainsDto {
     /// For a public API version: its own policies, all a call without an API key meets.
     pub public: Option<Vec<PolicyDto>>,
@@ -421,6 +451,7 @@ pub struct ApiChainsDto {
 /// The policies a request through one offered plan of an API version meets, after the client's
 /// own: the plan's, then the API's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanChainDto {
     pub plan_id: String,
     pub plan_name: String,
@@ -431,6 +462,7 @@ pub struct PlanChainDto {
 
 /// Traffic of one chart bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsPoint {
     /// Start of the bucket, epoch minutes (UTC).
     pub minute: i64,
@@ -442,6 +474,7 @@ pub struct MetricsPoint {
 
 /// Requests attributed to one client version or plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageRow {
     pub label: String,
     pub requests: u64,
@@ -451,6 +484,7 @@ pub struct UsageRow {
 
 /// What the Metrics tab of a client or API version shows for one time range.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MetricsDto {
     /// `domain::metrics::Range::as_str`.
     pub range: String,
@@ -470,6 +504,7 @@ pub struct MetricsDto {
 
 /// Where a contract stands against one limiting policy (portal's My Clients).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LimitUsage {
     /// "Rate limit", "Quota" or "Transfer quota".
     pub kind: String,
@@ -484,6 +519,7 @@ pub struct LimitUsage {
 
 /// An API in the portal's catalog: its newest published version the visitor may see.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalApiCard {
     pub org_id: String,
     pub org_name: String,
@@ -496,6 +532,7 @@ pub struct PortalApiCard {
 
 /// A plan card on an API's portal page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalPlan {
     pub plan_id: String,
     pub name: String,
@@ -508,6 +545,7 @@ pub struct PortalPlan {
 
 /// An API's portal page ("Learn More") for one published version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalApiDetail {
     pub org_id: String,
     pub org_name: String,
@@ -528,6 +566,7 @@ pub struct PortalApiDetail {
 
 /// A client version the user may pick in the Sign Up wizard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientChoice {
     pub org_id: String,
     pub org_name: String,
@@ -540,6 +579,7 @@ pub struct ClientChoice {
 
 /// What the Sign Up wizard needs: the user's client versions and organizations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignUpOptions {
     pub clients: Vec<ClientChoice>,
     /// Organizations where the user may create clients (empty: a home organization will be
@@ -549,6 +589,7 @@ pub struct SignUpOptions {
 
 /// The outcome of a portal sign-up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignUpResult {
     pub org_id: String,
     pub client_id: String,
@@ -561,6 +602,7 @@ pub struct SignUpResult {
 
 /// A client version on the portal's My Clients page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MyClientVersion {
     pub org_id: String,
     pub org_name: String,
@@ -582,6 +624,7 @@ pub struct MyClientVersion {
 
 /// A contract's limits and what is used of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ContractUsage {
     pub contract_id: i64,
     pub limits: Vec<LimitUsage>,
@@ -589,6 +632,7 @@ pub struct ContractUsage {
 
 /// One API key of a client version, without the key itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyDto {
     pub id: i64,
     pub label: Option<String>,
@@ -616,6 +660,7 @@ impl ApiKeyDto {
 
 /// A key just created (rotated, added or brought): the key itself is in `secret`, shown once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiKey {
     pub key: ApiKeyDto,
     pub secret: String,
@@ -623,6 +668,7 @@ pub struct NewApiKey {
 
 /// What a key change asks for: a rotation with its overlap, or a new key next to the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum KeyRequest {
     /// A new key; the current one keeps working for the overlap.
     Rotate {

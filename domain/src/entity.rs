@@ -8,6 +8,7 @@ use crate::Permission;
 /// A client, an API or a plan: what a version page, a policy's owner, a Change Log row or a
 /// Metrics tab is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum EntityKind {
     Client,
     Api,

@@ -6,6 +6,7 @@
 /// form can show `message` next to it. `Display` prints only the message.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
 #[error("{message}")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// The name of the field that failed validation.
     pub field: String,

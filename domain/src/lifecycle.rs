@@ -198,6 +198,7 @@ pub struct PlanChangeFacts {
 
 /// How a change of plan takes effect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PlanChange {
     /// The new plan is in force at once (its limits count from zero).
     Immediate,

@@ -72,6 +72,13 @@ impl Range {
         Range::ALL.into_iter().find(|r| r.as_str() == s)
     }
 
+    /// [`Range::parse`], or the message for the `range` field.
+    pub fn parse_field(s: &str) -> Result<Range, crate::FieldError> {
+        Range::parse(s).ok_or_else(|| {
+            crate::FieldError::new("range", "Choose the last hour, day, week or month.")
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Range::Hour => "hour",

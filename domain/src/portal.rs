@@ -37,6 +37,7 @@ pub fn limits_summary<'a>(policies: impl IntoIterator<Item = (&'a str, &'a str)>
 
 /// A parameter of an operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Parameter {
     pub name: String,
     /// "path", "query", "header", "cookie".
@@ -49,6 +50,7 @@ pub struct Parameter {
 
 /// A response of an operation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Response {
     pub status: String,
     pub description: String,
@@ -58,6 +60,7 @@ pub struct Response {
 
 /// One operation (method + path).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Operation {
     pub method: String,
     pub path: String,
@@ -69,6 +72,7 @@ pub struct Operation {
 
 /// The operations that share a tag (the first tag of each operation; "default" without one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OperationGroup {
     pub tag: String,
     pub operations: Vec<Operation>,
@@ -77,6 +81,7 @@ pub struct OperationGroup {
 /// What the portal's API page and the API's Definition tab show of a definition, extracted once
 /// when it is saved (stored as JSON next to the text), so no page view parses it again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DefinitionSummary {
     /// `info.title`.
     pub title: String,

@@ -6,6 +6,7 @@
 /// The lifecycle status of a client app version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ClientStatus {
     /// No contracts yet.
     Created,
@@ -84,6 +85,7 @@ impl ClientStatus {
 /// The lifecycle status of an API version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ApiStatus {
     /// Missing an endpoint, or neither public nor offered in a plan.
     Created,
@@ -151,6 +153,7 @@ impl ApiStatus {
 /// The lifecycle status of a plan version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PlanStatus {
     /// Still editable.
     Created,
@@ -187,6 +190,7 @@ impl PlanStatus {
 /// The status of a contract between a client app and an API plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContractStatus {
     /// Waiting for the plan's owner to approve it.
     AwaitingApproval,

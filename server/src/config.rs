@@ -17,6 +17,9 @@ pub struct RequestBounds {
     pub header_read_timeout: Duration,
     /// How long a client has to send a server function's body once its headers are in (`408`).
     pub body_read_timeout: Duration,
+    /// Requests per minute that one personal access token (or one signed-in user) may make to
+    /// the REST API (`429` with `Retry-After` beyond); `TOLLGATE_API_REQUESTS_PER_MINUTE`.
+    pub api_requests_per_minute: usize,
 }
 
 impl Default for RequestBounds {
@@ -25,6 +28,7 @@ impl Default for RequestBounds {
             max_body_bytes: 2 << 20,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
+            api_requests_per_minute: crate::rest::DEFAULT_REQUESTS_PER_MINUTE,
         }
     }
 }
@@ -82,6 +86,7 @@ pub struct Config {
     /// `TOLLGATE_GATEWAY_DENY_NETWORKS`: CIDR blocks the gateway never connects to (wins over
     /// everything else), e.g. private ranges that backends must not reach.
     pub gateway_deny_networks: Vec<String>,
+    pub api_requests_per_minute: usize,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -131,6 +136,9 @@ impl Config {
             gateway_admin_listen: env_or("TOLLGATE_GATEWAY_ADMIN_LISTEN", "127.0.0.1:9090"),
             gateway_allow_networks: list(&env_or("TOLLGATE_GATEWAY_ALLOW_NETWORKS", "")),
             gateway_deny_networks: list(&env_or("TOLLGATE_GATEWAY_DENY_NETWORKS", "")),
+            api_requests_per_minute: env_or("TOLLGATE_API_REQUESTS_PER_MINUTE", "")
+                .parse()
+                .unwrap_or(crate::rest::DEFAULT_REQUESTS_PER_MINUTE),
         }
     }
 

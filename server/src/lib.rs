@@ -4,6 +4,7 @@
 //! files), sessions and the security middleware. `main.rs` only wires these together.
 
 pub mod config;
+pub mod rest;
 pub mod router;
 pub mod security;
 pub mod serve;

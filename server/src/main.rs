@@ -107,7 +107,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secure_cookies: config.secure_cookies,
         trusted_proxies: Arc::new(trusted_proxies),
     };
-    let bounds = config::RequestBounds::default();
+    let bounds = config::RequestBounds {
+        api_requests_per_minute: config.api_requests_per_minute,
+        ..config::RequestBounds::default()
+    };
     let app = server::router_with(state, bounds);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Tollgate listening on http://{addr}");

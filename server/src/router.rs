@@ -62,6 +62,10 @@ pub fn router_with(state: AppState, bounds: RequestBounds) -> Router {
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .merge(crate::rest::router(
+            state.clone(),
+            bounds.api_requests_per_minute,
+        ))
         .route("/api/{*fn_name}", post(server_fn_handler))
         .route(
             "/portal/apis/{org}/{api}/{version}/definition",

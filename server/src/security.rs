@@ -35,7 +35,9 @@ pub fn is_same_origin(headers: &HeaderMap) -> bool {
 /// Refuses cross-origin state-changing requests with 403.
 pub async fn same_origin_guard(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && !is_same_origin(req.headers()) {
+    // A REST request with a bearer token carries no ambient authority (its cookies are
+    // ignored), so another site cannot make a browser send it.
+    if !safe && !is_same_origin(req.headers()) && !crate::rest::caller::is_token_request(&req) {
         tracing::warn!(path = %req.uri().path(), "cross-origin request refused");
         return (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response();
     }

@@ -121,7 +121,9 @@ pub async fn session_layer(
     next: Next,
 ) -> Response {
     let mut current = CurrentUser::default();
-    if let Some(token) = session_token(&req, state.secure_cookies) {
+    // A REST request with a bearer token ignores cookies: the token alone says who calls.
+    let cookies_count = !crate::rest::caller::is_token_request(&req);
+    if let Some(token) = session_token(&req, state.secure_cookies).filter(|_| cookies_count) {
         match service::sessions::authenticate(&state.db, &token, state.sessions).await {
             Ok(Some(signed_in)) => {
                 current = CurrentUser {
@@ -158,6 +160,10 @@ pub async fn session_layer(
     let is_page_request = matches!(*req.method(), Method::GET | Method::HEAD);
     let path = req.uri().path().to_owned();
     if current.must_change_password {
+        if path.starts_with("/api/v1/") {
+            return crate::rest::problem::Problem::new(StatusCode::FORBIDDEN, MUST_CHANGE_PASSWORD)
+                .into_response();
+        }
         if path.starts_with("/api/") && !allowed_while_password_must_change(&path) {
             return forbidden_json(MUST_CHANGE_PASSWORD);
         }

@@ -15,6 +15,7 @@ const BOUNDS: RequestBounds = RequestBounds {
     max_body_bytes: 2 << 20,
     header_read_timeout: Duration::from_millis(500),
     body_read_timeout: Duration::from_millis(500),
+    api_requests_per_minute: server::rest::DEFAULT_REQUESTS_PER_MINUTE,
 };
 
 /// Serves the app on a fresh local port until the test ends; returns its address.

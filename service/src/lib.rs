@@ -9,6 +9,7 @@ pub mod api_keys;
 pub mod apis;
 pub mod audit;
 pub mod authz;
+pub mod by_kind;
 pub mod clients;
 pub mod contracts;
 mod ctx;
@@ -34,7 +35,7 @@ pub mod settings;
 pub mod versioned;
 
 pub use ctx::{Ctx, TokenGrant};
-pub use error::{Error, Result};
+pub use error::{Error, Result, error_chain};
 pub use versioned::EntityRef;
 
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {

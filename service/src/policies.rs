@@ -209,6 +209,19 @@ pub async fn list_for(
     list(db, owner, version_id).await
 }
 
+/// One policy of a version, for someone who may view it.
+pub async fn get(
+    db: &impl ConnectionTrait,
+    ctx: &Ctx,
+    owner: EntityKind,
+    at: &EntityRef,
+    policy_id: i64,
+) -> Result<PolicyDto> {
+    authz::require(db, ctx, &at.org_id, owner.view_permission()).await?;
+    let version_id = owner_version_id(db, owner, at).await?;
+    Ok(to_dto(&find_in(db, owner, version_id, policy_id).await?))
+}
+
 /// The chains an API version's callers meet: a public version's own policies for calls without
 /// a key, and for each plan it offers, after the client's own policies, the plan's policies,
 /// then the API's.

@@ -30,34 +30,13 @@ pub async fn create_entity(
     endpoint: String,
 ) -> Result<String, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let db = &state.db;
-    let r = match kind {
-        EntityKind::Client => {
-            let input = service::clients::NewClient {
-                name,
-                version,
-                description,
-            };
-            service::clients::create(db, &ctx, &org, input).await?
-        }
-        EntityKind::Api => {
-            let input = service::apis::NewApi {
-                name,
-                version,
-                description,
-                endpoint,
-            };
-            service::apis::create(db, &ctx, &org, input).await?
-        }
-        EntityKind::Plan => {
-            let input = service::plans::NewPlan {
-                name,
-                version,
-                description,
-            };
-            service::plans::create(db, &ctx, &org, input).await?
-        }
+    let input = service::by_kind::NewEntity {
+        name,
+        version,
+        description,
+        endpoint,
     };
+    let r = service::by_kind::create(&state.db, &ctx, kind, &org, input).await?;
     Ok(kind.page_url(&r.org_id, &r.id, &r.version))
 }
 

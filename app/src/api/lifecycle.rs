@@ -67,12 +67,7 @@ pub async fn run_version_action(
 #[server]
 pub async fn delete_entity(kind: EntityKind, org: String, id: String) -> Result<String, AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let db = &state.db;
-    match kind {
-        EntityKind::Client => service::clients::delete(db, &ctx, &org, &id).await?,
-        EntityKind::Api => service::apis::delete(db, &ctx, &org, &id).await?,
-        EntityKind::Plan => service::plans::delete(db, &ctx, &org, &id).await?,
-    }
+    service::by_kind::delete(&state.db, &ctx, kind, &org, &id).await?;
     Ok(format!("/orgs/{org}/{}", kind.segment()))
 }
 
@@ -87,21 +82,9 @@ pub async fn new_version(
     clone_from: String,
 ) -> Result<(String, usize), AppError> {
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
-    let db = &state.db;
     let from = Some(clone_from.as_str()).filter(|s| !s.is_empty());
-    let (r, skipped) = match kind {
-        EntityKind::Client => {
-            service::clients::new_version(db, &ctx, &org, &id, &version, from).await?
-        }
-        EntityKind::Api => (
-            service::apis::new_version(db, &ctx, &org, &id, &version, from).await?,
-            0,
-        ),
-        EntityKind::Plan => (
-            service::plans::new_version(db, &ctx, &org, &id, &version, from).await?,
-            0,
-        ),
-    };
+    let (r, skipped) =
+        service::by_kind::new_version(&state.db, &ctx, kind, &org, &id, &version, from).await?;
     Ok((kind.page_url(&r.org_id, &r.id, &r.version), skipped))
 }
 

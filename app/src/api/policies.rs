@@ -119,8 +119,6 @@ pub async fn version_metrics(
     let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
     let at = crate::ssr::at(org, id, version);
     // Refusals go through `service::Error` so that the response gets their HTTP status.
-    let range = domain::metrics::Range::parse(&range).ok_or_else(|| {
-        service::Error::invalid("range", "Choose the last hour, day, week or month.")
-    })?;
+    let range = domain::metrics::Range::parse_field(&range).map_err(service::Error::from)?;
     Ok(service::metrics::query(&state.db, &ctx, kind, &at, range).await?)
 }

@@ -1,0 +1,136 @@
+//! Who calls the REST API: a personal access token (`Authorization: Bearer …`, which makes the
+//! request ignore cookies), or the browser session that the session layer resolved (state
+//! changes then pass the same-origin guard, as server functions do). Requests are rate-limited
+//! per token, and a read-only token may only read.
+
+use std::sync::Arc;
+
+use app::ssr::CurrentUser;
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use service::Ctx;
+use service::rate_limit::ActionLimiter;
+
+use super::RestState;
+use super::problem::Problem;
+
+/// The longest `Authorization` value looked at; a token is 40 characters.
+const MAX_AUTHORIZATION: usize = 200;
+
+/// The bearer token of a request, if it sends one (`Some(Err)`: an `Authorization` header that
+/// is not a bearer token).
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<Result<&str, ()>> {
+    let value = headers.get(header::AUTHORIZATION)?;
+    Some(
+        value
+            .to_str()
+            .ok()
+            .filter(|v| v.len() <= MAX_AUTHORIZATION)
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty())
+            .ok_or(()),
+    )
+}
+
+/// A request to the REST API that authenticates with a bearer token (valid or not: the token
+/// is checked by [`Caller`]). Such a request's cookies are ignored.
+pub fn is_token_request<B>(req: &axum::http::Request<B>) -> bool {
+    req.uri().path().starts_with("/api/v1/") && bearer(req.headers()).is_some()
+}
+
+/// Requests per token (or per signed-in user) and minute.
+#[derive(Clone)]
+pub struct ApiLimiter(pub Arc<ActionLimiter>);
+
+/// The caller of a REST operation.
+pub struct Caller(pub Ctx);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    S: Send + Sync,
+    RestState: FromRef<S>,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = RestState::from_ref(state);
+        let writes = !matches!(parts.method, Method::GET | Method::HEAD);
+        let (ctx, key) = match bearer(&parts.headers) {
+            Some(Ok(token)) => {
+                let ctx = service::access_tokens::authenticate(&state.app.db, token)
+                    .await?
+                    .ok_or_else(|| {
+                        Problem::new(
+                            StatusCode::UNAUTHORIZED,
+                            "This token is not valid: it is unknown, expired or revoked.",
+                        )
+                    })?;
+                let grant = ctx
+                    .grant
+                    .as_ref()
+                    .map(|g| (g.token_id.clone(), g.read_only));
+                let (id, read_only) = grant.unwrap_or_default();
+                if read_only && writes {
+                    return Err(Problem::new(
+                        StatusCode::FORBIDDEN,
+                        "This token is read-only.",
+                    ));
+                }
+                (ctx, format!("token:{id}"))
+            }
+            Some(Err(())) => {
+                return Err(Problem::new(
+                    StatusCode::UNAUTHORIZED,
+                    "The Authorization header must be `Bearer <token>`.",
+                ));
+            }
+            None => {
+                let ctx = parts
+                    .extensions
+                    .get::<CurrentUser>()
+                    .and_then(|u| u.ctx.clone())
+                    .ok_or_else(Problem::unauthenticated)?;
+                let key = format!("user:{}", ctx.user_id);
+                (ctx, key)
+            }
+        };
+        if let Err(wait) = state.limiter.0.try_acquire(&key) {
+            let secs = wait.as_secs().max(1);
+            return Err(Problem {
+                retry_after: Some(secs),
+                ..Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!("Too many requests. Try again in {secs} seconds."),
+                )
+            });
+        }
+        Ok(Caller(ctx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_authorization_header_only() {
+        let h = |v: &str| {
+            let mut m = axum::http::HeaderMap::new();
+            m.insert(header::AUTHORIZATION, v.parse().unwrap());
+            m
+        };
+        assert_eq!(bearer(&h("Bearer tgp_abc")), Some(Ok("tgp_abc")));
+        assert_eq!(bearer(&h("bearer  tgp_abc ")), Some(Ok("tgp_abc")));
+        assert_eq!(bearer(&h("Basic dXNlcjpwYXNz")), Some(Err(())));
+        assert_eq!(bearer(&h("Bearer ")), Some(Err(())));
+        assert_eq!(
+            bearer(&h(&format!("Bearer {}", "a".repeat(300)))),
+            Some(Err(()))
+        );
+        assert_eq!(bearer(&axum::http::HeaderMap::new()), None);
+    }
+}
