@@ -20,6 +20,7 @@ use crate::components::toast::provide_toasts;
 use crate::pages::account::{AccountPage, ChoosePasswordPage};
 use crate::pages::admin::AdminAccountsPage;
 use crate::pages::api::ApiPage;
+use crate::pages::api_docs::ApiDocsPage;
 use crate::pages::approvals::ApprovalsPage;
 use crate::pages::auth::{SignInPage, SignUpPage};
 use crate::pages::client::ClientPage;
@@ -119,6 +120,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/approvals") view=ApprovalsPage />
                     <Route path=path!("/account") view=AccountPage />
                     <Route path=path!("/admin/accounts") view=AdminAccountsPage />
+                    <Route path=path!("/docs/api") view=ApiDocsPage />
                     <Route path=path!("/orgs/:org/clients/:id/:version") view=ClientPage />
                     <Route path=path!("/orgs/:org/clients/:id/:version/:tab") view=ClientPage />
                     <Route path=path!("/orgs/:org/apis/:id/:version") view=ApiPage />

@@ -40,6 +40,11 @@ pub struct CurrentUser {
     pub must_change_password: bool,
 }
 
+/// The management REST API's OpenAPI document, summarized for the reference page
+/// (`/docs/api`); the server crate, which generates the document, provides it as context.
+#[derive(Clone, Debug)]
+pub struct ApiReference(pub Arc<domain::portal::DefinitionSummary>);
+
 /// The client's address (the peer, or what trusted proxies say), for sign-in throttling.
 #[derive(Clone, Debug)]
 pub struct ClientIp(pub String);

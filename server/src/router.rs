@@ -16,7 +16,27 @@ use tower_http::compression::CompressionLayer;
 use crate::config::RequestBounds;
 
 async fn server_fn_handler(State(state): State<AppState>, req: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(move || provide_context(state.clone()), req).await
+    handle_server_fns_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_context(api_reference());
+        },
+        req,
+    )
+    .await
+}
+
+/// The REST API's document as the reference page shows it, summarized once.
+fn api_reference() -> app::ssr::ApiReference {
+    static SUMMARY: std::sync::OnceLock<app::ssr::ApiReference> = std::sync::OnceLock::new();
+    SUMMARY
+        .get_or_init(|| {
+            let doc = serde_json::to_value(crate::rest::document()).unwrap_or_default();
+            app::ssr::ApiReference(std::sync::Arc::new(domain::portal::DefinitionSummary::of(
+                &doc,
+            )))
+        })
+        .clone()
 }
 
 /// `GET /portal/apis/{org}/{api}/{version}/definition`: the OpenAPI document of a published
@@ -58,7 +78,10 @@ pub fn router_with(state: AppState, bounds: RequestBounds) -> Router {
     let routes = generate_route_list(App);
     let context = {
         let state = state.clone();
-        move || provide_context(state.clone())
+        move || {
+            provide_context(state.clone());
+            provide_context(api_reference());
+        }
     };
     Router::new()
         .route("/healthz", get(|| async { "ok" }))

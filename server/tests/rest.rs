@@ -1052,3 +1052,27 @@ on_both!(the_openapi_document_describes_every_route, |app| {
         }
     }
 });
+
+on_both!(the_reference_page_shows_every_operation, |app| {
+    let anonymous = app.get("/docs/api").await;
+    assert_eq!(
+        anonymous.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        anonymous.body
+    );
+    ok(app.sign_up(OWNER, "Kim Owner").await);
+    let page = ok(app.get("/docs/api").await);
+    assert!(page.body.contains("REST API reference"), "{}", page.body);
+    let reference: domain::portal::DefinitionSummary =
+        ok(app.call::<app::api::docs::ApiReference>(&[]).await).json();
+    let doc: Value = ok(app.get("/api/v1/openapi.json").await).json();
+    let documented: usize = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|p| p.as_object().unwrap().len())
+        .sum();
+    assert_eq!(reference.operation_count(), documented);
+    assert!(reference.groups.iter().any(|g| g.tag == "Organizations"));
+});

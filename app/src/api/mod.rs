@@ -4,6 +4,7 @@
 pub mod account;
 pub mod auth;
 pub mod contracts;
+pub mod docs;
 pub mod entities;
 pub mod keys;
 pub mod lifecycle;

@@ -11,6 +11,7 @@ pub mod contracts;
 pub mod form;
 pub mod keys;
 pub mod list;
+pub mod operations;
 pub mod shell;
 pub mod status;
 pub mod toast;

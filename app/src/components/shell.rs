@@ -223,6 +223,7 @@ fn UserMenu(user: UserDto) -> impl IntoView {
                     </div>
                     <div class="menu-divider"></div>
                     <a class="menu-item" role="menuitem" href="/account" on:click=move |_| open.set(false)>"Account settings"</a>
+                    <a class="menu-item" role="menuitem" href="/docs/api" on:click=move |_| open.set(false)>"REST API reference"</a>
                     {user.is_admin.then(|| view! {
                         <a class="menu-item" role="menuitem" href="/admin/accounts" on:click=move |_| open.set(false)>"Accounts and settings"</a>
                     })}

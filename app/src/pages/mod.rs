@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod api_docs;
 pub mod approvals;
 pub mod auth;
 pub mod client;

@@ -22,6 +22,7 @@ use crate::components::form::FormErrors;
 use crate::components::keys::{
     AddKeyButton, ApiKeyPanel, KeyActions, KeyDialogs, KeyOwner, KeysTable,
 };
+use crate::components::operations::Operations;
 use crate::components::shell::CurrentUser;
 use crate::components::status::{ContractBadge, StatusBadge};
 use crate::components::toast::{ToastRegion, use_toasts};
@@ -274,26 +275,7 @@ fn api_page(d: PortalApiDetail) -> AnyView {
                         {if d.operations.is_empty() {
                             view! { <p class="muted">"This API version has no OpenAPI definition yet."</p> }.into_any()
                         } else {
-                            d.operations.iter().map(|g| view! {
-                                <h3 class="op-group">{g.tag.clone()}</h3>
-                                {g.operations.iter().map(|op| view! {
-                                    <details class="op">
-                                        <summary><span class=format!("method method--{}", op.method.to_lowercase())>{op.method.clone()}</span>" "<code>{op.path.clone()}</code>" "<span class="muted">{op.summary.clone()}</span></summary>
-                                        <div class="op__body">
-                                            {(!op.parameters.is_empty()).then(|| view! {
-                                                <table class="table"><thead><tr><th>"Parameter"</th><th>"In"</th><th>"Type"</th><th>"Description"</th></tr></thead><tbody>
-                                                    {op.parameters.iter().map(|p| view! { <tr><td><code>{p.name.clone()}</code>{p.required.then_some(" *")}</td><td>{p.location.clone()}</td><td>{p.kind.clone()}</td><td>{p.description.clone()}</td></tr> }).collect_view()}
-                                                </tbody></table>
-                                            })}
-                                            {op.request_schema.clone().map(|s| view! { <p><strong>"Request body"</strong></p><pre class="schema">{s}</pre> })}
-                                            {op.responses.iter().map(|r| view! {
-                                                <p><strong>{r.status.clone()}</strong>" "{r.description.clone()}</p>
-                                                {r.schema.clone().map(|s| view! { <pre class="schema">{s}</pre> })}
-                                            }).collect_view()}
-                                        </div>
-                                    </details>
-                                }).collect_view()}
-                            }).collect_view().into_any()
+                            view! { <Operations groups=d.operations.clone() /> }.into_any()
                         }}
                         {d.has_definition.then(|| view! { <p><a href=download.clone() download="">"Download the OpenAPI definition"</a></p> })}
                     </div>
