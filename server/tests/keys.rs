@@ -11,7 +11,7 @@ use app::api::lifecycle::{RunVersionAction, SetApiPlans};
 use app::api::orgs::{AddMember, CreateOrg};
 use app::api::portal::MyClients;
 use axum::http::StatusCode;
-use common::{PASSWORD, TestApp};
+use common::{PASSWORD, TestApp, contains, dump};
 use domain::credentials::KeyState;
 use domain::dto::{
     ApiKeyDto, AuditEntryDto, ClientVersionDetail, MyClientVersion, NewApiKey, Page,
@@ -445,50 +445,6 @@ async fn all_key_values(app: &mut TestApp) -> Vec<String> {
         out.push(ok(show(app, k.id).await).await.json::<String>());
     }
     out
-}
-
-/// The database's whole content as bytes: the SQLite file with its write-ahead log, or
-/// `pg_dump`'s output.
-async fn dump(app: &TestApp) -> Vec<u8> {
-    match app.backend {
-        common::Backend::Sqlite => {
-            app.db
-                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
-                .await
-                .unwrap();
-            let path = app
-                .url
-                .trim_start_matches("sqlite://")
-                .split('?')
-                .next()
-                .unwrap()
-                .to_owned();
-            let mut bytes = std::fs::read(&path).unwrap();
-            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-                bytes.extend(wal);
-            }
-            bytes
-        }
-        common::Backend::Postgres => {
-            let out = std::process::Command::new("pg_dump")
-                .arg("--no-owner")
-                .arg(&app.url)
-                .output()
-                .expect("pg_dump runs");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            out.stdout
-        }
-    }
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 on_both!(a_database_dump_holds_no_key, |app| {

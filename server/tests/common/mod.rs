@@ -313,6 +313,51 @@ impl TestApp {
     }
 }
 
+/// The database's whole content as bytes: the SQLite file with its write-ahead log, or
+/// `pg_dump`'s output.
+pub async fn dump(app: &TestApp) -> Vec<u8> {
+    match app.backend {
+        Backend::Sqlite => {
+            app.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .unwrap();
+            let path = app
+                .url
+                .trim_start_matches("sqlite://")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_owned();
+            let mut bytes = std::fs::read(&path).unwrap();
+            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+                bytes.extend(wal);
+            }
+            bytes
+        }
+        Backend::Postgres => {
+            let out = std::process::Command::new("pg_dump")
+                .arg("--no-owner")
+                .arg(&app.url)
+                .output()
+                .expect("pg_dump runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        }
+    }
+}
+
+/// Whether `needle` occurs in `haystack`.
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
 /// Tests that render pages run one at a time. Leptos' server-side rendering spawns its work
 /// through one process-wide executor, and with several test runtimes alive at once a render
 /// was seen never to finish (about one run in five). `on_both!` holds this for each test.
