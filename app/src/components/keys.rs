@@ -20,7 +20,7 @@ use crate::components::form::FormErrors;
 use crate::components::toast::{Toasts, use_toasts};
 use crate::components::ui::{
     Badge, ConfirmDialog, CopyField, Dialog, EmptyState, ErrorAlert, Field, SkeletonRows,
-    described_by, format_date, format_time,
+    described_by, format_date, format_time, now,
 };
 use crate::error::AppError;
 
@@ -166,18 +166,6 @@ fn write_clipboard(text: String, done: impl FnOnce() + 'static) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (text, done);
-}
-
-/// The moment in the browser (the dialogs only render there), or on the server.
-fn now() -> DateTime<Utc> {
-    #[cfg(feature = "hydrate")]
-    {
-        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        Utc::now()
-    }
 }
 
 /// A `datetime-local` value ("2026-12-03T14:00"), read as UTC.

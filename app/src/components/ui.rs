@@ -16,6 +16,18 @@ pub fn format_date(t: &DateTime<Utc>) -> String {
     t.format("%-d %b %Y").to_string()
 }
 
+/// The moment in the browser (after hydration), or on the server.
+pub fn now() -> DateTime<Utc> {
+    #[cfg(feature = "hydrate")]
+    {
+        DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        Utc::now()
+    }
+}
+
 /// A labelled form field with hint and error, wired with `aria-describedby`.
 #[component]
 pub fn Field(

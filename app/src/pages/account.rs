@@ -1,16 +1,19 @@
 //! Account settings (`/account`, and `/portal/account` in the portal's shell for portal-only
 //! accounts): display name, email (asks for the current password again), Change password (ends
-//! every other session). And "Choose a new password" (`/choose-password`), where a user whose
+//! every other session), and on `/account` the Personal access tokens card
+//! (`pages::access_tokens`). And "Choose a new password" (`/choose-password`), where a user whose
 //! password was set by someone else is held until they choose their own.
 
 use domain::dto::UserDto;
 use domain::{DisplayName, Email, Password};
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_location;
 
 use crate::api::account::{ChangeDisplayName, ChangeEmail, ChangePassword};
 use crate::api::auth::SignOut;
 use crate::components::form::FormErrors;
+use crate::pages::access_tokens::AccessTokensCard;
 use crate::components::shell::CurrentUser;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{ErrorAlert, Field, LoadError, SkeletonRows, described_by};
@@ -19,11 +22,20 @@ use crate::error::AppError;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let user = expect_context::<CurrentUser>().0;
+    // Portal-only accounts have their settings at /portal/account, without tokens.
+    let management = !use_location()
+        .pathname
+        .get_untracked()
+        .starts_with("/portal");
     view! {
         <Title text="Account settings · Tollgate" />
         <div class="page-header">
             <h1 class="page-title">"Account settings"</h1>
-            <p class="muted">"Your name, your email address and your password."</p>
+            <p class="muted">{if management {
+                "Your name, your email address, your password and your personal access tokens."
+            } else {
+                "Your name, your email address and your password."
+            }}</p>
         </div>
         <Transition fallback=|| view! { <SkeletonRows rows=6 /> }>
             {move || Suspend::new(async move {
@@ -40,6 +52,7 @@ pub fn AccountPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        {management.then(|| view! { <div class="account-settings account-settings--tokens"><AccessTokensCard /></div> })}
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per page (or group of pages) of the management UI.
 
+pub mod access_tokens;
 pub mod account;
 pub mod admin;
 pub mod api;
