@@ -146,11 +146,17 @@ fn GenerateForm(
             found.push(e);
         }
         match expiry_date(expiry.get_untracked(), &custom.get_untracked()) {
-            None => found.push(FieldError::new("expires_on", "Pick the date the token expires on.")),
+            None => found.push(FieldError::new(
+                "expires_on",
+                "Pick the date the token expires on.",
+            )),
             Some(d) => found.extend(check_expiry(d, today()).err()),
         }
         if limit.get_untracked() && chosen.with_untracked(Vec::is_empty) {
-            found.push(FieldError::new("orgs", "Choose at least one organization, or allow all of them."));
+            found.push(FieldError::new(
+                "orgs",
+                "Choose at least one organization, or allow all of them.",
+            ));
         }
         found
     };
@@ -180,11 +186,17 @@ fn GenerateForm(
         });
     };
     let expiry_hint = move || match expiry_date(expiry.get(), &custom.get()) {
-        Some(d) if check_expiry(d, today()).is_ok() => format!("The token works through {} (UTC).", long_date(d)),
+        Some(d) if check_expiry(d, today()).is_ok() => {
+            format!("The token works through {} (UTC).", long_date(d))
+        }
         _ => "A date after today, at most one year ahead.".to_owned(),
     };
     let min = move || (today() + Duration::days(1)).format("%Y-%m-%d").to_string();
-    let max = move || (today() + Duration::days(MAX_EXPIRY_DAYS)).format("%Y-%m-%d").to_string();
+    let max = move || {
+        (today() + Duration::days(MAX_EXPIRY_DAYS))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
 
     view! {
         <form class="token-form" on:submit=submit novalidate>

@@ -13,11 +13,11 @@ use leptos_router::hooks::use_location;
 use crate::api::account::{ChangeDisplayName, ChangeEmail, ChangePassword};
 use crate::api::auth::SignOut;
 use crate::components::form::FormErrors;
-use crate::pages::access_tokens::AccessTokensCard;
 use crate::components::shell::CurrentUser;
 use crate::components::toast::use_toasts;
 use crate::components::ui::{ErrorAlert, Field, LoadError, SkeletonRows, described_by};
 use crate::error::AppError;
+use crate::pages::access_tokens::AccessTokensCard;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
