@@ -156,19 +156,15 @@ pub fn page_of<T: Clone>(all: &[T], page: u64, per_page: u64) -> domain::dto::Pa
 pub fn paged<T: Serialize>(
     headers: &HeaderMap,
     path: &str,
-    query: &[(&str, String)],
     page: domain::dto::Page<T>,
 ) -> Response {
     let last = page.page_count().max(1);
     let link = |n: u64, rel: &str| {
-        let mut q: Vec<String> = query
-            .iter()
-            .filter(|(_, v)| !v.is_empty())
-            .map(|(k, v)| format!("{k}={}", app::components::ui::urlencode(v)))
-            .collect();
-        q.push(format!("page={n}"));
-        q.push(format!("per_page={}", page.per_page));
-        format!("<{path}?{}>; rel=\"{rel}\"", q.join("&"))
+        format!(
+            "<{}?page={n}&per_page={}>; rel=\"{rel}\"",
+            uri_path(path),
+            page.per_page
+        )
     };
     let mut links = vec![link(1, "first")];
     if page.page > 1 {
@@ -185,6 +181,25 @@ pub fn paged<T: Serialize>(
     }
     h.insert("x-total-count", HeaderValue::from(page.total));
     res
+}
+
+/// A request path as it may appear in a `Link` header: percent-encoded where it is not a plain
+/// path character (axum hands over the path as sent, which is already encoded; this keeps `<`,
+/// `>`, quotes and spaces out whatever came in).
+fn uri_path(path: &str) -> String {
+    path.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "/-._~%!$&'()*+,;=:@".contains(c) {
+                c.to_string()
+            } else {
+                let mut buf = [0u8; 4];
+                c.encode_utf8(&mut buf)
+                    .bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect()
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -226,5 +241,14 @@ mod tests {
         assert_eq!(page_of(&all, 2, 2).items, vec![3, 4]);
         assert_eq!(page_of(&all, 9, 2).items, Vec::<u32>::new());
         assert_eq!(page_of(&all, 1, 2).total, 5);
+    }
+
+    #[test]
+    fn link_paths_stay_inside_their_brackets() {
+        assert_eq!(
+            uri_path("/api/v1/orgs/Acme%20Co/changes"),
+            "/api/v1/orgs/Acme%20Co/changes"
+        );
+        assert_eq!(uri_path("/a b/<x>\"y\""), "/a%20b/%3Cx%3E%22y%22");
     }
 }

@@ -200,7 +200,7 @@ pub async fn contracts(
 ) -> ApiResult<Response> {
     let (page, per_page) = paging.resolve()?;
     let list = service::apis::contracts(&s.app.db, &ctx, &at(p), page, per_page).await?;
-    Ok(answer::paged(&headers, uri.path(), &[], list))
+    Ok(answer::paged(&headers, uri.path(), list))
 }
 
 /// The effective policy chains: per plan, and without a key for a public API.

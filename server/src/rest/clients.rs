@@ -155,7 +155,7 @@ pub async fn contracts(
 ) -> ApiResult<Response> {
     let (page, per_page) = paging.resolve()?;
     let list = service::clients::contracts(&s.app.db, &ctx, &at(p), page, per_page).await?;
-    Ok(answer::paged(&headers, uri.path(), &[], list))
+    Ok(answer::paged(&headers, uri.path(), list))
 }
 
 /// Signs a contract with an API version through one of its plans.

@@ -158,7 +158,6 @@ pub async fn approvals(
     Ok(answer::paged(
         &headers,
         uri.path(),
-        &[],
         answer::page_of(&all, page, per_page),
     ))
 }

@@ -145,7 +145,6 @@ pub async fn list(
     Ok(answer::paged(
         &headers,
         uri.path(),
-        &[],
         answer::page_of(&all, page, per_page),
     ))
 }
@@ -244,7 +243,7 @@ pub async fn changes(
     let (page, per_page) = paging.resolve()?;
     let entity = Some((EntityKind::from(kind), id.as_str()));
     let log = service::audit::list(&s.app.db, &ctx, &org, entity, page, per_page).await?;
-    Ok(answer::paged(&headers, uri.path(), &[], log))
+    Ok(answer::paged(&headers, uri.path(), log))
 }
 
 /// The version's policies, in chain order.

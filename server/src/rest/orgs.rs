@@ -57,7 +57,6 @@ pub async fn list(
     Ok(answer::paged(
         &headers,
         uri.path(),
-        &[],
         answer::page_of(&all, page, per_page),
     ))
 }
@@ -132,7 +131,6 @@ pub async fn members(
     Ok(answer::paged(
         &headers,
         uri.path(),
-        &[],
         answer::page_of(&all, page, per_page),
     ))
 }
@@ -194,5 +192,5 @@ pub async fn changes(
 ) -> ApiResult<Response> {
     let (page, per_page) = paging.resolve()?;
     let log = service::audit::list(&s.app.db, &ctx, &org, None, page, per_page).await?;
-    Ok(answer::paged(&headers, uri.path(), &[], log))
+    Ok(answer::paged(&headers, uri.path(), log))
 }
