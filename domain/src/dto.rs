@@ -659,7 +659,8 @@ impl ApiKeyDto {
 }
 
 /// A key just created (rotated, added or brought): the key itself is in `secret`, shown once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Its `Debug` leaves the secret out.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewApiKey {
     pub key: ApiKeyDto,
@@ -722,9 +723,28 @@ pub struct NewAccessToken {
     pub orgs: Option<Vec<String>>,
 }
 
-/// A token just created: the token itself is in `secret`, shown once.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A token just created: the token itself is in `secret`, shown once. Its `Debug` leaves the
+/// secret out.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedAccessToken {
     pub token: AccessTokenDto,
     pub secret: String,
+}
+
+impl std::fmt::Debug for NewApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewApiKey")
+            .field("key", &self.key)
+            .field("secret", &"…")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CreatedAccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedAccessToken")
+            .field("token", &self.token)
+            .field("secret", &"…")
+            .finish()
+    }
 }

@@ -50,7 +50,7 @@ test.describe('Account settings', () => {
 
     await password.getByLabel(/^\s*Current password\b/).fill(PASSWORD);
     await password.getByRole('button', { name: 'Change password' }).click();
-    await expect(page.getByText('Password changed. Your other sessions have been signed out.')).toBeVisible();
+    await expect(page.getByText('Password changed. Your other sessions have been signed out and your tokens revoked.')).toBeVisible();
     await shot(page, 'account-settings');
 
     // This session stays; the other browser is signed out.

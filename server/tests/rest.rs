@@ -993,7 +993,40 @@ on_both!(requests_are_limited_per_token, |app| {
         .parse()
         .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
-    ok(call(&mut app, Some(&other), "GET", "/api/v1/orgs", None, &[]).await);
+    // The budget is the account's: another of its tokens is limited too.
+    problem(
+        &call(&mut app, Some(&other), "GET", "/api/v1/orgs", None, &[]).await,
+        StatusCode::TOO_MANY_REQUESTS,
+    );
+    // Invalid tokens cost a look-up each: an address gets a bounded number of tries a minute.
+    let forged = |i: usize| format!("tgp_{i:030}");
+    let mut refused = 0;
+    for i in 0..server::rest::caller::BAD_TOKENS_PER_MINUTE + 5 {
+        let r = call(&mut app, Some(&forged(i)), "GET", "/api/v1/orgs", None, &[]).await;
+        if r.status == StatusCode::TOO_MANY_REQUESTS {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 5);
+});
+
+on_both!(a_new_or_reset_password_revokes_the_accounts_tokens, |app| {
+    ok(app.sign_up(OWNER, "Kim Owner").await);
+    let t = token(&mut app, false, None).await;
+    ok(call(&mut app, Some(&t), "GET", "/api/v1/orgs", None, &[]).await);
+    ok(app
+        .call::<app::api::account::ChangePassword>(&[
+            ("current_password", common::PASSWORD),
+            ("new_password", "a brand new passphrase"),
+        ])
+        .await);
+    problem(
+        &call(&mut app, Some(&t), "GET", "/api/v1/orgs", None, &[]).await,
+        StatusCode::UNAUTHORIZED,
+    );
+    let tokens: Vec<domain::dto::AccessTokenDto> =
+        ok(app.call::<app::api::account::ListAccessTokens>(&[]).await).json();
+    assert!(tokens.iter().all(|t| t.revoked_on.is_some()), "{tokens:?}");
 });
 
 on_both!(the_openapi_document_describes_every_route, |app| {

@@ -18,7 +18,7 @@ use domain::dto::{AccessTokenDto, CreatedAccessToken, NewAccessToken, TokenOrg};
 use rand::Rng;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
 };
 
 use crate::entities::{access_token, organization, user};
@@ -158,6 +158,13 @@ pub async fn create(
     let (name, expires) = (name?, expires?);
 
     let txn = crate::db::write(db).await?;
+    // The owner's row stays locked until the insert, so that concurrent requests cannot pass
+    // the live-token count together (SQLite's immediate transaction already serializes them).
+    user::Entity::find_by_id(ctx.user_id.clone())
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(Error::Unauthenticated)?;
     let orgs = check_orgs(&txn, ctx, input.orgs).await?;
     let live = access_token::Entity::find()
         .filter(access_token::Column::UserId.eq(ctx.user_id.clone()))
@@ -235,6 +242,18 @@ pub async fn revoke(db: &DatabaseConnection, ctx: &Ctx, id: &str) -> Result<Acce
 
 /// How often `last_used_on` is written at most: its minute.
 const USE_GRANULARITY: TimeDelta = TimeDelta::minutes(1);
+
+/// Revokes every live token of `user_id` (inside the caller's transaction): a password that
+/// changes, or that an administrator resets, ends what a stolen session may have created.
+pub(crate) async fn revoke_all(db: &impl ConnectionTrait, user_id: &str) -> Result<u64> {
+    Ok(access_token::Entity::update_many()
+        .col_expr(access_token::Column::RevokedOn, Expr::value(now()))
+        .filter(access_token::Column::UserId.eq(user_id))
+        .filter(access_token::Column::RevokedOn.is_null())
+        .exec(db)
+        .await?
+        .rows_affected)
+}
 
 /// Resolves a presented token to its owner's [`Ctx`] with the token's [`TokenGrant`], built
 /// from the owner's account as it is now (so a token never has more rights than its owner).

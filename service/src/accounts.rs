@@ -329,8 +329,9 @@ fn field_of(e: &Error) -> Option<FieldError> {
 }
 
 /// Changes the caller's password: checks the current one, applies the sign-up rules to the new
-/// one (field `new_password`), clears the must-change mark and ends every other session of the
-/// account (`keep_token` is the caller's own session, which stays).
+/// one (field `new_password`), clears the must-change mark, ends every other session of the
+/// account (`keep_token` is the caller's own session, which stays) and revokes its personal
+/// access tokens.
 pub async fn change_password(
     db: &DatabaseConnection,
     ctx: &Ctx,
@@ -361,8 +362,9 @@ pub async fn change_password(
     active.must_change_password = Set(false);
     let u = active.update(&txn).await?;
     let ended = sessions::revoke_all_but(&txn, &u.id, keep_token).await?;
+    let tokens = crate::access_tokens::revoke_all(&txn, &u.id).await?;
     txn.commit().await?;
-    tracing::info!(user = %u.id, other_sessions_ended = ended, "password changed");
+    tracing::info!(user = %u.id, other_sessions_ended = ended, tokens_revoked = tokens, "password changed");
     Ok(())
 }
 
@@ -385,8 +387,9 @@ pub async fn set_temporary_password(
     active.must_change_password = Set(true);
     let u = active.update(&txn).await?;
     let ended = sessions::revoke_all_but(&txn, &u.id, None).await?;
+    let tokens = crate::access_tokens::revoke_all(&txn, &u.id).await?;
     txn.commit().await?;
-    tracing::info!(user = %u.id, by = %ctx.user_id, sessions_ended = ended, "temporary password set");
+    tracing::info!(user = %u.id, by = %ctx.user_id, sessions_ended = ended, tokens_revoked = tokens, "temporary password set");
     Ok(())
 }
 

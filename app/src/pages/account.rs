@@ -254,9 +254,9 @@ fn PasswordCard() -> impl IntoView {
         <section class="card">
             <div class="card__header"><h2 class="card__title">"Change password"</h2></div>
             <div class="card__body">
-                <p class="muted">"Changing your password signs you out everywhere else: on other devices and in other browsers."</p>
+                <p class="muted">"Changing your password signs you out everywhere else, on other devices and in other browsers, and revokes your personal access tokens."</p>
                 <PasswordForm submit_label="Change password"
-                    on_done=move || toasts.success("Password changed. Your other sessions have been signed out.") />
+                    on_done=move || toasts.success("Password changed. Your other sessions have been signed out and your tokens revoked.") />
             </div>
         </section>
     }

@@ -203,7 +203,7 @@ fn AccountsCard() -> impl IntoView {
                     set.dispatch(SetTemporaryPassword { user_id: a.id, password: password.get_untracked() });
                 }
             }>
-                <p>"Every session of this account ends now. Its owner signs in with the temporary password and must choose a new one first. Tell them the temporary password in person or over a channel you trust."</p>
+                <p>"Every session and personal access token of this account ends now. Its owner signs in with the temporary password and must choose a new one first. Tell them the temporary password in person or over a channel you trust."</p>
                 <Field id="temporary-password" label="Temporary password" required=true hint="At least 12 characters." error=password_error>
                     <input class="input" id="temporary-password" type="text" autocomplete="off" spellcheck="false"
                         aria-describedby=described_by("temporary-password")

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use app::ssr::CurrentUser;
+use app::ssr::{ClientIp, CurrentUser};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
@@ -42,9 +42,28 @@ pub fn is_token_request<B>(req: &axum::http::Request<B>) -> bool {
     req.uri().path().starts_with("/api/v1/") && bearer(req.headers()).is_some()
 }
 
-/// Requests per token (or per signed-in user) and minute.
+/// The REST API's limits: requests per account and minute, and per client address the bearer
+/// tokens that turn out not to be valid (each costs a database look-up; past the budget they
+/// are refused before it).
 #[derive(Clone)]
-pub struct ApiLimiter(pub Arc<ActionLimiter>);
+pub struct ApiLimiter {
+    pub requests: Arc<ActionLimiter>,
+    pub bad_tokens: Arc<ActionLimiter>,
+}
+
+/// Invalid bearer tokens one client address may present a minute.
+pub const BAD_TOKENS_PER_MINUTE: usize = 60;
+
+fn too_many(wait: std::time::Duration) -> Problem {
+    let secs = wait.as_secs().max(1);
+    Problem {
+        retry_after: Some(secs),
+        ..Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many requests. Try again in {secs} seconds."),
+        )
+    }
+}
 
 /// The caller of a REST operation.
 pub struct Caller(pub Ctx);
@@ -59,28 +78,34 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = RestState::from_ref(state);
         let writes = !matches!(parts.method, Method::GET | Method::HEAD);
-        let (ctx, key) = match bearer(&parts.headers) {
+        let ctx = match bearer(&parts.headers) {
             Some(Ok(token)) => {
-                let ctx = service::access_tokens::authenticate(&state.app.db, token)
-                    .await?
-                    .ok_or_else(|| {
-                        Problem::new(
-                            StatusCode::UNAUTHORIZED,
-                            "This token is not valid: it is unknown, expired or revoked.",
-                        )
-                    })?;
-                let grant = ctx
-                    .grant
-                    .as_ref()
-                    .map(|g| (g.token_id.clone(), g.read_only));
-                let (id, read_only) = grant.unwrap_or_default();
-                if read_only && writes {
+                let address = parts
+                    .extensions
+                    .get::<ClientIp>()
+                    .map_or("unknown", |ip| ip.0.as_str())
+                    .to_owned();
+                state
+                    .limiter
+                    .bad_tokens
+                    .try_acquire(&address)
+                    .map_err(too_many)?;
+                let Some(ctx) = service::access_tokens::authenticate(&state.app.db, token).await?
+                else {
+                    return Err(Problem::new(
+                        StatusCode::UNAUTHORIZED,
+                        "This token is not valid: it is unknown, expired or revoked.",
+                    ));
+                };
+                // A valid token does not count against the address.
+                state.limiter.bad_tokens.give_back(&address);
+                if writes && ctx.grant.as_ref().is_some_and(|g| g.read_only) {
                     return Err(Problem::new(
                         StatusCode::FORBIDDEN,
                         "This token is read-only.",
                     ));
                 }
-                (ctx, format!("token:{id}"))
+                ctx
             }
             Some(Err(())) => {
                 return Err(Problem::new(
@@ -88,26 +113,18 @@ where
                     "The Authorization header must be `Bearer <token>`.",
                 ));
             }
-            None => {
-                let ctx = parts
-                    .extensions
-                    .get::<CurrentUser>()
-                    .and_then(|u| u.ctx.clone())
-                    .ok_or_else(Problem::unauthenticated)?;
-                let key = format!("user:{}", ctx.user_id);
-                (ctx, key)
-            }
+            None => parts
+                .extensions
+                .get::<CurrentUser>()
+                .and_then(|u| u.ctx.clone())
+                .ok_or_else(Problem::unauthenticated)?,
         };
-        if let Err(wait) = state.limiter.0.try_acquire(&key) {
-            let secs = wait.as_secs().max(1);
-            return Err(Problem {
-                retry_after: Some(secs),
-                ..Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    format!("Too many requests. Try again in {secs} seconds."),
-                )
-            });
-        }
+        // One budget per account, whichever of its tokens (or its session) it uses.
+        state
+            .limiter
+            .requests
+            .try_acquire(&ctx.user_id)
+            .map_err(too_many)?;
         Ok(Caller(ctx))
     }
 }

@@ -43,9 +43,15 @@ pub struct CreatedContract {
     pub status: ContractStatus,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct KeySecret {
     pub secret: String,
+}
+
+impl std::fmt::Debug for KeySecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeySecret").field("secret", &"…").finish()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

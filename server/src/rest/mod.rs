@@ -48,7 +48,7 @@ impl FromRef<RestState> for AppState {
     }
 }
 
-/// Requests per minute for one token (or one signed-in user) unless configured.
+/// Requests per minute for one account (all its tokens and its session) unless configured.
 pub const DEFAULT_REQUESTS_PER_MINUTE: usize = 600;
 
 #[derive(OpenApi)]
@@ -129,10 +129,16 @@ async fn unknown() -> problem::Problem {
 pub fn router(app: AppState, requests_per_minute: usize) -> Router<AppState> {
     let state = RestState {
         app,
-        limiter: ApiLimiter(Arc::new(service::rate_limit::ActionLimiter::new(
-            Duration::from_secs(60),
-            requests_per_minute.max(1),
-        ))),
+        limiter: ApiLimiter {
+            requests: Arc::new(service::rate_limit::ActionLimiter::new(
+                Duration::from_secs(60),
+                requests_per_minute.max(1),
+            )),
+            bad_tokens: Arc::new(service::rate_limit::ActionLimiter::new(
+                Duration::from_secs(60),
+                caller::BAD_TOKENS_PER_MINUTE,
+            )),
+        },
     };
     let version = "/orgs/{org}/{kind}/{id}/versions/{version}";
     let client = "/orgs/{org}/clients/{id}/versions/{version}";

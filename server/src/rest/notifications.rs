@@ -37,7 +37,7 @@ pub async fn list(
 /// Marks one notification, or all, as read.
 #[utoipa::path(post, path = "/api/v1/notifications/read", tag = "Notifications",
     request_body = MarkRead,
-    responses((status = 204), (status = 401, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 401, body = Problem)))]
 pub async fn mark_read(
     Caller(ctx): Caller,
     State(s): State<RestState>,
