@@ -48,7 +48,7 @@ pub fn ApiDocsPage() -> impl IntoView {
                             <li>"Lists take "<code>"page"</code>" and "<code>"per_page"</code>" (at most 100) and answer with "<code>"Link"</code>" and "<code>"X-Total-Count"</code>"."</li>
                             <li>"Reads carry an "<code>"ETag"</code>"; send it as "<code>"If-Match"</code>" to update only what you read (412 otherwise)."</li>
                             <li>"Creating answers 201 with the new object's "<code>"Location"</code>"."</li>
-                            <li>"Each token may make a bounded number of requests a minute; past it the answer is 429 with "<code>"Retry-After"</code>"."</li>
+                            <li>"Each account may make a bounded number of requests a minute; past it the answer is 429 with "<code>"Retry-After"</code>"."</li>
                         </ul>
                     </div>
                 </section>

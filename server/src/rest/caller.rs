@@ -1,7 +1,7 @@
 //! Who calls the REST API: a personal access token (`Authorization: Bearer …`, which makes the
 //! request ignore cookies), or the browser session that the session layer resolved (state
 //! changes then pass the same-origin guard, as server functions do). Requests are rate-limited
-//! per token, and a read-only token may only read.
+//! per account (and invalid tokens per client address), and a read-only token may only read.
 
 use std::sync::Arc;
 
