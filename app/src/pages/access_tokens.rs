@@ -68,7 +68,8 @@ pub fn AccessTokensCard() -> impl IntoView {
             </div>
             <div class="card__body stack">
                 <p class="muted tokens-card__intro">
-                    "Tokens let scripts and pipelines call Tollgate's API as you. A token never has more rights than you have, and you can limit it to reading, to some organizations, and to a time."
+                    "Tokens let scripts and pipelines call Tollgate's API as you. A token never has more rights than you have, and you can limit it to reading, to some organizations, and to a time. "
+                    <a href="/docs/api">"REST API reference"</a>
                 </p>
                 {move || created.get().map(|c| view! { <CreatedPanel created=c on_done=move || created.set(None) /> })}
                 <Show when=move || form_open.get()>
