@@ -4,7 +4,8 @@
 # checks that matter: no server error (not_a_server_error) and every answer as the document
 # describes it (response_schema_conformance, status_code_conformance,
 # content_type_conformance). Bounded: --max-examples per operation (30; LONG=1: 300) and a hard
-# timeout around the run.
+# timeout around the run. The coverage phase is left out: under this Python, schemathesis 4.32.5
+# stops in it with an internal error (hypothesis' "AST constructor recursion depth mismatch").
 #
 # It serves target/release/server (built by `cargo leptos build --release`, or the e2e step of
 # scripts/test.sh; SERVER_BIN overrides) on a free port of 127.0.0.1 with a fresh SQLite
@@ -92,8 +93,9 @@ curl -fsS "$BASE/healthz" >/dev/null
 # Server functions are at /api/<name><hash of the app crate's path>: the binary holds the paths.
 server_fn() {
     local path
-    path="$(grep -aoE "/api/$1[0-9]+" "$BIN" | sort -u)"
-    if [ "$(printf '%s\n' "$path" | grep -c .)" != 1 ]; then
+    # The longest match: a string table may also hold a prefix of it.
+    path="$(grep -aoE "/api/$1[0-9]+" "$BIN" | awk '{ print length($0), $0 }' | sort -rn -u | head -1 | cut -d' ' -f2)"
+    if [ -z "$path" ] || [ "${#path}" -lt $((5 + ${#1} + 15)) ]; then
         echo "cannot find the one server function path of $1 in $BIN: '$path'" >&2
         exit 1
     fi
@@ -143,29 +145,17 @@ timeout --kill-after=10 "$BUDGET" "$ST" --no-color run "$BASE/api/v1/openapi.jso
     -H "Authorization: Bearer $TOKEN" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --max-examples "$EXAMPLES" \
+    --phases examples,fuzzing,stateful \
     --seed "$SEED" \
     --workers 2 \
     --request-timeout 10 \
-    --report junit --report-junit-path "$TMP/junit.xml" \
     2>&1 | tee "$TMP/run.log"
 RC=${PIPESTATUS[0]}
 set -e
 
-python3 - "$TMP/junit.xml" <<'EOF' || true
-import sys, xml.etree.ElementTree as ET
-try:
-    root = ET.parse(sys.argv[1]).getroot()
-except Exception as e:
-    print(f"schemathesis: no report ({e})")
-    sys.exit(0)
-cases = root.iter("testcase")
-n = failed = 0
-for c in cases:
-    n += 1
-    if c.find("failure") is not None or c.find("error") is not None:
-        failed += 1
-print(f"schemathesis: {n} operations tested, {failed} with failures or errors")
-EOF
+OPS="$(grep -oE 'Tested: [0-9]+' "$TMP/run.log" | grep -oE '[0-9]+' | tail -1 || true)"
+CASES="$(grep -oE '[0-9]+ generated' "$TMP/run.log" | grep -oE '[0-9]+' | tail -1 || true)"
+echo "schemathesis: ${OPS:-?} operations tested with ${CASES:-?} generated requests (seed $SEED)"
 if [ "$RC" -eq 124 ] || [ "$RC" -eq 137 ]; then
     echo "schemathesis did not finish within ${BUDGET}s" >&2
 fi
