@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 SCHEMATHESIS_VERSION=4.32.5
-VENV=.tools/schemathesis
+VENV="$PWD/.tools/schemathesis"
 ST="$VENV/bin/st"
 if [ "$("$ST" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
     echo "installing schemathesis $SCHEMATHESIS_VERSION into $VENV ..."
@@ -140,7 +140,8 @@ rest POST /orgs/Acme/clients/App/versions/1.0/contracts \
 
 echo "schemathesis: --max-examples $EXAMPLES, --seed $SEED, at most ${BUDGET}s"
 set +e
-timeout --kill-after=10 "$BUDGET" "$ST" --no-color run "$BASE/api/v1/openapi.json" \
+# From the temporary directory: schemathesis keeps its cache (.schemathesis/) in the working one.
+(cd "$TMP" && timeout --kill-after=10 "$BUDGET" "$ST" --no-color run "$BASE/api/v1/openapi.json" \
     --url "$BASE" \
     -H "Authorization: Bearer $TOKEN" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
@@ -148,7 +149,7 @@ timeout --kill-after=10 "$BUDGET" "$ST" --no-color run "$BASE/api/v1/openapi.jso
     --phases examples,fuzzing,stateful \
     --seed "$SEED" \
     --workers 2 \
-    --request-timeout 10 \
+    --request-timeout 10) \
     2>&1 | tee "$TMP/run.log"
 RC=${PIPESTATUS[0]}
 set -e
