@@ -7,8 +7,10 @@
 #      OpenID provider, npm ci'd in gateway/tests/oidc, which the e2e JWT spec uses too)
 #   4. Playwright end-to-end tests against a release build
 #      (cargo leptos end-to-end --release, fresh SQLite database)
+#   5. schemathesis against the REST API of that release build (scripts/schemathesis.sh:
+#      its own server, database and token; schemathesis from PyPI in .tools/schemathesis)
 #
-# Usage: scripts/test.sh [fmt] [clippy] [test] [e2e]   (default: all steps)
+# Usage: scripts/test.sh [fmt] [clippy] [test] [e2e] [schemathesis]   (default: all steps)
 set -euo pipefail
 
 # A full check is one clean build: incremental artifacts would only cost disk space.
@@ -41,9 +43,9 @@ step() {
 }
 
 # Which steps to run.
-RUN_FMT=0 RUN_CLIPPY=0 RUN_TEST=0 RUN_E2E=0
+RUN_FMT=0 RUN_CLIPPY=0 RUN_TEST=0 RUN_E2E=0 RUN_SCHEMATHESIS=0
 if [ "$#" -eq 0 ]; then
-    RUN_FMT=1 RUN_CLIPPY=1 RUN_TEST=1 RUN_E2E=1
+    RUN_FMT=1 RUN_CLIPPY=1 RUN_TEST=1 RUN_E2E=1 RUN_SCHEMATHESIS=1
 fi
 for arg in "$@"; do
     case "$arg" in
@@ -51,7 +53,8 @@ for arg in "$@"; do
         clippy) RUN_CLIPPY=1 ;;
         test) RUN_TEST=1 ;;
         e2e) RUN_E2E=1 ;;
-        *) echo "usage: $0 [fmt] [clippy] [test] [e2e]" >&2; exit 2 ;;
+        schemathesis) RUN_SCHEMATHESIS=1 ;;
+        *) echo "usage: $0 [fmt] [clippy] [test] [e2e] [schemathesis]" >&2; exit 2 ;;
     esac
 done
 
@@ -129,4 +132,14 @@ if [ "$RUN_E2E" -eq 1 ]; then
     export RUST_LOG="${RUST_LOG:-info,tollgate=info}"
     echo "DATABASE_URL=$DATABASE_URL"
     cargo leptos end-to-end --release
+fi
+
+if [ "$RUN_SCHEMATHESIS" -eq 1 ]; then
+    step "schemathesis against the release server's REST API (scripts/schemathesis.sh)"
+    if [ "$RUN_E2E" -ne 1 ]; then
+        # Alone, it builds the release binary the e2e step would have built.
+        cargo leptos build --release
+    fi
+    # Within ~4 minutes: 30 examples per operation, and a hard timeout inside the script.
+    timeout --kill-after=10 240 scripts/schemathesis.sh
 fi

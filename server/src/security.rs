@@ -37,8 +37,25 @@ pub async fn same_origin_guard(req: Request, next: Next) -> Response {
     let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     // A REST request with a bearer token carries no ambient authority (its cookies are
     // ignored), so another site cannot make a browser send it.
-    if !safe && !is_same_origin(req.headers()) && !crate::rest::caller::is_token_request(&req) {
+    // Nor does one with neither a token nor a cookie: it goes on to be answered `401` as
+    // unauthenticated (as a pipeline that forgot its token should be told).
+    let rest = req.uri().path().starts_with("/api/v1/");
+    let no_credentials = rest && !req.headers().contains_key(header::COOKIE);
+    if !safe
+        && !is_same_origin(req.headers())
+        && !crate::rest::caller::is_token_request(&req)
+        && !no_credentials
+    {
         tracing::warn!(path = %req.uri().path(), "cross-origin request refused");
+        if rest {
+            // The REST API's errors are all problem+json.
+            return crate::rest::problem::Problem::new(
+                StatusCode::FORBIDDEN,
+                "Cross-origin request refused: send a personal access token instead of the \
+                 session cookie.",
+            )
+            .into_response();
+        }
         return (StatusCode::FORBIDDEN, "Cross-origin request refused.").into_response();
     }
     next.run(req).await

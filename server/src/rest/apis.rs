@@ -64,7 +64,7 @@ pub struct Plans {
 }
 
 /// An API version: its status, implementation, plans and publish checklist.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}", tag = "APIs",
+#[utoipa::path(get, operation_id = "getApiVersion", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}", tag = "APIs",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = ApiVersionDetail, headers(("ETag" = String))), (status = 304), (status = 404, body = Problem)))]
 pub async fn get(
@@ -78,7 +78,7 @@ pub async fn get(
 }
 
 /// Sets the implementation (`If-Match` takes the version's ETag).
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/implementation", tag = "APIs",
+#[utoipa::path(put, operation_id = "setImplementation", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/implementation", tag = "APIs",
     request_body = Implementation,
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
@@ -105,7 +105,7 @@ pub async fn implementation(
 }
 
 /// The version's OpenAPI definition.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/definition", tag = "APIs",
+#[utoipa::path(get, operation_id = "getDefinition", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/definition", tag = "APIs",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = Definition), (status = 404, body = Problem)))]
 pub async fn definition(
@@ -125,7 +125,7 @@ pub async fn definition(
 }
 
 /// Sets (or, with an empty text, removes) the OpenAPI definition.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/definition", tag = "APIs",
+#[utoipa::path(put, operation_id = "setDefinition", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/definition", tag = "APIs",
     request_body = Definition,
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
@@ -143,7 +143,7 @@ pub async fn set_definition(
 }
 
 /// Sets the plans the version offers.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/plans", tag = "APIs",
+#[utoipa::path(put, operation_id = "setPlans", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/plans", tag = "APIs",
     request_body = Plans,
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), ("If-Match" = Option<String>, Header)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
@@ -161,7 +161,7 @@ pub async fn set_plans(
 }
 
 /// Publishes the version to the gateway.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/publish", tag = "APIs",
+#[utoipa::path(post, operation_id = "publishApi", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/publish", tag = "APIs",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn publish(
@@ -174,7 +174,7 @@ pub async fn publish(
 }
 
 /// Retires the version.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/retire", tag = "APIs",
+#[utoipa::path(post, operation_id = "retireApi", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/retire", tag = "APIs",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn retire(
@@ -187,7 +187,7 @@ pub async fn retire(
 }
 
 /// The contracts with the version.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/contracts", tag = "Contracts",
+#[utoipa::path(get, operation_id = "listApiContracts", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/contracts", tag = "Contracts",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), Paging),
     responses((status = 200, body = [ContractDto]), (status = 404, body = Problem)))]
 pub async fn contracts(
@@ -204,7 +204,7 @@ pub async fn contracts(
 }
 
 /// The effective policy chains: per plan, and without a key for a public API.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/chains", tag = "Policies",
+#[utoipa::path(get, operation_id = "getChains", path = "/api/v1/orgs/{org}/apis/{id}/versions/{version}/chains", tag = "Policies",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = ApiChainsDto), (status = 404, body = Problem)))]
 pub async fn chains(

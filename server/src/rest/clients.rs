@@ -60,7 +60,7 @@ pub struct Broken {
 }
 
 /// A client version: its status, keys (without their secrets) and counts.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}", tag = "Clients",
+#[utoipa::path(get, operation_id = "getClientVersion", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}", tag = "Clients",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = ClientVersionDetail, headers(("ETag" = String))), (status = 304), (status = 404, body = Problem)))]
 pub async fn get(
@@ -74,7 +74,7 @@ pub async fn get(
 }
 
 /// Registers (or re-registers) the version with the gateway.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/register", tag = "Clients",
+#[utoipa::path(post, operation_id = "registerClient", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/register", tag = "Clients",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn register(
@@ -87,7 +87,7 @@ pub async fn register(
 }
 
 /// Unregisters (retires) the version: its keys stop working at the gateway.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/unregister", tag = "Clients",
+#[utoipa::path(post, operation_id = "unregisterClient", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/unregister", tag = "Clients",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn unregister(
@@ -101,7 +101,7 @@ pub async fn unregister(
 
 /// Rotates the key (the old one keeps working for the overlap) or adds one, generated or
 /// brought from another gateway. The new key's secret is in this answer only.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/keys", tag = "Clients",
+#[utoipa::path(post, operation_id = "changeKey", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/keys", tag = "Clients",
     request_body = KeyRequest,
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 201, body = NewApiKey), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -121,7 +121,7 @@ pub async fn change_key(
 }
 
 /// Revokes a key at once.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/keys/{key}", tag = "Clients",
+#[utoipa::path(delete, operation_id = "revokeKey", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/keys/{key}", tag = "Clients",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), ("key" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn revoke_key(
@@ -135,7 +135,7 @@ pub async fn revoke_key(
 
 /// Shows a key's secret (needs clientEdit; a Change Log row records who saw it). A `POST`,
 /// because it is recorded.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/keys/{key}/reveal", tag = "Clients",
+#[utoipa::path(post, operation_id = "revealKey", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/keys/{key}/reveal", tag = "Clients",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), ("key" = i64, Path)),
     responses((status = 200, body = KeySecret), (status = 403, body = Problem), (status = 404, body = Problem)))]
 pub async fn reveal_key(
@@ -148,7 +148,7 @@ pub async fn reveal_key(
 }
 
 /// The version's contracts.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/contracts", tag = "Contracts",
+#[utoipa::path(get, operation_id = "listClientContracts", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/contracts", tag = "Contracts",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path), Paging),
     responses((status = 200, body = [ContractDto]), (status = 404, body = Problem)))]
 pub async fn contracts(
@@ -165,7 +165,7 @@ pub async fn contracts(
 }
 
 /// Signs a contract with an API version through one of its plans.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/contracts", tag = "Contracts",
+#[utoipa::path(post, operation_id = "createContract", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/contracts", tag = "Contracts",
     request_body = NewContract,
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 201, body = CreatedContract), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -191,7 +191,7 @@ pub async fn create_contract(
 }
 
 /// Breaks every contract of the version.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/contracts", tag = "Contracts",
+#[utoipa::path(delete, operation_id = "breakAllContracts", path = "/api/v1/orgs/{org}/clients/{id}/versions/{version}/contracts", tag = "Contracts",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = Broken), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn break_all(

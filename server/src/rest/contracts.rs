@@ -51,7 +51,7 @@ pub struct ClientStatusAnswer {
 }
 
 /// Breaks the contract (the consumer's side).
-#[utoipa::path(delete, path = "/api/v1/contracts/{id}", tag = "Contracts",
+#[utoipa::path(delete, operation_id = "breakContract", path = "/api/v1/contracts/{id}", tag = "Contracts",
     params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn break_one(
@@ -64,7 +64,7 @@ pub async fn break_one(
 }
 
 /// The plans the contract may move to.
-#[utoipa::path(get, path = "/api/v1/contracts/{id}/plans", tag = "Contracts",
+#[utoipa::path(get, operation_id = "getPlanChoices", path = "/api/v1/contracts/{id}/plans", tag = "Contracts",
     params(("id" = i64, Path)),
     responses((status = 200, body = PlanChoices), (status = 404, body = Problem)))]
 pub async fn plan_choices(
@@ -78,7 +78,7 @@ pub async fn plan_choices(
 }
 
 /// Moves the contract to another plan, keeping the client's key.
-#[utoipa::path(put, path = "/api/v1/contracts/{id}/plan", tag = "Contracts",
+#[utoipa::path(put, operation_id = "changePlan", path = "/api/v1/contracts/{id}/plan", tag = "Contracts",
     request_body = PlanChangeRequest, params(("id" = i64, Path)),
     responses((status = 200, body = PlanChanged), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -93,7 +93,7 @@ pub async fn change_plan(
 }
 
 /// Approves a contract (or a change of plan) awaiting the caller.
-#[utoipa::path(post, path = "/api/v1/contracts/{id}/approve", tag = "Contracts",
+#[utoipa::path(post, operation_id = "approveContract", path = "/api/v1/contracts/{id}/approve", tag = "Contracts",
     request_body = Approval, params(("id" = i64, Path)),
     responses((status = 200, body = ClientStatusAnswer), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem)))]
@@ -111,7 +111,7 @@ pub async fn approve(
 }
 
 /// Rejects a contract (or a change of plan) with a reason for the requester.
-#[utoipa::path(post, path = "/api/v1/contracts/{id}/reject", tag = "Contracts",
+#[utoipa::path(post, operation_id = "rejectContract", path = "/api/v1/contracts/{id}/reject", tag = "Contracts",
     request_body = Reason, params(("id" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
@@ -126,7 +126,7 @@ pub async fn reject(
 }
 
 /// Breaks the contract from the API provider's side, with a reason for the consumer.
-#[utoipa::path(post, path = "/api/v1/contracts/{id}/revoke", tag = "Contracts",
+#[utoipa::path(post, operation_id = "revokeContract", path = "/api/v1/contracts/{id}/revoke", tag = "Contracts",
     request_body = Reason, params(("id" = i64, Path)),
     responses((status = 200, body = ClientStatusAnswer), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -144,7 +144,7 @@ pub async fn revoke(
 }
 
 /// Contracts and changes of plan awaiting the caller's approval, oldest first.
-#[utoipa::path(get, path = "/api/v1/approvals", tag = "Contracts", params(Paging),
+#[utoipa::path(get, operation_id = "listApprovals", path = "/api/v1/approvals", tag = "Contracts", params(Paging),
     responses((status = 200, body = [ContractDto]), (status = 401, body = Problem)))]
 pub async fn approvals(
     Caller(ctx): Caller,

@@ -129,7 +129,7 @@ fn at(org: String, id: String, version: String) -> EntityRef {
 }
 
 /// The clients, APIs or plans of an organization.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/{kind}", tag = "Clients, APIs and plans",
+#[utoipa::path(get, operation_id = "listEntities", path = "/api/v1/orgs/{org}/{kind}", tag = "Clients, APIs and plans",
     params(("org" = String, Path), ("kind" = Kind, Path), Paging),
     responses((status = 200, body = [EntitySummary]), (status = 404, body = Problem)))]
 pub async fn list(
@@ -150,7 +150,7 @@ pub async fn list(
 }
 
 /// Creates a client (with its first version and API key), an API or a plan.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/{kind}", tag = "Clients, APIs and plans",
+#[utoipa::path(post, operation_id = "createEntity", path = "/api/v1/orgs/{org}/{kind}", tag = "Clients, APIs and plans",
     request_body = NewEntity, params(("org" = String, Path), ("kind" = Kind, Path)),
     responses((status = 201, body = VersionRef, headers(("Location" = String))), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -172,7 +172,7 @@ pub async fn create(
 }
 
 /// Changes the description (shared by every version).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/{kind}/{id}", tag = "Clients, APIs and plans",
+#[utoipa::path(patch, operation_id = "updateEntity", path = "/api/v1/orgs/{org}/{kind}/{id}", tag = "Clients, APIs and plans",
     request_body = DescriptionChange, params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn update(
@@ -194,7 +194,7 @@ pub async fn update(
 }
 
 /// Deletes it with every version (refused while a version is in use).
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/{kind}/{id}", tag = "Clients, APIs and plans",
+#[utoipa::path(delete, operation_id = "deleteEntity", path = "/api/v1/orgs/{org}/{kind}/{id}", tag = "Clients, APIs and plans",
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn delete(
@@ -207,7 +207,7 @@ pub async fn delete(
 }
 
 /// A new version, empty or a copy of another.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/{kind}/{id}/versions", tag = "Clients, APIs and plans",
+#[utoipa::path(post, operation_id = "createVersion", path = "/api/v1/orgs/{org}/{kind}/{id}/versions", tag = "Clients, APIs and plans",
     request_body = NewVersion, params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path)),
     responses((status = 201, body = CreatedVersion, headers(("Location" = String))), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
@@ -229,7 +229,7 @@ pub async fn new_version(
 }
 
 /// Its Change Log, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/{kind}/{id}/changes", tag = "Change Log",
+#[utoipa::path(get, operation_id = "listEntityChanges", path = "/api/v1/orgs/{org}/{kind}/{id}/changes", tag = "Change Log",
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), Paging),
     responses((status = 200, body = [AuditEntryDto]), (status = 404, body = Problem)))]
 pub async fn changes(
@@ -247,7 +247,7 @@ pub async fn changes(
 }
 
 /// The version's policies, in chain order.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies", tag = "Policies",
+#[utoipa::path(get, operation_id = "listPolicies", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies", tag = "Policies",
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = [PolicyDto]), (status = 404, body = Problem)))]
 pub async fn policies(
@@ -262,7 +262,7 @@ pub async fn policies(
 }
 
 /// Attaches a policy at a position.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies", tag = "Policies",
+#[utoipa::path(post, operation_id = "addPolicy", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies", tag = "Policies",
     request_body = NewPolicy,
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 201, body = PolicyDto, headers(("Location" = String))), (status = 403, body = Problem),
@@ -293,7 +293,7 @@ pub async fn add_policy(
 }
 
 /// One policy, with its `ETag`.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/{policy}", tag = "Policies",
+#[utoipa::path(get, operation_id = "getPolicy", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/{policy}", tag = "Policies",
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path), ("policy" = i64, Path)),
     responses((status = 200, body = PolicyDto, headers(("ETag" = String))), (status = 304), (status = 404, body = Problem)))]
 pub async fn policy(
@@ -308,7 +308,7 @@ pub async fn policy(
 }
 
 /// Changes a policy's configuration (`If-Match` makes it conditional).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/{policy}", tag = "Policies",
+#[utoipa::path(patch, operation_id = "updatePolicy", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/{policy}", tag = "Policies",
     request_body = PolicyChange,
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path),
         ("policy" = i64, Path), ("If-Match" = Option<String>, Header)),
@@ -332,7 +332,7 @@ pub async fn update_policy(
 }
 
 /// Removes a policy.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/{policy}", tag = "Policies",
+#[utoipa::path(delete, operation_id = "removePolicy", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/{policy}", tag = "Policies",
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path), ("policy" = i64, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn remove_policy(
@@ -345,7 +345,7 @@ pub async fn remove_policy(
 }
 
 /// Puts the version's policies in a new order.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/order", tag = "Policies",
+#[utoipa::path(put, operation_id = "reorderPolicies", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/policies/order", tag = "Policies",
     request_body = PolicyOrder,
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = [PolicyDto]), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -368,7 +368,7 @@ pub async fn reorder_policies(
 }
 
 /// Gateway traffic of a client or API version.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/metrics", tag = "Metrics",
+#[utoipa::path(get, operation_id = "getMetrics", path = "/api/v1/orgs/{org}/{kind}/{id}/versions/{version}/metrics", tag = "Metrics",
     params(("org" = String, Path), ("kind" = Kind, Path), ("id" = String, Path), ("version" = String, Path), MetricsQuery),
     responses((status = 200, body = MetricsDto), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn metrics(

@@ -81,7 +81,7 @@ pub const DEFAULT_REQUESTS_PER_MINUTE: usize = 600;
         notifications::list, notifications::mark_read, notifications::policy_definitions,
     ),
     components(schemas(problem::Problem, extract::Kind)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &ProblemResponses),
     security(("token" = []))
 )]
 pub struct ApiDoc;
@@ -100,6 +100,85 @@ impl utoipa::Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// Every error is `application/problem+json`, and every operation documents the refusals that
+/// any request may meet before its handler runs: 400 (a path, query or body that does not
+/// parse), 401 (no valid token), 403 (a read-only token, a cross-site session write, a
+/// portal-only account), 404 (a hidden or absent object), 422 (a query or body of the wrong
+/// shape) and 429 (the token's rate limit); with a request body also 413 and 415.
+struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        const PROBLEM: &str = "application/problem+json";
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        let common: &[(&str, &str)] = &[
+            ("400", "The path, query or body does not parse"),
+            ("401", "No valid personal access token or session"),
+            ("403", "Not allowed"),
+            ("404", "No such object, or one the caller may not see"),
+            (
+                "422",
+                "A query or body of the wrong shape, or invalid fields",
+            ),
+            ("429", "Too many requests for this token; see `Retry-After`"),
+        ];
+        let with_body: &[(&str, &str)] = &[
+            ("413", "The body is too large"),
+            ("415", "The body is not `application/json`"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                // What the handlers document with `body = Problem` is sent as problem+json.
+                for r in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = r
+                        && let Some(content) = r.content.shift_remove("application/json")
+                    {
+                        let is_problem = matches!(&content.schema,
+                            Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem"));
+                        let key = if is_problem {
+                            PROBLEM
+                        } else {
+                            "application/json"
+                        };
+                        r.content.insert(key.to_owned(), content);
+                    }
+                }
+                let extra = if op.request_body.is_some() {
+                    with_body
+                } else {
+                    &[]
+                };
+                for (status, description) in common.iter().chain(extra) {
+                    op.responses
+                        .responses
+                        .entry((*status).to_owned())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(*description)
+                                .content(PROBLEM, problem())
+                                .build()
+                                .into()
+                        });
+                }
+            }
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub struct MarkRead {
 }
 
 /// The caller's newest notifications (at most 50).
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "Notifications",
+#[utoipa::path(get, operation_id = "listNotifications", path = "/api/v1/notifications", tag = "Notifications",
     responses((status = 200, body = [NotificationDto]), (status = 401, body = Problem)))]
 pub async fn list(
     Caller(ctx): Caller,
@@ -35,7 +35,7 @@ pub async fn list(
 }
 
 /// Marks one notification, or all, as read.
-#[utoipa::path(post, path = "/api/v1/notifications/read", tag = "Notifications",
+#[utoipa::path(post, operation_id = "markNotificationsRead", path = "/api/v1/notifications/read", tag = "Notifications",
     request_body = MarkRead,
     responses((status = 204), (status = 401, body = Problem)))]
 pub async fn mark_read(
@@ -48,7 +48,7 @@ pub async fn mark_read(
 }
 
 /// The policy types that can be attached, with what their configuration takes.
-#[utoipa::path(get, path = "/api/v1/policy-definitions", tag = "Policies",
+#[utoipa::path(get, operation_id = "listPolicyDefinitions", path = "/api/v1/policy-definitions", tag = "Policies",
     responses((status = 200, body = [PolicyDefinitionDto]), (status = 401, body = Problem)))]
 pub async fn policy_definitions(Caller(_): Caller, headers: HeaderMap) -> ApiResult<Response> {
     Ok(answer::read(&headers, &service::policies::definitions()))

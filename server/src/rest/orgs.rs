@@ -42,7 +42,7 @@ pub struct MemberChange {
 }
 
 /// The caller's organizations.
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "Organizations", params(Paging),
+#[utoipa::path(get, operation_id = "listOrgs", path = "/api/v1/orgs", tag = "Organizations", params(Paging),
     responses((status = 200, body = [OrgSummary], description = "One page, with `Link` and `X-Total-Count`"),
         (status = 401, body = Problem)))]
 pub async fn list(
@@ -62,7 +62,7 @@ pub async fn list(
 }
 
 /// Creates an organization; the caller becomes its owner.
-#[utoipa::path(post, path = "/api/v1/orgs", tag = "Organizations", request_body = NewOrg,
+#[utoipa::path(post, operation_id = "createOrg", path = "/api/v1/orgs", tag = "Organizations", request_body = NewOrg,
     responses((status = 201, body = OrgDetail, headers(("Location" = String))),
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn create(
@@ -79,7 +79,7 @@ pub async fn create(
 }
 
 /// One organization, with the caller's permissions in it.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}", tag = "Organizations",
+#[utoipa::path(get, operation_id = "getOrg", path = "/api/v1/orgs/{org}", tag = "Organizations",
     params(("org" = String, Path, description = "The organization's id, as in the UI's URLs")),
     responses((status = 200, body = OrgDetail, headers(("ETag" = String))), (status = 304), (status = 404, body = Problem)))]
 pub async fn get(
@@ -93,7 +93,7 @@ pub async fn get(
 }
 
 /// Changes the organization's description (`If-Match` makes it conditional).
-#[utoipa::path(patch, path = "/api/v1/orgs/{org}", tag = "Organizations", request_body = OrgChange,
+#[utoipa::path(patch, operation_id = "updateOrg", path = "/api/v1/orgs/{org}", tag = "Organizations", request_body = OrgChange,
     params(("org" = String, Path), ("If-Match" = Option<String>, Header, description = "The ETag read")),
     responses((status = 200, body = OrgDetail), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 412, body = Problem), (status = 422, body = Problem)))]
@@ -117,7 +117,7 @@ pub async fn update(
 }
 
 /// The organization's members.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/members", tag = "Organizations",
+#[utoipa::path(get, operation_id = "listMembers", path = "/api/v1/orgs/{org}/members", tag = "Organizations",
     params(("org" = String, Path), Paging),
     responses((status = 200, body = [MemberDto]), (status = 404, body = Problem)))]
 pub async fn members(
@@ -139,7 +139,7 @@ pub async fn members(
 
 /// Adds a member by email. The answer is the same whether or not the account exists (`202`),
 /// so that the API cannot be used to find out who has an account.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/members", tag = "Organizations", request_body = NewMember,
+#[utoipa::path(post, operation_id = "addMember", path = "/api/v1/orgs/{org}/members", tag = "Organizations", request_body = NewMember,
     params(("org" = String, Path)),
     responses((status = 202, description = "Added, if the account exists"), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem), (status = 429, body = Problem)))]
@@ -154,7 +154,7 @@ pub async fn add_member(
 }
 
 /// Changes a member's role.
-#[utoipa::path(put, path = "/api/v1/orgs/{org}/members/{user}", tag = "Organizations", request_body = MemberChange,
+#[utoipa::path(put, operation_id = "changeMember", path = "/api/v1/orgs/{org}/members/{user}", tag = "Organizations", request_body = MemberChange,
     params(("org" = String, Path), ("user" = String, Path, description = "The member's user id")),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn change_member(
@@ -168,7 +168,7 @@ pub async fn change_member(
 }
 
 /// Removes a member.
-#[utoipa::path(delete, path = "/api/v1/orgs/{org}/members/{user}", tag = "Organizations",
+#[utoipa::path(delete, operation_id = "removeMember", path = "/api/v1/orgs/{org}/members/{user}", tag = "Organizations",
     params(("org" = String, Path), ("user" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn remove_member(
@@ -181,7 +181,7 @@ pub async fn remove_member(
 }
 
 /// The organization's Change Log, newest first.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/changes", tag = "Change Log",
+#[utoipa::path(get, operation_id = "listOrgChanges", path = "/api/v1/orgs/{org}/changes", tag = "Change Log",
     params(("org" = String, Path), Paging),
     responses((status = 200, body = [AuditEntryDto]), (status = 404, body = Problem)))]
 pub async fn changes(

@@ -13,7 +13,7 @@ use super::extract::Path;
 use super::problem::{ApiResult, Problem};
 
 /// A plan version.
-#[utoipa::path(get, path = "/api/v1/orgs/{org}/plans/{id}/versions/{version}", tag = "Plans",
+#[utoipa::path(get, operation_id = "getPlanVersion", path = "/api/v1/orgs/{org}/plans/{id}/versions/{version}", tag = "Plans",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 200, body = PlanVersionDetail, headers(("ETag" = String))), (status = 304), (status = 404, body = Problem)))]
 pub async fn get(
@@ -27,7 +27,7 @@ pub async fn get(
 }
 
 /// Locks the version: its policies are fixed, and APIs may offer it.
-#[utoipa::path(post, path = "/api/v1/orgs/{org}/plans/{id}/versions/{version}/lock", tag = "Plans",
+#[utoipa::path(post, operation_id = "lockPlan", path = "/api/v1/orgs/{org}/plans/{id}/versions/{version}/lock", tag = "Plans",
     params(("org" = String, Path), ("id" = String, Path), ("version" = String, Path)),
     responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn lock(
