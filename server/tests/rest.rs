@@ -21,6 +21,23 @@ fn ok(r: Reply) -> Reply {
     r
 }
 
+/// A REST call that must answer `204 No Content`.
+async fn no_content(
+    app: &mut TestApp,
+    token: Option<&str>,
+    method: &str,
+    path: &str,
+    body: Option<Value>,
+) {
+    let r = call(app, token, method, path, body, &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NO_CONTENT,
+        "{method} {path}: {}",
+        r.body
+    );
+}
+
 /// A REST call with `token` (or with the jar's cookie when `None`), from another site.
 async fn call(
     app: &mut TestApp,
@@ -158,16 +175,14 @@ on_both!(every_operation_with_a_token, |app| {
         .as_str()
         .unwrap()
         .to_owned();
-    let r = call(
+    no_content(
         &mut app,
         t,
         "PUT",
         &format!("/api/v1/orgs/Acme/members/{olga}"),
         Some(json!({"role": "client_app_developer"})),
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 
     // Plan, API, client.
     for (kind, name, endpoint) in [
@@ -269,57 +284,47 @@ on_both!(every_operation_with_a_token, |app| {
         updated["description"].as_str().unwrap().contains("50"),
         "{updated}"
     );
-    let r = call(
+    no_content(
         &mut app,
         t,
         "DELETE",
         &format!("{plan_policies}/{}", b["id"]),
         None,
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 
     // Lock the plan; offer it on the API, with a definition; publish.
-    let r = call(
+    no_content(
         &mut app,
         t,
         "POST",
         "/api/v1/orgs/Acme/plans/Gold/versions/1.0/lock",
         None,
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let api = "/api/v1/orgs/Acme/apis/Weather/versions/1.0";
-    let r = call(
+    no_content(
         &mut app,
         t,
         "PUT",
         &format!("{api}/implementation"),
         Some(json!({"endpoint": "https://backend.example.com/v2", "content_type": "JSON"})),
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = call(&mut app, t, "PUT", &format!("{api}/plans"), Some(json!({"plans": [{"plan_id": "Gold", "plan_version": "1.0", "requires_approval": true, "discoverability": "all_users"}]})), &[]).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    no_content(&mut app, t, "PUT", &format!("{api}/plans"), Some(json!({"plans": [{"plan_id": "Gold", "plan_version": "1.0", "requires_approval": true, "discoverability": "all_users"}]}))).await;
     let doc = "openapi: 3.0.3\ninfo:\n  title: Weather\n  version: '1.0'\npaths:\n  /forecast:\n    get:\n      summary: Forecast\n";
-    let r = call(
+    no_content(
         &mut app,
         t,
         "PUT",
         &format!("{api}/definition"),
         Some(json!({"definition": doc})),
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let d: Value =
         ok(call(&mut app, t, "GET", &format!("{api}/definition"), None, &[]).await).json();
     assert_eq!(d["definition"], doc);
-    let r = call(&mut app, t, "POST", &format!("{api}/publish"), None, &[]).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    no_content(&mut app, t, "POST", &format!("{api}/publish"), None).await;
     let chains: Value =
         ok(call(&mut app, t, "GET", &format!("{api}/chains"), None, &[]).await).json();
     assert_eq!(chains["plans"][0]["plan_id"], "Gold", "{chains}");
@@ -381,16 +386,14 @@ on_both!(every_operation_with_a_token, |app| {
     .await)
     .json();
     assert_eq!(approved["client_status"], "registered", "{approved}");
-    let r = call(
+    no_content(
         &mut app,
         t,
         "POST",
         &format!("/api/v1/contracts/{tablet}/reject"),
         Some(json!({"reason": "Not yet"})),
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
     let revoked: Value = ok(call(
         &mut app,
         t,
@@ -432,16 +435,7 @@ on_both!(every_operation_with_a_token, |app| {
     .await)
     .json();
     let contract = listed[0]["id"].as_i64().unwrap();
-    let r = call(
-        &mut app,
-        t,
-        "POST",
-        &format!("{client}/register"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    no_content(&mut app, t, "POST", &format!("{client}/register"), None).await;
     let contracts = ok(call(
         &mut app,
         t,
@@ -501,16 +495,7 @@ on_both!(every_operation_with_a_token, |app| {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    let r = call(
-        &mut app,
-        t,
-        "DELETE",
-        &format!("{client}/keys/{old}"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    no_content(&mut app, t, "DELETE", &format!("{client}/keys/{old}"), None).await;
     let m: Value = ok(call(
         &mut app,
         t,
@@ -522,26 +507,8 @@ on_both!(every_operation_with_a_token, |app| {
     .await)
     .json();
     assert_eq!(m["range"], "hour");
-    let r = call(
-        &mut app,
-        t,
-        "POST",
-        &format!("{client}/unregister"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = call(
-        &mut app,
-        t,
-        "POST",
-        &format!("{client}/register"),
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    no_content(&mut app, t, "POST", &format!("{client}/unregister"), None).await;
+    no_content(&mut app, t, "POST", &format!("{client}/register"), None).await;
 
     // New versions, change log, notifications, retire, break, delete.
     let v2 = ok(call(
@@ -584,50 +551,34 @@ on_both!(every_operation_with_a_token, |app| {
     .json();
     assert!(!client_log.is_empty());
     ok(call(&mut app, t, "GET", "/api/v1/notifications", None, &[]).await);
-    let r = call(
+    no_content(
         &mut app,
         t,
         "POST",
         "/api/v1/notifications/read",
         Some(json!({})),
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = call(
+    no_content(
         &mut app,
         t,
         "DELETE",
         &format!("/api/v1/contracts/{contract}"),
         None,
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = call(&mut app, t, "POST", &format!("{api}/retire"), None, &[]).await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
-    let r = call(
-        &mut app,
-        t,
-        "DELETE",
-        "/api/v1/orgs/Acme/clients/App",
-        None,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
+    no_content(&mut app, t, "POST", &format!("{api}/retire"), None).await;
+    no_content(&mut app, t, "DELETE", "/api/v1/orgs/Acme/clients/App", None).await;
     let gone = call(&mut app, t, "GET", client, None, &[]).await;
     problem(&gone, StatusCode::NOT_FOUND);
-    let r = call(
+    no_content(
         &mut app,
         t,
         "DELETE",
         &format!("/api/v1/orgs/Acme/members/{olga}"),
         None,
-        &[],
     )
     .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.body);
 });
 
 on_both!(errors_are_problems_with_the_ui_field_paths, |app| {

@@ -7,24 +7,13 @@ use axum::response::Response;
 use domain::ContractStatus;
 use domain::dto::{ClientVersionDetail, ContractDto, KeyRequest, NewApiKey};
 use serde::{Deserialize, Serialize};
-use service::EntityRef;
 use utoipa::ToSchema;
 
 use super::RestState;
 use super::answer::{self, Paging};
 use super::caller::Caller;
-use super::extract::{Json, Path, Query};
+use super::extract::{Json, Path, Query, VersionPath, version_at as at};
 use super::problem::{ApiResult, Problem};
-
-type VersionPath = Path<(String, String, String)>;
-
-fn at((org, id, version): (String, String, String)) -> EntityRef {
-    EntityRef {
-        org_id: org,
-        id,
-        version,
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -65,3 +65,15 @@ impl From<Kind> for domain::EntityKind {
         }
     }
 }
+
+/// The path of a client, API or plan version: organization, id, version.
+pub type VersionPath = Path<(String, String, String)>;
+
+/// Where a version lives, from its path.
+pub fn version_at((org, id, version): (String, String, String)) -> service::EntityRef {
+    service::EntityRef {
+        org_id: org,
+        id,
+        version,
+    }
+}
