@@ -30,7 +30,7 @@ async function planWithRateLimit(page: Page, orgId: string, name: string, limit:
   await wizard.getByLabel('Granularity').selectOption('Client');
   await wizard.getByLabel('Period').selectOption('Minute');
   await wizard.getByRole('button', { name: 'Add Policy' }).click();
-  await expect(page.getByText('Policy added.')).toBeVisible();
+  await expect(page.getByText('Policy added.').last()).toBeVisible();
   await lockPlan(page);
 }
 

@@ -48,7 +48,7 @@ test('a rate limit attached through the wizard is enforced at the gateway and th
     await wizard.getByLabel('Period').selectOption('Minute');
     await shot(page, 'policy-wizard-form');
     await wizard.getByRole('button', { name: 'Add Policy' }).click();
-    await expect(page.getByText('Policy added.')).toBeVisible();
+    await expect(page.getByText('Policy added.').last()).toBeVisible();
     await expect(page.getByText('Consumers are limited to 5 requests per Minute per Client')).toBeVisible();
     await shot(page, 'plan-policies-tab');
     await lockPlan(page);

@@ -60,7 +60,7 @@ test('JWT Validation and Authorization attached through the wizard let in the to
     }
     await shot(page, 'policy-wizard-jwt');
     await wizard.getByRole('button', { name: 'Add Policy' }).click();
-    await expect(page.getByText('Policy added.')).toBeVisible();
+    await expect(page.getByText('Policy added.').last()).toBeVisible();
 
     // Authorization: /admin/... needs admin, anything else reader; no match is refused.
     await page.getByRole('button', { name: 'Click here to attach a new policy' }).first().click();
@@ -81,7 +81,8 @@ test('JWT Validation and Authorization attached through the wizard let in the to
     await wizard.getByLabel('When no rule matches').selectOption({ label: 'Refuse it (403 Forbidden)' });
     await shot(page, 'policy-wizard-authorization');
     await wizard.getByRole('button', { name: 'Add Policy' }).click();
-    await expect(page.getByText('Policy added.')).toBeVisible();
+    // The first policy's toast may still be showing: the newest one is this policy's.
+    await expect(page.getByText('Policy added.').last()).toBeVisible();
     await expect(page.getByRole('button', { name: 'Edit JWT Validation' })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Edit Authorization' })).toBeVisible();
     // The chain a call without a key meets, each policy titled with its description.
