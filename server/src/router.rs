@@ -31,7 +31,7 @@ fn api_reference() -> app::ssr::ApiReference {
     static SUMMARY: std::sync::OnceLock<app::ssr::ApiReference> = std::sync::OnceLock::new();
     SUMMARY
         .get_or_init(|| {
-            let doc = serde_json::to_value(crate::rest::document()).unwrap_or_default();
+            let doc = serde_json::from_str(crate::rest::document_json()).unwrap_or_default();
             app::ssr::ApiReference(std::sync::Arc::new(domain::portal::DefinitionSummary::of(
                 &doc,
             )))

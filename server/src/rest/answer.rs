@@ -32,37 +32,49 @@ fn matches(list: &HeaderValue, etag: &str) -> bool {
     })
 }
 
-/// A read: `200` with the body and its `ETag`, or `304` when the client's copy is current.
-pub fn read(headers: &HeaderMap, value: &impl Serialize) -> Response {
-    let body = json_bytes(value);
-    let etag = etag_of(&body);
-    let tag = HeaderValue::from_str(&etag).expect("hex is a header value");
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| matches(v, &etag))
-    {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
-    }
+/// JSON `body` with its `ETag`, answered with `status`.
+fn json(status: StatusCode, body: Vec<u8>, etag: HeaderValue) -> Response {
     (
+        status,
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             ),
-            (header::ETAG, tag),
+            (header::ETAG, etag),
         ],
         body,
     )
         .into_response()
 }
 
-/// An update's precondition: with `If-Match`, the current representation must be the one the
-/// client read, or the answer is `412` and nothing changes.
-pub fn check_if_match(headers: &HeaderMap, current: &impl Serialize) -> ApiResult<()> {
+fn etag_header(body: &[u8]) -> HeaderValue {
+    HeaderValue::from_str(&etag_of(body)).expect("hex is a header value")
+}
+
+/// A read: `200` with the body and its `ETag`, or `304` when the client's copy is current.
+pub fn read(headers: &HeaderMap, value: &impl Serialize) -> Response {
+    let body = json_bytes(value);
+    let tag = etag_header(&body);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| tag.to_str().is_ok_and(|t| matches(v, t)))
+    {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, tag)]).into_response();
+    }
+    json(StatusCode::OK, body, tag)
+}
+
+/// An update's precondition: with `If-Match`, the current representation (`current`, awaited
+/// only then) must be the one the client read, or the answer is `412` and nothing changes.
+pub async fn check_if_match<T: Serialize>(
+    headers: &HeaderMap,
+    current: impl std::future::Future<Output = service::Result<T>>,
+) -> ApiResult<()> {
     let Some(expected) = headers.get(header::IF_MATCH) else {
         return Ok(());
     };
-    if matches(expected, &etag_of(&json_bytes(current))) {
+    if matches(expected, &etag_of(&json_bytes(&current.await?))) {
         Ok(())
     } else {
         Err(Problem::new(
@@ -75,22 +87,10 @@ pub fn check_if_match(headers: &HeaderMap, current: &impl Serialize) -> ApiResul
 /// `201 Created` with the new object's `Location` and its representation.
 pub fn created(location: String, value: &impl Serialize) -> Response {
     let body = json_bytes(value);
-    let etag = etag_of(&body);
-    let mut res = (
-        StatusCode::CREATED,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response();
-    let h = res.headers_mut();
+    let tag = etag_header(&body);
+    let mut res = json(StatusCode::CREATED, body, tag);
     if let Ok(v) = HeaderValue::from_str(&location) {
-        h.insert(header::LOCATION, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&etag) {
-        h.insert(header::ETAG, v);
+        res.headers_mut().insert(header::LOCATION, v);
     }
     res
 }

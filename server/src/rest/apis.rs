@@ -213,9 +213,6 @@ async fn if_match_version(
     (org, id, version): &(String, String, String),
     headers: &HeaderMap,
 ) -> ApiResult<()> {
-    if headers.contains_key(axum::http::header::IF_MATCH) {
-        let current = service::apis::get_version(&s.app.db, ctx, org, id, version).await?;
-        answer::check_if_match(headers, &current)?;
-    }
-    Ok(())
+    let current = service::apis::get_version(&s.app.db, ctx, org, id, version);
+    answer::check_if_match(headers, current).await
 }

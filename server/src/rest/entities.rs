@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::RestState;
 use super::answer::{self, Paging};
 use super::caller::Caller;
-use super::extract::{Json, Kind, Path, Query};
+use super::extract::{Json, Kind, Path, Query, version_at as at};
 use super::problem::{ApiResult, Problem};
 
 /// A version of a client, API or plan, by the ids of its URL.
@@ -117,14 +117,6 @@ fn configuration_text(v: serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s,
         other => other.to_string(),
-    }
-}
-
-fn at(org: String, id: String, version: String) -> EntityRef {
-    EntityRef {
-        org_id: org,
-        id,
-        version,
     }
 }
 
@@ -257,7 +249,7 @@ pub async fn policies(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let list =
-        service::policies::list_for(&s.app.db, &ctx, kind.into(), &at(org, id, version)).await?;
+        service::policies::list_for(&s.app.db, &ctx, kind.into(), &at((org, id, version))).await?;
     Ok(answer::read(&headers, &list))
 }
 
@@ -275,7 +267,7 @@ pub async fn add_policy(
     Json(body): Json<NewPolicy>,
 ) -> ApiResult<Response> {
     let config = configuration_text(body.configuration);
-    let at = at(org, id, version);
+    let at = at((org, id, version));
     let policy = service::policies::add(
         &s.app.db,
         &ctx,
@@ -302,8 +294,14 @@ pub async fn policy(
     Path((org, kind, id, version, policy)): Path<(String, Kind, String, String, i64)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let p =
-        service::policies::get(&s.app.db, &ctx, kind.into(), &at(org, id, version), policy).await?;
+    let p = service::policies::get(
+        &s.app.db,
+        &ctx,
+        kind.into(),
+        &at((org, id, version)),
+        policy,
+    )
+    .await?;
     Ok(answer::read(&headers, &p))
 }
 
@@ -321,11 +319,12 @@ pub async fn update_policy(
     headers: HeaderMap,
     Json(body): Json<PolicyChange>,
 ) -> ApiResult<Response> {
-    let (db, at, kind) = (&s.app.db, at(org, id, version), EntityKind::from(kind));
-    if headers.contains_key(axum::http::header::IF_MATCH) {
-        let current = service::policies::get(db, &ctx, kind, &at, policy).await?;
-        answer::check_if_match(&headers, &current)?;
-    }
+    let (db, at, kind) = (&s.app.db, at((org, id, version)), EntityKind::from(kind));
+    answer::check_if_match(
+        &headers,
+        service::policies::get(db, &ctx, kind, &at, policy),
+    )
+    .await?;
     let config = configuration_text(body.configuration);
     let updated = service::policies::update(db, &ctx, kind, &at, policy, &config).await?;
     Ok(answer::read(&HeaderMap::new(), &updated))
@@ -340,7 +339,14 @@ pub async fn remove_policy(
     State(s): State<RestState>,
     Path((org, kind, id, version, policy)): Path<(String, Kind, String, String, i64)>,
 ) -> ApiResult<Response> {
-    service::policies::remove(&s.app.db, &ctx, kind.into(), &at(org, id, version), policy).await?;
+    service::policies::remove(
+        &s.app.db,
+        &ctx,
+        kind.into(),
+        &at((org, id, version)),
+        policy,
+    )
+    .await?;
     Ok(answer::done())
 }
 
@@ -360,7 +366,7 @@ pub async fn reorder_policies(
         &s.app.db,
         &ctx,
         kind.into(),
-        &at(org, id, version),
+        &at((org, id, version)),
         &body.ids,
     )
     .await?;
@@ -380,7 +386,7 @@ pub async fn metrics(
 ) -> ApiResult<Response> {
     let range = domain::metrics::Range::parse_field(q.range.as_deref().unwrap_or("day"))
         .map_err(service::Error::from)?;
-    let m =
-        service::metrics::query(&s.app.db, &ctx, kind.into(), &at(org, id, version), range).await?;
+    let m = service::metrics::query(&s.app.db, &ctx, kind.into(), &at((org, id, version)), range)
+        .await?;
     Ok(answer::read(&headers, &m))
 }

@@ -182,14 +182,14 @@ impl utoipa::Modify for ProblemResponses {
     }
 }
 
-/// The document, built once.
-pub fn document() -> &'static utoipa::openapi::OpenApi {
-    static DOC: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOC.get_or_init(ApiDoc::openapi)
+/// The document as JSON text, built once.
+pub fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| ApiDoc::openapi().to_json().unwrap_or_default())
 }
 
 async fn openapi_json() -> Response {
-    let body = document().to_json().unwrap_or_default();
+    let body = document_json();
     (
         [(
             header::CONTENT_TYPE,

@@ -105,12 +105,7 @@ pub async fn update(
     Json(body): Json<OrgChange>,
 ) -> ApiResult<Response> {
     let db = &s.app.db;
-    if headers.contains_key(axum::http::header::IF_MATCH) {
-        answer::check_if_match(
-            &headers,
-            &service::organizations::get(db, &ctx, &org).await?,
-        )?;
-    }
+    answer::check_if_match(&headers, service::organizations::get(db, &ctx, &org)).await?;
     let detail =
         service::organizations::update_description(db, &ctx, &org, &body.description).await?;
     Ok(answer::read(&HeaderMap::new(), &detail))

@@ -4,12 +4,11 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use domain::dto::PlanVersionDetail;
-use service::EntityRef;
 
 use super::RestState;
 use super::answer;
 use super::caller::Caller;
-use super::extract::Path;
+use super::extract::{Path, version_at};
 use super::problem::{ApiResult, Problem};
 
 /// A plan version.
@@ -35,11 +34,6 @@ pub async fn lock(
     State(s): State<RestState>,
     Path((org, id, version)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let at = EntityRef {
-        org_id: org,
-        id,
-        version,
-    };
-    service::plans::lock(&s.app.db, &ctx, &at).await?;
+    service::plans::lock(&s.app.db, &ctx, &version_at((org, id, version))).await?;
     Ok(answer::done())
 }
