@@ -105,11 +105,14 @@ fi
 if [ "$RUN_TEST" -eq 1 ]; then
 
     export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-    step "cargo test -p domain -p service -p app -p server -p gateway (SQLite + PostgreSQL at $TEST_DATABASE_URL)"
+    step "cargo test -p domain -p service -p app -p server -p gateway, one test at a time (SQLite + PostgreSQL at $TEST_DATABASE_URL)"
     if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -d "$TEST_DATABASE_URL"; then
         echo "WARNING: PostgreSQL at $TEST_DATABASE_URL does not answer pg_isready" >&2
     fi
-    cargo test -p domain -p service -p app -p server -p gateway
+    # Bounded: a test that hangs fails this step within 30 minutes instead of using up CI's
+    # limit. One test at a time: the server's tests each start their own runtime around
+    # Leptos' one process-wide executor (most held `ONE_AT_A_TIME` anyway).
+    timeout --kill-after=10 1800 cargo test -p domain -p service -p app -p server -p gateway -- --test-threads=1
 fi
 
 if [ "$RUN_E2E" -eq 1 ]; then

@@ -363,7 +363,19 @@ pub fn contains(haystack: &[u8], needle: &str) -> bool {
 /// was seen never to finish (about one run in five). `on_both!` holds this for each test.
 pub static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// Runs one async test body on SQLite and on PostgreSQL, one test at a time.
+/// How long one test may take. A test that hangs fails with this message instead of holding
+/// the whole run (and `ONE_AT_A_TIME`) until CI's own limit.
+pub const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(240);
+
+/// Runs a test body, failing it when it takes longer than [`TEST_LIMIT`].
+pub async fn within_limit(body: impl std::future::Future<Output = ()>) {
+    if tokio::time::timeout(TEST_LIMIT, body).await.is_err() {
+        panic!("the test did not finish within {TEST_LIMIT:?}");
+    }
+}
+
+/// Runs one async test body on SQLite and on PostgreSQL, one test at a time, each within
+/// [`TEST_LIMIT`].
 #[macro_export]
 macro_rules! on_both {
     ($name:ident, |$app:ident| $body:block) => {
@@ -374,19 +386,26 @@ macro_rules! on_both {
             #[tokio::test]
             async fn sqlite() {
                 let _alone = common::ONE_AT_A_TIME.lock().await;
-                let mut $app = common::TestApp::new(common::Backend::Sqlite).await.unwrap();
-                $body
-                $app.cleanup().await;
+                common::within_limit(async move {
+                    let mut $app = common::TestApp::new(common::Backend::Sqlite).await.unwrap();
+                    $body
+                    $app.cleanup().await;
+                })
+                .await;
             }
 
             #[tokio::test]
             async fn postgres() {
                 let _alone = common::ONE_AT_A_TIME.lock().await;
-                let Some(mut $app) = common::TestApp::new(common::Backend::Postgres).await else {
-                    return;
-                };
-                $body
-                $app.cleanup().await;
+                common::within_limit(async move {
+                    let Some(mut $app) = common::TestApp::new(common::Backend::Postgres).await
+                    else {
+                        return;
+                    };
+                    $body
+                    $app.cleanup().await;
+                })
+                .await;
             }
         }
     };
