@@ -9,6 +9,7 @@ pub mod access_tokens;
 pub mod accounts;
 pub mod api_config;
 pub mod credentials;
+pub mod declarative;
 pub mod dto;
 pub mod endpoint;
 pub mod entity;

@@ -215,6 +215,41 @@ fn host_of(url_or_addr: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
+/// Creates the first administrator on an empty database (and marks a default password to be
+/// changed at the first sign-in), with the warning while the defaults are in use.
+pub async fn ensure_first_admin(
+    db: &service::DatabaseConnection,
+    config: &Config,
+) -> Result<(), String> {
+    let must_change = config.uses_default_admin_password();
+    let created = service::accounts::ensure_first_admin(
+        db,
+        &config.admin_email,
+        &config.admin_name,
+        &config.admin_password,
+        must_change,
+    )
+    .await
+    .map_err(|e| format!("cannot create the first administrator: {e}"))?;
+    if created {
+        tracing::info!(email = %config.admin_email, "created the first administrator");
+    }
+    // A database from before the mark existed whose administrator still has the default password.
+    let marked = must_change
+        && !created
+        && service::accounts::require_change_of_default_password(
+            db,
+            &config.admin_email,
+            &config.admin_password,
+        )
+        .await
+        .map_err(|e| format!("cannot check the first administrator: {e}"))?;
+    if let Some(warning) = config.default_admin_warning().filter(|_| created || marked) {
+        tracing::warn!("{warning}");
+    }
+    Ok(())
+}
+
 /// The startup warning when the management UI (`ui`, its address or URL) and the gateway's public
 /// URL (`TOLLGATE_GATEWAY_URL`) share a host name. Browsers do not separate cookies by port: the
 /// gateway strips Tollgate's own cookies before forwarding, but a backend's page served through

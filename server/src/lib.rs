@@ -3,6 +3,7 @@
 //! Tollgate's server: configuration, the axum router (Leptos pages, server functions, static
 //! files), sessions and the security middleware. `main.rs` only wires these together.
 
+pub mod cli;
 pub mod config;
 pub mod rest;
 pub mod router;

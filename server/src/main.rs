@@ -10,22 +10,29 @@ use service::sessions::SessionPolicy;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
         .init();
 
     let config = Config::from_env();
     config.install_secret()?;
+    // `server export` / `server apply`: the declarative configuration, then exit.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(command @ ("export" | "apply")) = args.get(1).map(String::as_str) {
+        return Ok(server::cli::run(command, &args[2..], &config).await);
+    }
     // `server gateway`: only the gateway, against the same database (one node of several).
     let gateway_only = std::env::args().nth(1).as_deref() == Some("gateway");
     if gateway_only {
         let db = service::db::connect(&config.database_url)
             .await
             .map_err(|e| format!("cannot open the database {}: {e}", config.database_url))?;
-        return run_gateway(db, &config, None).await;
+        run_gateway(db, &config, None).await?;
+        return Ok(std::process::ExitCode::SUCCESS);
     }
     let leptos_options = config::leptos_options()?;
     service::gateway::set_public_url(&config.gateway_url);
@@ -51,32 +58,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Sign-ins of unknown emails and BASIC checks of unknown users verify against this hash:
     // compute it now, not on the first such request.
     tokio::task::spawn_blocking(service::accounts::dummy_hash);
-    let must_change = config.uses_default_admin_password();
-    let created = service::accounts::ensure_first_admin(
-        &db,
-        &config.admin_email,
-        &config.admin_name,
-        &config.admin_password,
-        must_change,
-    )
-    .await
-    .map_err(|e| format!("cannot create the first administrator: {e}"))?;
-    if created {
-        tracing::info!(email = %config.admin_email, "created the first administrator");
-    }
-    // A database from before the mark existed whose administrator still has the default password.
-    let marked = must_change
-        && !created
-        && service::accounts::require_change_of_default_password(
-            &db,
-            &config.admin_email,
-            &config.admin_password,
-        )
-        .await
-        .map_err(|e| format!("cannot check the first administrator: {e}"))?;
-    if let Some(warning) = config.default_admin_warning().filter(|_| created || marked) {
-        tracing::warn!("{warning}");
-    }
+    server::config::ensure_first_admin(&db, &config).await?;
 
     if config.gateway_listen != "off" {
         let (db, config) = (db.clone(), config.clone());
@@ -115,7 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Tollgate listening on http://{addr}");
     server::serve::serve(listener, app, bounds.header_read_timeout, shutdown_signal()).await?;
-    Ok(())
+    Ok(std::process::ExitCode::SUCCESS)
 }
 
 /// The rule for backend addresses: the configured allow and deny lists, and Tollgate's own

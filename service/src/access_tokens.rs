@@ -17,10 +17,11 @@ use domain::access_tokens::{
 use domain::dto::{AccessTokenDto, CreatedAccessToken, NewAccessToken, TokenOrg};
 use rand::Rng;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 
+use crate::db::Db;
 use crate::entities::{access_token, organization, user};
 use crate::error::collect_fields;
 use crate::sessions::hash_token;
@@ -141,11 +142,7 @@ async fn check_orgs(
 
 /// Creates a token for the caller; its secret is in the answer, once. Not through a token
 /// (403).
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    input: NewAccessToken,
-) -> Result<CreatedAccessToken> {
+pub async fn create(db: &impl Db, ctx: &Ctx, input: NewAccessToken) -> Result<CreatedAccessToken> {
     authz::require_management(ctx)?;
     authz::require_session(ctx, "create tokens")?;
     let at = now();
@@ -214,7 +211,7 @@ pub async fn list(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<AccessToke
 
 /// Revokes one of the caller's tokens, with effect at once (someone else's reads as not found).
 /// Revoking a token that no longer works changes nothing.
-pub async fn revoke(db: &DatabaseConnection, ctx: &Ctx, id: &str) -> Result<AccessTokenDto> {
+pub async fn revoke(db: &impl Db, ctx: &Ctx, id: &str) -> Result<AccessTokenDto> {
     authz::require_management(ctx)?;
     authz::require_write(ctx)?;
     if id.len() > 64 {

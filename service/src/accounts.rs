@@ -10,10 +10,11 @@ use domain::dto::{AccountDto, Page};
 use domain::{DisplayName, Email, FieldError, Password};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
+use crate::db::Db;
 use crate::entities::user;
 use crate::error::collect_fields;
 use crate::{Ctx, Error, Result, authz, now, sessions};
@@ -269,7 +270,7 @@ async fn check_current_password(user: &user::Model, current: &str) -> Result<()>
 
 /// Changes the caller's display name.
 pub async fn change_display_name(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     display_name: &str,
 ) -> Result<domain::dto::UserDto> {
@@ -284,7 +285,7 @@ pub async fn change_display_name(
 
 /// Changes the caller's email; the current password is asked again (field `current_password`).
 pub async fn change_email(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     email: &str,
     current_password: &str,
@@ -333,7 +334,7 @@ fn field_of(e: &Error) -> Option<FieldError> {
 /// account (`keep_token` is the caller's own session, which stays) and revokes its personal
 /// access tokens.
 pub async fn change_password(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     current_password: &str,
     new_password: &str,
@@ -370,7 +371,7 @@ pub async fn change_password(
 
 /// What a platform administrator sets for another account.
 pub async fn set_temporary_password(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     user_id: &str,
     password: &str,

@@ -14,10 +14,11 @@ use domain::Permission;
 use domain::credentials::{self, KeyState, MAX_LIVE_KEYS, OwnKey};
 use domain::dto::{ApiKeyDto, KeyRequest, NewApiKey};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder,
 };
 
+use crate::db::Db;
 use crate::entities::{client, client_key, client_version, user};
 use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Error, Result, authz, now};
@@ -86,6 +87,18 @@ pub(crate) async fn dtos_of(db: &impl ConnectionTrait, id: i32) -> Result<Vec<Ap
 
 /// Stores `key` as a key of client version `cv_id`. A key already in use anywhere is refused
 /// on the `field` it came from.
+/// Whether client version `cv_id` has `key` among its keys, neither revoked nor expired.
+pub(crate) async fn accepts(db: &impl ConnectionTrait, cv_id: i32, key: &str) -> Result<bool> {
+    let lookup = keyring()?.lookup_hex(key);
+    let t = now();
+    Ok(client_key::Entity::find()
+        .filter(client_key::Column::LookupHash.eq(lookup))
+        .filter(client_key::Column::ClientVersionId.eq(cv_id))
+        .one(db)
+        .await?
+        .is_some_and(|k| k.revoked_on.is_none() && k.expires_on.is_none_or(|e| e > t)))
+}
+
 async fn insert(
     txn: &impl ConnectionTrait,
     ctx: &Ctx,
@@ -202,7 +215,7 @@ fn too_many() -> Error {
 /// Rotates the current key of a client version, or adds a key next to the others. Returns the
 /// new key, whose value is shown once. Needs clientEdit.
 pub async fn change(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     at: &EntityRef,
     request: KeyRequest,
@@ -300,7 +313,7 @@ pub async fn change(
 }
 
 /// Revokes a key at once: the gateway refuses it within a second. Needs clientEdit.
-pub async fn revoke(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef, key_id: i64) -> Result<()> {
+pub async fn revoke(db: &impl Db, ctx: &Ctx, at: &EntityRef, key_id: i64) -> Result<()> {
     let txn = crate::db::write(db).await?;
     let cv = for_change(&txn, ctx, at).await?;
     let key = key_of(&txn, &cv, key_id).await?;
@@ -337,12 +350,7 @@ pub async fn revoke(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef, key_id: 
 
 /// Shows one key: the caller needs clientEdit, and the Show is in the Change Log ("API key …a1b2
 /// shown to Ann").
-pub async fn reveal(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    at: &EntityRef,
-    key_id: i64,
-) -> Result<String> {
+pub async fn reveal(db: &impl Db, ctx: &Ctx, at: &EntityRef, key_id: i64) -> Result<String> {
     let txn = crate::db::write(db).await?;
     let cv = for_change(&txn, ctx, at).await?;
     let key = key_of(&txn, &cv, key_id).await?;
@@ -398,7 +406,7 @@ pub mod portal {
     use super::*;
 
     pub async fn change(
-        db: &DatabaseConnection,
+        db: &impl Db,
         ctx: &Ctx,
         at: &EntityRef,
         request: KeyRequest,
@@ -406,21 +414,11 @@ pub mod portal {
         super::change(db, &ctx.for_portal(), at, request).await
     }
 
-    pub async fn revoke(
-        db: &DatabaseConnection,
-        ctx: &Ctx,
-        at: &EntityRef,
-        key_id: i64,
-    ) -> Result<()> {
+    pub async fn revoke(db: &impl Db, ctx: &Ctx, at: &EntityRef, key_id: i64) -> Result<()> {
         super::revoke(db, &ctx.for_portal(), at, key_id).await
     }
 
-    pub async fn reveal(
-        db: &DatabaseConnection,
-        ctx: &Ctx,
-        at: &EntityRef,
-        key_id: i64,
-    ) -> Result<String> {
+    pub async fn reveal(db: &impl Db, ctx: &Ctx, at: &EntityRef, key_id: i64) -> Result<String> {
         super::reveal(db, &ctx.for_portal(), at, key_id).await
     }
 }

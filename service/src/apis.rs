@@ -12,10 +12,11 @@ use domain::{
     PlanStatus,
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
+use crate::db::Db;
 use crate::entities::{api, api_plan, api_version, contract, plan, plan_version};
 use crate::policies;
 use crate::versioned::{self, EntityRef};
@@ -31,12 +32,7 @@ pub struct NewApi {
 }
 
 /// Creates an API with its first version. Needs apiEdit.
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    input: NewApi,
-) -> Result<EntityRef> {
+pub async fn create(db: &impl Db, ctx: &Ctx, org_id: &str, input: NewApi) -> Result<EntityRef> {
     let endpoint = (!input.endpoint.trim().is_empty()).then(|| EndpointUrl::parse(&input.endpoint));
     let endpoint_error = endpoint.as_ref().and_then(|e| e.as_ref().err().cloned());
     let txn = crate::db::write(db).await?;
@@ -262,7 +258,7 @@ pub struct Implementation {
 /// Changes the endpoint, content type and public flag. Needs apiEdit; a published version
 /// keeps its public flag.
 pub async fn update_implementation(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     at: &EntityRef,
     input: Implementation,
@@ -408,12 +404,7 @@ pub(crate) fn stored_summary(v: &api_version::Model) -> Option<DefinitionSummary
 
 /// Sets (or, with empty `text`, removes) the OpenAPI definition. Needs apiEdit; refused once
 /// published.
-pub async fn update_definition(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    at: &EntityRef,
-    text: &str,
-) -> Result<()> {
+pub async fn update_definition(db: &impl Db, ctx: &Ctx, at: &EntityRef, text: &str) -> Result<()> {
     let parsed = if text.trim().is_empty() {
         None
     } else {
@@ -461,7 +452,7 @@ pub const MAX_EXTENDED_DESCRIPTION: usize = 20_000;
 
 /// Changes the extended description (Markdown). Needs apiEdit; allowed while published.
 pub async fn update_extended_description(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     at: &EntityRef,
     markdown: &str,
@@ -518,7 +509,7 @@ fn describe_offers(offers: &[api_plan::Model]) -> String {
 /// organization. Needs apiEdit. Once published only the approval and discoverability flags
 /// may change.
 pub async fn set_plans(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     at: &EntityRef,
     offers: Vec<PlanOffer>,
@@ -601,7 +592,7 @@ pub async fn set_plans(
 }
 
 /// Publishes an API version to the gateway. Needs apiAdmin.
-pub async fn publish(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn publish(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     let v = for_change(&txn, ctx, at, Permission::ApiAdmin).await?;
     let plans = plan_count(&txn, v.id).await?;
@@ -628,7 +619,7 @@ pub async fn publish(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resu
 }
 
 /// Retires a published API version: the gateway answers 410 for it. Needs apiAdmin.
-pub async fn retire(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn retire(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     let v = for_change(&txn, ctx, at, Permission::ApiAdmin).await?;
     let status = lifecycle::retire_api(status_of(&v))?;
@@ -651,7 +642,7 @@ pub async fn retire(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Resul
 
 /// Deletes an API with all its versions, plans offered and policies; refused while a version
 /// is Published or has contracts. Needs apiAdmin.
-pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &str) -> Result<()> {
+pub async fn delete(db: &impl Db, ctx: &Ctx, org_id: &str, api_id: &str) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ApiAdmin).await?;
     let parent = versioned::find::<api::Entity>(&txn, org_id, api_id).await?;
@@ -696,7 +687,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, api_id: &s
 /// Creates a new version of an API: empty, or cloned from `clone_from` (endpoint, content
 /// type, public flag, definition, extended description, offered plans and policies).
 pub async fn new_version(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     api_id: &str,

@@ -3,8 +3,8 @@
 //! REST API through one route each. Each arm is the kind's own function.
 
 use domain::EntityKind;
-use sea_orm::DatabaseConnection;
 
+use crate::db::Db;
 use crate::{Ctx, EntityRef, Result, apis, clients, plans};
 
 /// What creating any of the three takes; `endpoint` is for APIs only (empty: none yet).
@@ -18,7 +18,7 @@ pub struct NewEntity {
 
 /// Creates a client (with its first version and API key), an API or a plan.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     kind: EntityKind,
     org_id: &str,
@@ -62,7 +62,7 @@ pub async fn create(
 /// A new version, empty or a clone of `clone_from`; also how many contracts a client's clone
 /// left behind (0 for APIs and plans).
 pub async fn new_version(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     kind: EntityKind,
     org_id: &str,
@@ -87,7 +87,7 @@ pub async fn new_version(
 
 /// Deletes a client, API or plan with all its versions.
 pub async fn delete(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     kind: EntityKind,
     org_id: &str,

@@ -7,11 +7,12 @@ use domain::dto::{ClientVersionDetail, ContractDto, Page};
 use domain::lifecycle::{self, ClientFacts};
 use domain::{ClientStatus, EntityName, Permission};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
 };
 
 use crate::contracts::{self, contract_counts};
+use crate::db::Db;
 use crate::entities::{api_plan, api_version, client, client_version, contract};
 use crate::notifications::{self, Reason};
 use crate::policies;
@@ -28,12 +29,7 @@ pub struct NewClient {
 
 /// Creates a client with its first version (status Created) and that version's API key, in one
 /// transaction with its Change Log entry. Needs clientEdit in the organization.
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    input: NewClient,
-) -> Result<EntityRef> {
+pub async fn create(db: &impl Db, ctx: &Ctx, org_id: &str, input: NewClient) -> Result<EntityRef> {
     let txn = crate::db::write(db).await?;
     let created = create_in(&txn, ctx, org_id, input).await?;
     txn.commit().await?;
@@ -227,8 +223,16 @@ async fn notify_owner(
     .await
 }
 
+/// A client version's row as it is now (for apply, which reads its status after changing it).
+pub(crate) async fn version_row(
+    db: &impl ConnectionTrait,
+    at: &EntityRef,
+) -> Result<client_version::Model> {
+    versioned::find_version::<client::Entity>(db, &at.org_id, &at.id, &at.version).await
+}
+
 /// Registers (or re-registers) a client version with the gateway. Needs clientAdmin.
-pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn register(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     let cv = for_action(&txn, ctx, at, Permission::ClientAdmin).await?;
     let (contracts, awaiting) = contract_counts(&txn, cv.id).await?;
@@ -264,7 +268,7 @@ pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Res
 
 /// Unregisters (retires) a client version: the gateway refuses its key at once. Needs
 /// clientAdmin.
-pub async fn unregister(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn unregister(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     let cv = for_action(&txn, ctx, at, Permission::ClientAdmin).await?;
     let status =
@@ -286,12 +290,7 @@ pub async fn unregister(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> R
 
 /// Deletes a client with all its versions, contracts and policies; refused while a version
 /// is Registered. Needs clientAdmin.
-pub async fn delete(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    client_id: &str,
-) -> Result<()> {
+pub async fn delete(db: &impl Db, ctx: &Ctx, org_id: &str, client_id: &str) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::ClientAdmin).await?;
     let parent = versioned::find::<client::Entity>(&txn, org_id, client_id).await?;
@@ -331,7 +330,7 @@ pub async fn delete(
 /// version or plan no longer qualifies are left out). The new version gets its own key.
 /// Returns where it lives and how many contracts could not be re-created.
 pub async fn new_version(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     client_id: &str,

@@ -10,11 +10,11 @@ use domain::dto::{ApiOffer, ApiPlanDto, ContractDto, Page, PendingPlan, PlanChoi
 use domain::lifecycle::{self, ContractFacts, Decision, PlanChangeFacts};
 use domain::{ApiStatus, ClientStatus, ContractStatus, Discoverability, Permission, PlanStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseConnection, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 
+use crate::db::Db;
 use crate::entities::{
     api, api_plan, api_version, client, client_version, contract, organization, plan, plan_version,
     policy, user,
@@ -265,7 +265,7 @@ pub(crate) async fn create_in(
 
 /// Creates a contract for a client version. Needs clientEdit in the client's organization.
 pub async fn create(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     client: &EntityRef,
     target: Target,
@@ -366,7 +366,7 @@ async fn versions_of(
 }
 
 /// Breaks one contract of a client version. Needs clientEdit in the client's organization.
-pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> Result<()> {
+pub async fn break_one(db: &impl Db, ctx: &Ctx, contract_id: i64) -> Result<()> {
     let txn = crate::db::write(db).await?;
     let c = load(&txn, contract_id).await?;
     let (cv, av) = versions_of(&txn, &c).await?;
@@ -384,7 +384,7 @@ pub async fn break_one(db: &DatabaseConnection, ctx: &Ctx, contract_id: i64) -> 
 }
 
 /// Breaks every contract of a client version. Needs clientEdit.
-pub async fn break_all(db: &DatabaseConnection, ctx: &Ctx, client: &EntityRef) -> Result<u64> {
+pub async fn break_all(db: &impl Db, ctx: &Ctx, client: &EntityRef) -> Result<u64> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &client.org_id, Permission::ClientEdit).await?;
     let cv = versioned::lock_version::<client::Entity>(
@@ -442,7 +442,7 @@ fn client_link(cv: &client_version::Model) -> String {
 /// Approves a contract; with `register`, also registers the client version when nothing else
 /// holds it back. The requester is notified.
 pub async fn approve(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     contract_id: i64,
     register: bool,
@@ -535,12 +535,7 @@ fn reason_of<'a>(reason: &'a str, who: &str) -> Result<&'a str> {
 
 /// Rejects a contract with a reason and notifies the requester. A new contract is removed; a
 /// rejected change of plan leaves the contract on its plan in force.
-pub async fn reject(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    contract_id: i64,
-    reason: &str,
-) -> Result<()> {
+pub async fn reject(db: &impl Db, ctx: &Ctx, contract_id: i64, reason: &str) -> Result<()> {
     let reason = reason_of(reason, "the requester")?;
     let txn = crate::db::write(db).await?;
     let ((c, cv, av), decision) = for_decision(&txn, ctx, contract_id).await?;
@@ -628,7 +623,7 @@ async fn record_both(
 /// gateway picks it up within a second, and its limits count from zero (counters are kept
 /// per policy).
 pub async fn change_plan(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     contract_id: i64,
     plan_id: &str,
@@ -774,7 +769,7 @@ async fn decide_plan_change(
 /// contract is retired); the client's owner and the contract's requester are notified, and the
 /// gateway refuses the key for this API within a second.
 pub async fn revoke(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     contract_id: i64,
     reason: &str,

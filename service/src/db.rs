@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
@@ -59,10 +59,17 @@ async fn check_secret(db: &DatabaseConnection) -> Result<(), DbErr> {
     }
 }
 
+/// What a service function that writes takes: the pool, or a transaction it then runs inside.
+/// Its own transaction ([`write`]) nests in the caller's as a `SAVEPOINT`, so that several use
+/// cases commit or roll back together (`config::apply`).
+pub trait Db: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> + Sync {}
+impl<T: ConnectionTrait + TransactionTrait<Transaction = DatabaseTransaction> + Sync> Db for T {}
+
 /// Starts a transaction that will write. On SQLite it takes the write lock at once (`BEGIN
 /// IMMEDIATE`): a deferred transaction that reads first could not upgrade to a write after another
 /// connection committed, and would fail instead of waiting its turn. PostgreSQL ignores the mode.
-pub async fn write(db: &DatabaseConnection) -> Result<DatabaseTransaction, DbErr> {
+/// Inside a transaction it is a savepoint, and the mode does not apply.
+pub async fn write(db: &impl Db) -> Result<DatabaseTransaction, DbErr> {
     db.begin_with_options(TransactionOptions {
         sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
         ..Default::default()

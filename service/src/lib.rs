@@ -14,6 +14,7 @@ pub mod clients;
 pub mod contracts;
 mod ctx;
 pub mod db;
+pub mod declarative;
 pub mod entities;
 mod error;
 pub mod gateway;

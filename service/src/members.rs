@@ -6,11 +6,12 @@
 use domain::dto::MemberDto;
 use domain::{Email, Permission, Role};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::audit::{self, Entry, Subject};
+use crate::db::Db;
 use crate::entities::{membership, organization, user};
 use crate::rate_limit::{ActionLimiter, retry_message};
 use crate::{Ctx, Error, Result, accounts, authz, now};
@@ -76,13 +77,7 @@ fn add_limiter() -> &'static ActionLimiter {
 /// or its account is already a member (whose role stays as it is: the members list changes
 /// roles), nothing is written, and the answer is the same as when one is added: the caller
 /// cannot tell. (The members list itself shows who was added; invitations come later.)
-pub async fn add(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    email: &str,
-    role: Role,
-) -> Result<()> {
+pub async fn add(db: &impl Db, ctx: &Ctx, org_id: &str, email: &str, role: Role) -> Result<()> {
     let email = Email::parse(email)?;
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
@@ -167,7 +162,7 @@ async fn find_member(
 const LAST_OWNER: &str = "An organization must keep at least one owner.";
 
 pub async fn change_role(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     user_id: &str,
@@ -212,7 +207,7 @@ pub async fn change_role(
     Ok(())
 }
 
-pub async fn remove(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, user_id: &str) -> Result<()> {
+pub async fn remove(db: &impl Db, ctx: &Ctx, org_id: &str, user_id: &str) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::OrgAdmin).await?;
     let (m, u) = find_member(&txn, org_id, user_id).await?;

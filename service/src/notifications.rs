@@ -6,11 +6,12 @@ use domain::Permission;
 use domain::dto::NotificationDto;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use serde::{Deserialize, Serialize};
 
+use crate::db::Db;
 use crate::entities::{membership, notification};
 use crate::{Ctx, Result, authz, now};
 
@@ -137,7 +138,7 @@ pub async fn unread_count(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<u64> {
 }
 
 /// Marks one of the caller's notifications (`id`), or all of them (`None`), as read.
-pub async fn mark_read(db: &DatabaseConnection, ctx: &Ctx, id: Option<i64>) -> Result<()> {
+pub async fn mark_read(db: &impl Db, ctx: &Ctx, id: Option<i64>) -> Result<()> {
     authz::require_write(ctx)?;
     if !readable(ctx) {
         return Ok(());

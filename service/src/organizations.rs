@@ -4,11 +4,12 @@
 use domain::dto::{OrgDetail, OrgSummary};
 use domain::{Description, EntityName, Permission, Role};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder,
 };
 
 use crate::audit::{self, Entry, Subject};
+use crate::db::Db;
 use crate::entities::{membership, organization, user};
 use crate::error::collect_fields;
 use crate::{Ctx, Error, Result, authz, now};
@@ -21,11 +22,7 @@ pub struct NewOrganization {
 
 /// Creates an organization and makes the caller its owner, in one transaction with its
 /// Change Log entries.
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    input: NewOrganization,
-) -> Result<OrgDetail> {
+pub async fn create(db: &impl Db, ctx: &Ctx, input: NewOrganization) -> Result<OrgDetail> {
     authz::require_management(ctx)?;
     authz::require_unlimited_write(ctx)?;
     crate::settings::require_org_creation(db, ctx).await?;
@@ -184,7 +181,7 @@ pub async fn list_mine(
 
 /// Changes the description (the name is immutable). Needs orgEdit.
 pub async fn update_description(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     description: &str,

@@ -4,10 +4,11 @@
 use domain::dto::PlanVersionDetail;
 use domain::{Permission, PlanStatus, lifecycle};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter,
 };
 
+use crate::db::Db;
 use crate::entities::{api_plan, plan, plan_version};
 use crate::policies;
 use crate::versioned::{self, EntityRef};
@@ -22,12 +23,7 @@ pub struct NewPlan {
 }
 
 /// Creates a plan with its first version (status Created). Needs planEdit.
-pub async fn create(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    org_id: &str,
-    input: NewPlan,
-) -> Result<EntityRef> {
+pub async fn create(db: &impl Db, ctx: &Ctx, org_id: &str, input: NewPlan) -> Result<EntityRef> {
     let txn = crate::db::write(db).await?;
     let new = versioned::prepare_create::<plan::Entity>(
         &txn,
@@ -115,7 +111,7 @@ async fn insert_version(
 
 /// Locks a plan version (irreversible): APIs may offer it from now on, and its policies are
 /// final. Needs planAdmin.
-pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn lock(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, &at.org_id, Permission::PlanAdmin).await?;
     let v = versioned::lock_version::<plan::Entity>(&txn, &at.org_id, &at.id, &at.version).await?;
@@ -141,7 +137,7 @@ pub async fn lock(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<
 
 /// Deletes a plan with its versions and policies; refused once a version was locked. Needs
 /// planAdmin.
-pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, plan_id: &str) -> Result<()> {
+pub async fn delete(db: &impl Db, ctx: &Ctx, org_id: &str, plan_id: &str) -> Result<()> {
     let txn = crate::db::write(db).await?;
     authz::require(&txn, ctx, org_id, Permission::PlanAdmin).await?;
     let parent = versioned::find::<plan::Entity>(&txn, org_id, plan_id).await?;
@@ -179,7 +175,7 @@ pub async fn delete(db: &DatabaseConnection, ctx: &Ctx, org_id: &str, plan_id: &
 /// Creates a new plan version: empty, or cloned from `clone_from` (its policies). Needs
 /// planEdit.
 pub async fn new_version(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     plan_id: &str,

@@ -14,10 +14,11 @@ use domain::policy::{self as rules, PolicyConfig};
 use domain::status::{ApiStatus, ClientStatus, PlanStatus};
 use domain::{EntityKind, Permission};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder,
 };
 
+use crate::db::Db;
 use crate::entities::{api, api_plan, client, plan, plan_version, policy};
 use crate::versioned::{self, EntityRef};
 use crate::{Ctx, Error, Result, authz, now, policy_secrets};
@@ -351,7 +352,7 @@ async fn renumber(txn: &impl ConnectionTrait, ordered: &[policy::Model]) -> Resu
 
 /// Attaches a policy at `position` (0 = first; `None` or past the end = last).
 pub async fn add(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     owner: EntityKind,
     at: &EntityRef,
@@ -420,7 +421,7 @@ fn gone() -> Error {
 
 /// Changes a policy's configuration (its definition stays).
 pub async fn update(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     owner: EntityKind,
     at: &EntityRef,
@@ -470,7 +471,7 @@ pub async fn update(
     Ok(dto)
 }
 
-async fn owner_version_id(
+pub(crate) async fn owner_version_id(
     db: &impl ConnectionTrait,
     owner: EntityKind,
     at: &EntityRef,
@@ -496,7 +497,7 @@ async fn owner_version_id(
 
 /// Removes a policy.
 pub async fn remove(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     owner: EntityKind,
     at: &EntityRef,
@@ -524,7 +525,7 @@ pub async fn remove(
 
 /// Puts the owner's policies in the order of `ids` (every policy exactly once).
 pub async fn reorder(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     owner: EntityKind,
     at: &EntityRef,

@@ -100,6 +100,51 @@ pub(crate) fn public_configuration(definition_id: &str, json: &str) -> String {
     value.to_string()
 }
 
+/// Whether the secrets a configuration sends (`wanted`: BASIC passwords, the JWT shared secret)
+/// are the ones `stored` keeps; a secret not sent matches (an edit keeps it).
+pub(crate) async fn matches(definition_id: &str, stored: &str, wanted: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    let old: Value = serde_json::from_str(stored).unwrap_or(Value::Null);
+    match rules::PolicyKind::from_id(definition_id) {
+        Some(rules::PolicyKind::BasicAuth) => {
+            let sent = wanted.get("identities").and_then(Value::as_array);
+            for identity in sent.into_iter().flatten() {
+                let Some(password) = identity.get("password").and_then(Value::as_str) else {
+                    continue;
+                };
+                let hash = old
+                    .get("identities")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|o| o.get("username") == identity.get("username"))
+                    .and_then(|o| o.get("passwordHash"))
+                    .and_then(Value::as_str);
+                match hash {
+                    Some(hash) if crate::accounts::verify_secret(password, hash).await => {}
+                    _ => return false,
+                }
+            }
+            true
+        }
+        Some(rules::PolicyKind::Jwt) => {
+            let Some(sent) = wanted.get("sharedSecret").and_then(Value::as_str) else {
+                return true;
+            };
+            let kept = opened(definition_id, stored)
+                .ok()
+                .and_then(|json| serde_json::from_str::<Value>(&json).ok())
+                .and_then(|v| {
+                    v.get("sharedSecret")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            kept.as_deref() == Some(sent)
+        }
+        _ => true,
+    }
+}
+
 /// Parses and validates a configuration from the browser, hashing new BASIC authentication
 /// passwords; an identity sent without a password keeps the hash it had in `previous` (the
 /// stored configuration), JWT Validation sent without its shared secret keeps the stored one.

@@ -14,11 +14,10 @@ use domain::{
     Role,
 };
 use sea_orm::sea_query::{Expr, Func, Query};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::contracts::{self, Target};
+use crate::db::Db;
 use crate::entities::{
     api, api_plan, api_version, client, client_version, contract, organization, plan, plan_version,
     policy,
@@ -478,7 +477,7 @@ async fn home_org(txn: &impl ConnectionTrait, ctx: &Ctx) -> Result<String> {
 /// organization) when asked, the contract, and registers the client version unless the
 /// contract awaits approval. One transaction.
 pub async fn sign_up(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     target: Target,
     pick: ClientPick,
@@ -638,18 +637,18 @@ pub async fn my_clients(db: &impl ConnectionTrait, ctx: &Ctx) -> Result<Vec<MyCl
 }
 
 /// Registers a client version from My Clients.
-pub async fn register(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn register(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     crate::clients::register(db, &ctx.for_portal(), at).await
 }
 
 /// Breaks a contract from My Clients.
-pub async fn break_contract(db: &DatabaseConnection, ctx: &Ctx, id: i64) -> Result<()> {
+pub async fn break_contract(db: &impl Db, ctx: &Ctx, id: i64) -> Result<()> {
     contracts::break_one(db, &ctx.for_portal(), id).await
 }
 
 /// Moves a contract to another plan from My Clients (`contracts::change_plan`).
 pub async fn change_plan(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     id: i64,
     plan_id: &str,
@@ -668,7 +667,7 @@ pub async fn plan_choices(
 
 /// Removes a client from My Clients: unregisters the version when it is registered (or awaits
 /// approval), then deletes the client with all its versions.
-pub async fn remove_client(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -> Result<()> {
+pub async fn remove_client(db: &impl Db, ctx: &Ctx, at: &EntityRef) -> Result<()> {
     let ctx = &ctx.for_portal();
     // Permission before existence: a client of an organization the caller cannot see reads as
     // that organization's absence, whether or not the client exists.
@@ -685,7 +684,7 @@ pub async fn remove_client(db: &DatabaseConnection, ctx: &Ctx, at: &EntityRef) -
 
 /// Sets an API's tags (`featured` puts it on the portal's home page). Needs apiEdit.
 pub async fn set_tags(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     api_id: &str,

@@ -2,8 +2,9 @@
 //! default. Read by anyone's service functions, changed by platform administrators only.
 
 use domain::dto::{OrgCreation, PlatformSettings};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
 
+use crate::db::Db;
 use crate::entities::platform_setting;
 use crate::{Ctx, Error, Result, authz};
 
@@ -20,11 +21,7 @@ pub async fn get(db: &impl ConnectionTrait) -> Result<PlatformSettings> {
 }
 
 /// Stores the settings (platform administrators only).
-pub async fn set(
-    db: &DatabaseConnection,
-    ctx: &Ctx,
-    settings: PlatformSettings,
-) -> Result<PlatformSettings> {
+pub async fn set(db: &impl Db, ctx: &Ctx, settings: PlatformSettings) -> Result<PlatformSettings> {
     authz::require_platform_admin(ctx)?;
     authz::require_write(ctx)?;
     let txn = crate::db::write(db).await?;

@@ -10,12 +10,11 @@ use std::collections::HashMap;
 use domain::dto::{EntityHeader, EntitySummary, VersionSummary};
 use domain::{Description, EntityKind, EntityName, Permission, Version};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 
 use crate::audit::{self, Entry};
 use crate::authz::Access;
+use crate::db::Db;
 use crate::entities::{
     Timestamp, api, api_version, client, client_version, plan, plan_version, user,
 };
@@ -487,7 +486,7 @@ async fn user_name(db: &impl ConnectionTrait, user_id: &str) -> Result<String> {
 /// immutable). Needs the kind's edit permission; writes the Change Log row with before and after
 /// in the same transaction.
 pub async fn update_description(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     kind: EntityKind,
     org_id: &str,
@@ -508,7 +507,7 @@ pub async fn update_description(
 }
 
 async fn update_description_of<E: Versioned>(
-    db: &DatabaseConnection,
+    db: &impl Db,
     ctx: &Ctx,
     org_id: &str,
     id: &str,

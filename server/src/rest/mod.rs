@@ -7,12 +7,14 @@
 //! - `answer`: `ETag` / `If-None-Match` / `If-Match`, `201` with `Location`, paging with `Link`;
 //! - `extract`: path, query and body extractors whose refusals are problems;
 //! - one module per resource: `orgs`, `entities` (what clients, APIs and plans share),
-//!   `clients`, `apis`, `plans`, `contracts`, `notifications`.
+//!   `clients`, `apis`, `plans`, `contracts`, `notifications`, and `config` (declarative export /
+//!   apply and the file's JSON Schema).
 
 pub mod answer;
 mod apis;
 pub mod caller;
 mod clients;
+mod config;
 mod contracts;
 mod entities;
 pub mod extract;
@@ -79,6 +81,7 @@ pub const DEFAULT_REQUESTS_PER_MINUTE: usize = 600;
         contracts::break_one, contracts::plan_choices, contracts::change_plan,
         contracts::approve, contracts::reject, contracts::revoke, contracts::approvals,
         notifications::list, notifications::mark_read, notifications::policy_definitions,
+        config::export, config::apply,
     ),
     components(schemas(problem::Problem, extract::Kind)),
     modifiers(&BearerAuth, &ProblemResponses),
@@ -224,6 +227,9 @@ pub fn router(app: AppState, requests_per_minute: usize) -> Router<AppState> {
     let api = "/orgs/{org}/apis/{id}/versions/{version}";
     let r = Router::new()
         .route("/openapi.json", get(openapi_json))
+        .route("/config.schema.json", get(config::schema))
+        .route("/config", get(config::export))
+        .route("/config:apply", post(config::apply))
         .route("/orgs", get(orgs::list).post(orgs::create))
         .route("/orgs/{org}", get(orgs::get).patch(orgs::update))
         .route(
