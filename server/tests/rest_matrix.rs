@@ -151,6 +151,10 @@ const NEEDS: &[(&str, Need)] = {
         ("listNotifications", SignedIn),
         ("markNotificationsRead", SignedIn),
         ("listPolicyDefinitions", SignedIn),
+        // Export shows what the caller may view; apply acts through the same service
+        // functions, each with its own permission (here: creating an organization).
+        ("exportConfig", SignedIn),
+        ("applyConfig", SignedIn),
     ]
 };
 
@@ -331,6 +335,7 @@ fn body(op: &str, kind: Option<EntityKind>, w: &OrgWorld) -> Option<Value> {
         "approveContract" => json!({"register": false}),
         "rejectContract" | "revokeContract" => json!({"reason": "The matrix says so"}),
         "markNotificationsRead" => json!({}),
+        "applyConfig" => json!({"version": 1, "organizations": [{"name": "Zeta"}]}),
         _ => return None,
     })
 }
