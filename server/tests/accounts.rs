@@ -687,12 +687,18 @@ async fn trusted_proxies_name_the_client(backend: common::Backend) {
 mod trusted_proxies_name_the_client {
     #[tokio::test]
     async fn sqlite() {
-        super::trusted_proxies_name_the_client(super::common::Backend::Sqlite).await;
+        super::common::within_limit(super::trusted_proxies_name_the_client(
+            super::common::Backend::Sqlite,
+        ))
+        .await;
     }
 
     #[tokio::test]
     async fn postgres() {
-        super::trusted_proxies_name_the_client(super::common::Backend::Postgres).await;
+        super::common::within_limit(super::trusted_proxies_name_the_client(
+            super::common::Backend::Postgres,
+        ))
+        .await;
     }
 }
 

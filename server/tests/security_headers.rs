@@ -190,22 +190,22 @@ macro_rules! on_both_cookie_modes {
 
             #[tokio::test]
             async fn sqlite_plain() {
-                $check(common::Backend::Sqlite, false).await;
+                common::within_limit($check(common::Backend::Sqlite, false)).await;
             }
 
             #[tokio::test]
             async fn sqlite_secure() {
-                $check(common::Backend::Sqlite, true).await;
+                common::within_limit($check(common::Backend::Sqlite, true)).await;
             }
 
             #[tokio::test]
             async fn postgres_plain() {
-                $check(common::Backend::Postgres, false).await;
+                common::within_limit($check(common::Backend::Postgres, false)).await;
             }
 
             #[tokio::test]
             async fn postgres_secure() {
-                $check(common::Backend::Postgres, true).await;
+                common::within_limit($check(common::Backend::Postgres, true)).await;
             }
         }
     };
