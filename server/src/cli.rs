@@ -98,7 +98,12 @@ async fn execute(command: &str, args: &Args, config: &Config) -> Result<ExitCode
         std::fs::File::open(path).and_then(|f| f.take(limit).read_to_string(&mut text))
     };
     read.map_err(|e| format!("cannot read {path}: {e}"))?;
-    let from_env = |name: &str| std::env::var(name).ok();
+    // A file may name any variable but the server's own settings: a file from a pull request
+    // must not turn the server secret or a database password into a key someone can show.
+    let from_env = |name: &str| {
+        let own = name.starts_with("TOLLGATE_") || ["DATABASE_URL", "REDIS_URL"].contains(&name);
+        if own { None } else { std::env::var(name).ok() }
+    };
     let options = service::declarative::ApplyOptions {
         dry_run: args.dry_run,
         prune: args.prune,

@@ -21,6 +21,8 @@ use super::problem::{ApiResult, Problem};
 
 /// The most changes one apply over REST may make; a bigger file goes through `server apply`.
 pub const MAX_REST_CHANGES: usize = 1_000;
+/// How long one apply over REST may run.
+pub const APPLY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -137,7 +139,22 @@ pub async fn apply(
         secrets: &no_secrets,
         max_changes: Some(MAX_REST_CHANGES),
     };
-    let report = service::declarative::apply(&s.app.db, &ctx, text, options).await?;
+    // The run holds the database's write lock: it has a deadline, after which it rolls back.
+    let report = tokio::time::timeout(
+        APPLY_DEADLINE,
+        service::declarative::apply(&s.app.db, &ctx, text, options),
+    )
+    .await
+    .map_err(|_| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Applying this file took longer than {} seconds and was rolled back; apply it in \
+                 parts, or with `server apply`.",
+                APPLY_DEADLINE.as_secs()
+            ),
+        )
+    })??;
     Ok(axum::Json(report).into_response())
 }
 

@@ -15,6 +15,9 @@ use crate::entities::{
 };
 use crate::{Ctx, Error, Result, authz, policies, policy_secrets};
 
+/// The most organizations one export may name.
+const MAX_EXPORTED_ORGS: usize = 100;
+
 /// The organizations to export: the ids given (each must be visible), or every one the caller
 /// may view.
 pub async fn export(db: &impl ConnectionTrait, ctx: &Ctx, only: &[String]) -> Result<Document> {
@@ -34,7 +37,16 @@ pub async fn export(db: &impl ConnectionTrait, ctx: &Ctx, only: &[String]) -> Re
         ids.sort();
         ids
     } else {
-        only.to_vec()
+        if only.len() > MAX_EXPORTED_ORGS {
+            return Err(Error::invalid(
+                "org",
+                format!("Name at most {MAX_EXPORTED_ORGS} organizations."),
+            ));
+        }
+        let mut ids = only.to_vec();
+        ids.sort();
+        ids.dedup();
+        ids
     };
     let mut organizations = Vec::new();
     for id in &ids {

@@ -11,7 +11,12 @@ use crate::{Error, Result};
 /// The deepest nesting a file may have (policy configurations included).
 const MAX_DEPTH: usize = 64;
 /// The most values a file may have.
-const MAX_NODES: usize = 2_000_000;
+const MAX_NODES: usize = 1_000_000;
+/// How deep objects are indexed (`organizations[0].clients[0].versions[0].contracts[0]` and
+/// their fields), and how long a key may be to be part of a path: policy configurations and
+/// definitions are not indexed, and the index stays small whatever the file holds.
+const MAX_INDEXED_DEPTH: usize = 10;
+const MAX_INDEXED_KEY: usize = 64;
 
 /// The line each object of a file starts on, by its path (`organizations[0].apis[1]`).
 #[derive(Debug, Default)]
@@ -95,8 +100,9 @@ fn index(text: &str) -> Result<Lines> {
             *key = Some(text.to_string());
             continue;
         }
-        let path = path_of(&stack);
-        lines.entry(path).or_insert(line);
+        if let Some(path) = path_of(&stack) {
+            lines.entry(path).or_insert(line);
+        }
         if opens {
             if stack.len() >= MAX_DEPTH {
                 return Err(refused(line, "the file is nested too deeply."));
@@ -122,10 +128,15 @@ fn finish_value(stack: &mut [Frame]) {
     }
 }
 
-fn path_of(stack: &[Frame]) -> String {
+/// The path of the next value, when it is one that is indexed.
+fn path_of(stack: &[Frame]) -> Option<String> {
+    if stack.len() > MAX_INDEXED_DEPTH {
+        return None;
+    }
     let mut path = String::new();
     for frame in stack {
         match frame {
+            Frame::Mapping { key: Some(k) } if k.len() > MAX_INDEXED_KEY => return None,
             Frame::Mapping { key: Some(k) } => {
                 if !path.is_empty() {
                     path.push('.');
@@ -136,7 +147,7 @@ fn path_of(stack: &[Frame]) -> String {
             Frame::Sequence { index } => path.push_str(&format!("[{index}]")),
         }
     }
-    path
+    Some(path)
 }
 
 #[cfg(test)]
@@ -190,6 +201,8 @@ organizations:
         assert!(msg("version: [\n").contains("not valid YAML"));
         let deep = format!("version: 1\nx: {}1{}\n", "[".repeat(70), "]".repeat(70));
         assert!(msg(&deep).contains("nested too deeply"));
+        let long_keys = format!("version: 1\n{}: [0, 0]\n", "k".repeat(100_000));
+        assert!(parse(&long_keys).is_err());
         let huge = "#".repeat(MAX_FILE_BYTES + 1);
         assert!(msg(&huge).contains("larger than"));
     }

@@ -107,6 +107,33 @@ fn check_sizes(doc: &Document) -> Result<()> {
     };
     let mut errors: Vec<FieldError> = Vec::new();
     errors.extend(too_many("organizations".into(), doc.organizations.len()));
+    let twice = |path: String, names: Vec<&str>| {
+        let mut seen = std::collections::HashSet::new();
+        names
+            .into_iter()
+            .enumerate()
+            .find(|(_, n)| !seen.insert(id_of(n)))
+            .map(|(i, n)| FieldError::new(format!("{path}[{i}]"), format!("'{n}' is named twice.")))
+    };
+    errors.extend(twice(
+        "organizations".into(),
+        doc.organizations.iter().map(|o| o.name.as_str()).collect(),
+    ));
+    for (i, o) in doc.organizations.iter().enumerate() {
+        let p = format!("organizations[{i}]");
+        errors.extend(twice(
+            format!("{p}.plans"),
+            o.plans.iter().map(|x| x.name.as_str()).collect(),
+        ));
+        errors.extend(twice(
+            format!("{p}.apis"),
+            o.apis.iter().map(|x| x.name.as_str()).collect(),
+        ));
+        errors.extend(twice(
+            format!("{p}.clients"),
+            o.clients.iter().map(|x| x.name.as_str()).collect(),
+        ));
+    }
     for (i, o) in doc.organizations.iter().enumerate() {
         let p = format!("organizations[{i}]");
         errors.extend(too_many(format!("{p}.members"), o.members.len()));
@@ -917,8 +944,12 @@ impl Run<'_> {
         if same_types {
             let mut changed = false;
             for (n, w) in wanted.iter().enumerate() {
+                // A secret written in the file itself is a change: comparing it with the stored
+                // one would answer whether a guess is right. Only references (the operator's
+                // environment) are compared.
                 let same = canonical(&w.kind, &w.configuration)
                     == canonical(&current[n].kind, &current[n].configuration)
+                    && !has_literal_secret(&w.configuration)
                     && policy_secrets::matches(&w.kind, &rows[n].configuration, &resolved[n].0)
                         .await;
                 if same {
@@ -1017,6 +1048,22 @@ impl Run<'_> {
     }
 }
 
+/// Whether a configuration holds a secret as text rather than as a reference: a BASIC
+/// identity's `password`, or JWT Validation's `sharedSecret`.
+fn has_literal_secret(configuration: &Value) -> bool {
+    let literal = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty() && secret_reference(s).is_none())
+    };
+    let identities = configuration
+        .get("identities")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten();
+    literal(configuration.get("sharedSecret"))
+        || identities.into_iter().any(|i| literal(i.get("password")))
+}
+
 fn resolve_in(value: &Value, secrets: Secrets<'_>, unset: &mut Vec<String>) -> Value {
     match value {
         Value::Array(items) => Value::Array(
@@ -1075,5 +1122,51 @@ fn blank_api_version(version: &str) -> file::ApiVersion {
         extended_description: String::new(),
         plans: vec![],
         policies: vec![],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_written_as_text_are_told_from_references() {
+        let basic = |p: &str| json!({"identities": [{"username": "u", "password": p}]});
+        assert!(has_literal_secret(&basic("guess")));
+        assert!(!has_literal_secret(&basic("${PW}")));
+        assert!(!has_literal_secret(
+            &json!({"identities": [{"username": "u"}]})
+        ));
+        assert!(has_literal_secret(&json!({"sharedSecret": "guess"})));
+        assert!(!has_literal_secret(&json!({"sharedSecret": "${S}"})));
+    }
+
+    #[test]
+    fn references_resolve_from_the_lookup_and_unset_ones_are_left_out() {
+        let lookup = |name: &str| (name == "SET").then(|| "value".to_owned());
+        let mut unset = Vec::new();
+        let v = resolve_in(
+            &json!({"a": "${SET}", "b": "${UNSET}", "c": [{"d": "${SET}"}], "e": "plain"}),
+            &lookup,
+            &mut unset,
+        );
+        assert_eq!(
+            v,
+            json!({"a": "value", "c": [{"d": "value"}], "e": "plain"})
+        );
+        assert_eq!(unset, ["UNSET"]);
+    }
+
+    #[test]
+    fn a_name_given_twice_is_refused() {
+        let doc: Document = serde_json::from_value(json!({"version": 1, "organizations": [
+            {"name": "Acme", "apis": [{"name": "W", "versions": []}, {"name": "W", "versions": []}]},
+        ]}))
+        .unwrap();
+        let Err(Error::Invalid(errors)) = check_sizes(&doc) else {
+            panic!("refused")
+        };
+        assert_eq!(errors[0].field, "organizations[0].apis[1]");
     }
 }
