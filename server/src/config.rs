@@ -87,6 +87,9 @@ pub struct Config {
     /// everything else), e.g. private ranges that backends must not reach.
     pub gateway_deny_networks: Vec<String>,
     pub api_requests_per_minute: usize,
+    /// `TOLLGATE_SHUTDOWN_GRACE` (seconds, default 10): how long a stopping listener waits for
+    /// its open requests to finish.
+    pub shutdown_grace: Duration,
 }
 
 fn env_or(key: &str, default: &str) -> String {
@@ -139,6 +142,11 @@ impl Config {
             api_requests_per_minute: env_or("TOLLGATE_API_REQUESTS_PER_MINUTE", "")
                 .parse()
                 .unwrap_or(crate::rest::DEFAULT_REQUESTS_PER_MINUTE),
+            shutdown_grace: Duration::from_secs(
+                env_or("TOLLGATE_SHUTDOWN_GRACE", "10")
+                    .parse()
+                    .unwrap_or(10),
+            ),
         }
     }
 

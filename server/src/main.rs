@@ -96,7 +96,14 @@ async fn main() -> Result<std::process::ExitCode, Box<dyn std::error::Error>> {
     let app = server::router_with(state, bounds);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     tracing::info!("Tollgate listening on http://{addr}");
-    server::serve::serve(listener, app, bounds.header_read_timeout, shutdown_signal()).await?;
+    server::serve::serve(
+        listener,
+        app,
+        bounds.header_read_timeout,
+        shutdown_signal(),
+        config.shutdown_grace,
+    )
+    .await?;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
@@ -152,7 +159,10 @@ async fn run_gateway(
         );
         tokio::spawn(async move {
             let timeout = config::RequestBounds::default().header_read_timeout;
-            if let Err(e) = server::serve::serve(admin, app, timeout, shutdown_signal()).await {
+            let grace = Duration::from_secs(1);
+            if let Err(e) =
+                server::serve::serve(admin, app, timeout, shutdown_signal(), grace).await
+            {
                 tracing::error!(error = %e, "the gateway's admin listener stopped");
             }
         });
@@ -166,6 +176,7 @@ async fn run_gateway(
         gateway::router(gw.clone()),
         timeout,
         shutdown_signal(),
+        config.shutdown_grace,
     )
     .await?;
     // In-flight requests are done: keep their counters and metrics.

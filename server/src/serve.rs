@@ -1,7 +1,8 @@
 //! The serving loop for a listener: HTTP/1.1 with a deadline for the request headers (so a
 //! client that trickles them in, "slowloris", cannot hold a connection and a task forever), the
 //! peer address for each request (`ConnectInfo`), and a graceful shutdown in which in-flight
-//! requests finish. The management listener and the gateway listener share it.
+//! requests finish, within a grace period (`TOLLGATE_SHUTDOWN_GRACE`). The management listener
+//! and the gateway listener share it.
 
 use std::future::Future;
 use std::time::Duration;
@@ -15,13 +16,16 @@ use tokio::net::TcpListener;
 use tower::ServiceExt;
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits for the
-/// open connections to finish their requests. A connection whose request headers are not
-/// complete `header_read_timeout` after they began is closed.
+/// open connections to finish their requests, at most `grace`. The connections the system had
+/// already accepted (the listen backlog) are served too, one request each: a client whose
+/// connection was accepted before the signal gets its answer. A connection whose request headers
+/// are not complete `header_read_timeout` after they began is closed.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
+    grace: Duration,
 ) -> std::io::Result<()> {
     // Every connection holds a receiver; shutting down sends on it and waits until all are gone.
     let (stop, stopped) = tokio::sync::watch::channel(());
@@ -42,31 +46,74 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req
-        });
-        let conn = http
-            .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
-            .with_upgrades();
-        let mut stopped = stopped.clone();
-        tokio::spawn(async move {
-            let mut conn = std::pin::pin!(conn);
-            let ended = tokio::select! {
+        spawn_connection(&http, &app, stream, peer, stopped.clone(), true);
+    }
+    // The backlog: connections the system accepted before the signal, served one request each.
+    let mut last = http.clone();
+    last.keep_alive(false);
+    let mut drained = 0usize;
+    while let Ok((stream, peer)) = std::future::poll_fn(|cx| match listener.poll_accept(cx) {
+        std::task::Poll::Pending => std::task::Poll::Ready(Err(())),
+        std::task::Poll::Ready(r) => std::task::Poll::Ready(r.map_err(|_| ())),
+    })
+    .await
+    {
+        drained += 1;
+        spawn_connection(&last, &app, stream, peer, stopped.clone(), false);
+    }
+    drop(listener);
+    drop(stopped);
+    let _ = stop.send(());
+    let open = stop.receiver_count();
+    tracing::info!(
+        open,
+        backlog = drained,
+        grace_seconds = grace.as_secs(),
+        "stopped accepting; draining connections"
+    );
+    if tokio::time::timeout(grace, stop.closed()).await.is_err() {
+        tracing::warn!(
+            open = stop.receiver_count(),
+            "the shutdown grace period ended; closing the remaining connections"
+        );
+    }
+    Ok(())
+}
+
+/// Serves one connection in its own task, which holds `stopped` until it ends (the shutdown
+/// waits for every holder). `graceful`: shut down gracefully when the listener stops (the
+/// request in flight finishes); else it serves one request anyway.
+fn spawn_connection(
+    http: &hyper::server::conn::http1::Builder,
+    app: &Router,
+    stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    mut stopped: tokio::sync::watch::Receiver<()>,
+    graceful: bool,
+) {
+    let service = app.clone().map_request(move |mut req: Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        req
+    });
+    let conn = http
+        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+        .with_upgrades();
+    tokio::spawn(async move {
+        let mut conn = std::pin::pin!(conn);
+        let ended = if graceful {
+            tokio::select! {
                 ended = conn.as_mut() => ended,
                 _ = stopped.changed() => {
                     conn.as_mut().graceful_shutdown();
                     conn.await
                 }
-            };
-            if let Err(e) = ended {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
             }
-        });
-    }
-    drop(listener);
-    drop(stopped);
-    let _ = stop.send(());
-    stop.closed().await;
-    Ok(())
+        } else {
+            conn.await
+        };
+        drop(stopped);
+        if let Err(e) = ended {
+            tracing::debug!(error = %e, %peer, "connection ended with an error");
+        }
+    });
 }

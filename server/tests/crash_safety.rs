@@ -13,14 +13,14 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::process::{free_port, http};
 use common::{Backend, TestApp};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ADMIN: &str = "crash-admin@example.com";
 const PASSWORD: &str = "a long and private password";
@@ -46,9 +46,7 @@ struct Server {
 
 impl Server {
     fn start(url: &str, port: u16) -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_server"))
-            .env("DATABASE_URL", url)
-            .env("TOLLGATE_SECRET_KEY", hex::encode(common::TEST_SECRET))
+        let child = common::process::server_command(url)
             .env("TOLLGATE_ADMIN_EMAIL", ADMIN)
             .env("TOLLGATE_ADMIN_PASSWORD", PASSWORD)
             .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -56,7 +54,6 @@ impl Server {
             .env("TOLLGATE_GATEWAY_LISTEN", "off")
             .env("TOLLGATE_GATEWAY_ADMIN_LISTEN", "off")
             .env("TOLLGATE_API_REQUESTS_PER_MINUTE", "1000000")
-            .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -81,88 +78,6 @@ impl Server {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One HTTP/1.1 request on a fresh connection: status, headers (lower-case names), body.
-async fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<(&str, String)>,
-) -> std::io::Result<(u16, Vec<(String, String)>, String)> {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    let mut req =
-        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    let body = match body {
-        Some((media, text)) => {
-            req.push_str(&format!(
-                "Content-Type: {media}\r\nContent-Length: {}\r\n",
-                text.len()
-            ));
-            text
-        }
-        None => {
-            req.push_str("Content-Length: 0\r\n");
-            String::new()
-        }
-    };
-    req.push_str("\r\n");
-    req.push_str(&body);
-    stream.write_all(req.as_bytes()).await?;
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut raw))
-        .await
-        .map_err(|_| std::io::Error::other("timed out"))??;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, rest) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no complete answer"))?;
-    let mut lines = head.split("\r\n");
-    let status: u16 = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_owned()
-    };
-    Ok((status, headers, body))
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 /// Signs the administrator in and creates a read-write personal access token.

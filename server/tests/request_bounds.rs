@@ -28,6 +28,7 @@ async fn listen(app: &mut common::TestApp) -> std::net::SocketAddr {
         router,
         BOUNDS.header_read_timeout,
         std::future::pending(),
+        std::time::Duration::from_secs(1),
     ));
     addr
 }

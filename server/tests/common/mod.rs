@@ -16,6 +16,8 @@ use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use service::sessions::SessionPolicy;
 use tower::ServiceExt;
 
+pub mod process;
+
 pub const ORIGIN: &str = "http://127.0.0.1:3000";
 pub const HOST: &str = "127.0.0.1:3000";
 pub const PASSWORD: &str = "correct horse battery";
