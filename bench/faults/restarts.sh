@@ -18,7 +18,7 @@ for tool in nginx wrk curl; do
     command -v "$tool" >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
 done
 cargo build --release --quiet -p server
-BIN="$PWD/target/release/server"
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
 
 TMP="$(mktemp -d -t tollgate-restarts.XXXXXX)"
 PIDS=()
