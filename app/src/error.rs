@@ -26,6 +26,10 @@ pub enum AppError {
     Transport(String),
     #[error("The request was not understood ({0}).")]
     BadRequest(String),
+    #[error(
+        "Tollgate cannot reach its database right now. Nothing was changed; try again in a minute."
+    )]
+    Unavailable,
 }
 
 impl FromServerFnError for AppError {
@@ -86,6 +90,7 @@ mod server {
                 AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
                 AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
                 AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+                AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
                 AppError::Unexpected | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
             }
         }
@@ -102,6 +107,11 @@ mod server {
                 service::Error::Forbidden(m) => AppError::Forbidden(m),
                 service::Error::Unauthenticated => AppError::Unauthenticated,
                 service::Error::RateLimited(m) => AppError::RateLimited(m),
+                service::Error::Unavailable(err) => {
+                    let chain = service::error_chain(err.as_ref());
+                    tracing::warn!(error = %chain, "the database does not answer");
+                    AppError::Unavailable
+                }
                 service::Error::Unexpected(err) => {
                     let chain = service::error_chain(err.as_ref());
                     tracing::error!(error = %chain, "unexpected error in a server function");

@@ -135,6 +135,10 @@ fn describe(e: service::Error) -> String {
         E::Conflict(f) => f.message,
         E::NotFound(m) | E::Forbidden(m) | E::RateLimited(m) => m,
         E::Unauthenticated => "authentication required".into(),
+        E::Unavailable(e) => format!(
+            "the database does not answer: {}",
+            service::error_chain(e.as_ref())
+        ),
         E::Unexpected(e) => format!("unexpected error: {}", service::error_chain(e.as_ref())),
     }
 }

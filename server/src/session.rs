@@ -104,6 +104,62 @@ pub fn client_address<'a>(
     client
 }
 
+/// What a request gets while the database does not answer: `503` with `Retry-After`, as a page
+/// for people, as the app's JSON error for server functions, as problem+json for the REST API.
+pub fn unavailable(path: &str) -> Response {
+    if path.starts_with("/api/v1/") {
+        return crate::rest::problem::Problem::unavailable().into_response();
+    }
+    let error = app::error::AppError::Unavailable;
+    let retry = (
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("30"),
+    );
+    if path.starts_with("/api/") {
+        let body = serde_json::to_string(&error).unwrap_or_default();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [
+                retry,
+                (header::CONTENT_TYPE, "application/json".parse().unwrap()),
+            ],
+            body,
+        )
+            .into_response();
+    }
+    let message = error.to_string();
+    let page = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Tollgate is unavailable</title><style>\
+         body{{font-family:system-ui,sans-serif;background:#f6f7f9;color:#1f2430;display:grid;\
+         place-items:center;min-height:100vh;margin:0}}\
+         main{{background:#fff;border:1px solid #dde1e7;border-radius:12px;padding:32px 40px;\
+         max-width:30rem;box-shadow:0 2px 8px rgba(0,0,0,.05)}}h1{{font-size:1.25rem;margin:0 0 12px}}\
+         p{{margin:0 0 8px;line-height:1.5}}</style></head><body><main role=\"alert\">\
+         <h1>Tollgate is temporarily unavailable</h1><p>{message}</p>\
+         <p>The gateway keeps serving APIs meanwhile.</p></main></body></html>"
+    );
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [
+            retry,
+            (
+                header::CONTENT_TYPE,
+                "text/html; charset=utf-8".parse().unwrap(),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+                    .parse()
+                    .unwrap(),
+            ),
+        ],
+        page,
+    )
+        .into_response()
+}
+
 fn forbidden_json(message: &str) -> Response {
     let body = serde_json::to_string(&app::error::AppError::Forbidden(message.to_owned()))
         .unwrap_or_default();
@@ -135,11 +191,7 @@ pub async fn session_layer(
             Ok(None) => {}
             Err(e) => {
                 tracing::error!(error = %e, "session look-up failed");
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Tollgate cannot reach its database.",
-                )
-                    .into_response();
+                return unavailable(req.uri().path());
             }
         }
     }

@@ -6,6 +6,8 @@
 //! - [`Error::NotFound`] / [`Error::Forbidden`] / [`Error::Unauthenticated`] (404 / 403 / 401).
 //!   Objects the caller may not even view are reported as not found, so ids do not leak.
 //! - [`Error::RateLimited`] (429).
+//! - [`Error::Unavailable`] — the database does not answer (a connection could not be had);
+//!   nothing was written (HTTP 503).
 //! - [`Error::Unexpected`] — anything else (database down, bug). Adapters log it with its chain
 //!   and show a short, safe message; its text never reaches the browser.
 
@@ -27,6 +29,8 @@ pub enum Error {
     Unauthenticated,
     #[error("{0}")]
     RateLimited(String),
+    #[error("the database does not answer: {0}")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("unexpected error: {0}")]
     Unexpected(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -72,7 +76,13 @@ impl From<domain::lifecycle::Refusal> for Error {
 
 impl From<sea_orm::DbErr> for Error {
     fn from(e: sea_orm::DbErr) -> Self {
-        Error::Unexpected(Box::new(e))
+        match e {
+            // No connection could be had: the database is down or unreachable.
+            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
+                Error::Unavailable(Box::new(e))
+            }
+            e => Error::Unexpected(Box::new(e)),
+        }
     }
 }
 

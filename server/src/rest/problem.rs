@@ -53,6 +53,17 @@ impl Problem {
         )
     }
 
+    /// The database does not answer: 503, try again in 30 seconds.
+    pub fn unavailable() -> Self {
+        Self {
+            retry_after: Some(30),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Tollgate cannot reach its database right now. Nothing was changed; try again in a minute.",
+            )
+        }
+    }
+
     /// One field to blame, with a 422.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         service::Error::invalid(field, message).into()
@@ -85,6 +96,10 @@ impl From<service::Error> for Problem {
             E::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             E::Unauthenticated => Self::unauthenticated(),
             E::RateLimited(m) => Self::new(StatusCode::TOO_MANY_REQUESTS, m),
+            E::Unavailable(err) => {
+                tracing::warn!(error = %service::error_chain(err.as_ref()), "the database does not answer");
+                Self::unavailable()
+            }
             E::Unexpected(err) => {
                 tracing::error!(error = %service::error_chain(err.as_ref()), "unexpected error in the REST API");
                 Self::new(
