@@ -17,12 +17,11 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 OUTAGE="${OUTAGE:-60}"
-for tool in nginx wrk curl; do
-    command -v "$tool" >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
-done
+# shellcheck source=bench/faults/lib.sh
+. bench/faults/lib.sh
+need_tools
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
-cargo build --release --quiet -p server
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
+release_server
 
 TMP="$(mktemp -d -t tollgate-outage.XXXXXX)"
 chmod 755 "$TMP"
@@ -46,22 +45,15 @@ redis_stop() { kill "$(cat "$TMP/redis.pid")"; sleep 0.5; }
 pg_start
 redis_start
 
-cat > "$TMP/backend.conf" <<NGINX
-worker_processes 1;
-pid $TMP/backend.pid;
-error_log $TMP/backend-error.log warn;
-events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:9301; location / { return 200 "ok"; } } }
-NGINX
-nginx -c "$TMP/backend.conf" -p "$TMP"
+start_backend 9301
 
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-export TOLLGATE_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export TOLLGATE_ADMIN_EMAIL=ops@example.com TOLLGATE_ADMIN_PASSWORD="a long and private password"
+throwaway_identity
 export LEPTOS_SITE_ADDR=127.0.0.1:9300 LEPTOS_OUTPUT_NAME=tollgate
 export TOLLGATE_GATEWAY_LISTEN=127.0.0.1:9302 TOLLGATE_GATEWAY_ADMIN_LISTEN=127.0.0.1:9303
-export TILL_KEY="till-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+TILL_KEY="$(random_key till)"
+export TILL_KEY
 export RUST_LOG=info
 
 cat > "$TMP/world.yaml" <<YAML
@@ -114,12 +106,6 @@ SIGNIN="$(curl -s -o /dev/null -D - -H 'Origin: http://127.0.0.1:9300' \
 ui() { curl -s -o /dev/null -b "$SIGNIN" -m 30 -w '%{http_code} in %{time_total} s' http://127.0.0.1:9300/; }
 before_ui="$(ui)"
 recorded() { as_pg "$PGBIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -At -c "SELECT COALESCE(SUM(requests), 0) FROM metrics_minute" postgres; }
-wrk_totals() {
-    printf '%s requests, non-2xx: %s, socket errors: %s' \
-        "$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$1")" \
-        "$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$1" | grep . || echo 0)" \
-        "$(sed -n 's/^ *Socket errors: *//p' "$1" | grep . || echo none)"
-}
 sleep 2
 base="$(recorded)"
 

@@ -14,11 +14,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 DURATION="${DURATION:-20}"
-for tool in nginx wrk curl; do
-    command -v "$tool" >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
-done
-cargo build --release --quiet -p server
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
+# shellcheck source=bench/faults/lib.sh
+. bench/faults/lib.sh
+need_tools
+release_server
 
 TMP="$(mktemp -d -t tollgate-restarts.XXXXXX)"
 PIDS=()
@@ -30,17 +29,9 @@ cleanup() {
 trap cleanup EXIT
 
 export DATABASE_URL="sqlite://$TMP/tollgate.db?mode=rwc"
-export TOLLGATE_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export TOLLGATE_ADMIN_EMAIL=ops@example.com TOLLGATE_ADMIN_PASSWORD="a long and private password"
+throwaway_identity
 export TOLLGATE_GATEWAY_ADMIN_LISTEN=off TOLLGATE_SHUTDOWN_GRACE=10 RUST_LOG=info
 
-cat > "$TMP/backend.conf" <<NGINX
-worker_processes 1;
-pid $TMP/backend.pid;
-error_log $TMP/backend-error.log warn;
-events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:9201; location / { return 200 "ok"; } } }
-NGINX
 cat > "$TMP/front.conf" <<NGINX
 worker_processes 1;
 pid $TMP/front.pid;
@@ -61,7 +52,7 @@ http {
     }
 }
 NGINX
-nginx -c "$TMP/backend.conf" -p "$TMP"
+start_backend 9201
 
 # The world, as configuration: a public API in front of the backend.
 cat > "$TMP/world.yaml" <<YAML
@@ -96,13 +87,6 @@ stop_node() { # name: SIGTERM, wait, print the drain time
     printf '  node %s: SIGTERM → exit %d in %d ms; %s\n' "$1" "$status" $(( ($(date +%s%N) - t0) / 1000000 )) \
         "$(grep -o 'stopped accepting.*' "$TMP/$1.log" | tail -1 | tr -d '\033' | sed 's/\[[0-9;]*m//g')"
 }
-wrk_totals() { # wrk output file
-    local f="$1"
-    printf '  wrk: %s requests, non-2xx: %s, socket errors: %s\n' \
-        "$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$f")" \
-        "$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$f" | grep . || echo 0)" \
-        "$(sed -n 's/^ *Socket errors: *//p' "$f" | grep . || echo none)"
-}
 
 start_node a 9211
 start_node b 9212
@@ -116,7 +100,7 @@ stop_node a; start_node a 9211
 sleep $((DURATION / 5))
 stop_node b; start_node b 9212
 wait "$WRK"
-wrk_totals "$TMP/rolling.txt"
+echo "  wrk: $(wrk_totals "$TMP/rolling.txt")"
 
 echo "SIGTERM under load: wrk -c8 straight at node a, SIGTERM after $((DURATION / 2))s"
 wrk -t1 -c8 -d"${DURATION}s" "http://127.0.0.1:9211/Shop/Orders/1.0/orders" > "$TMP/sigterm.txt" &
@@ -124,5 +108,5 @@ WRK=$!
 sleep $((DURATION / 2))
 stop_node a
 wait "$WRK" || true
-wrk_totals "$TMP/sigterm.txt"
+echo "  wrk: $(wrk_totals "$TMP/sigterm.txt")"
 stop_node b

@@ -11,11 +11,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 MINUTES="${MINUTES:-10}"
-for tool in nginx wrk curl; do
-    command -v "$tool" >/dev/null 2>&1 || apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
-done
-cargo build --release --quiet -p server
-BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
+# shellcheck source=bench/faults/lib.sh
+. bench/faults/lib.sh
+need_tools
+release_server
 
 TMP="$(mktemp -d -t tollgate-soak.XXXXXX)"
 cleanup() {
@@ -25,20 +24,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cat > "$TMP/backend.conf" <<NGINX
-worker_processes 1;
-pid $TMP/backend.pid;
-error_log $TMP/backend-error.log warn;
-events { worker_connections 4096; }
-http { access_log off; server { listen 127.0.0.1:9401; location / { return 200 "ok"; } } }
-NGINX
-nginx -c "$TMP/backend.conf" -p "$TMP"
+start_backend 9401
 
 export DATABASE_URL="sqlite://$TMP/tollgate.db?mode=rwc"
-export TOLLGATE_SECRET_KEY="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export TOLLGATE_ADMIN_EMAIL=ops@example.com TOLLGATE_ADMIN_PASSWORD="a long and private password"
-export GOLD_KEY="gold-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export TIGHT_KEY="tight-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+throwaway_identity
+GOLD_KEY="$(random_key gold)" TIGHT_KEY="$(random_key tight)"
+export GOLD_KEY TIGHT_KEY
 cat > "$TMP/world.yaml" <<YAML
 version: 1
 organizations:
@@ -128,9 +119,6 @@ last="$r"
 growth="$(awk -v a="$first" -v b="$last" 'BEGIN { printf "%.1f", (b - a) * 100 / a }')"
 echo "  growth after the first minute: ${growth} % (goal ≤ 5 %)"
 for f in gold tight; do
-    printf '  wrk %s: %s requests, non-2xx: %s, socket errors: %s\n' "$f" \
-        "$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$TMP/$f.txt")" \
-        "$(sed -n 's/^ *Non-2xx or 3xx responses: *//p' "$TMP/$f.txt" | grep . || echo 0)" \
-        "$(sed -n 's/^ *Socket errors: *//p' "$TMP/$f.txt" | grep . || echo none)"
+    echo "  wrk $f: $(wrk_totals "$TMP/$f.txt")"
 done
 curl -s "http://127.0.0.1:9403/metrics" | grep -E '^tollgate_gateway_(responses_total|metrics_dropped_total)' | sed 's/^/  /'
