@@ -148,6 +148,18 @@ pub struct ApiVersion {
     pub allow_encoded_slashes: bool,
     #[serde(default)]
     pub accept_key_in_query: bool,
+    /// How long the gateway waits for a connection to the backend, in milliseconds (100 to
+    /// 60,000); absent: the default (5 s).
+    #[serde(default)]
+    pub connect_timeout_ms: Option<u64>,
+    /// How long the gateway waits for the backend's answer once connected, in milliseconds (100
+    /// to 600,000); absent: the default (30 s).
+    #[serde(default)]
+    pub response_timeout_ms: Option<u64>,
+    /// How many requests may be in flight towards the backend at once on one gateway node (1 to
+    /// 10,000); absent: the default (256).
+    #[serde(default)]
+    pub max_concurrent_requests: Option<u32>,
     /// The OpenAPI definition, JSON or YAML text.
     #[serde(default)]
     pub definition: Option<String>,

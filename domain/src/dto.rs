@@ -271,6 +271,15 @@ pub struct ApiVersionDetail {
     pub allow_encoded_slashes: bool,
     /// Whether the gateway takes the API key from `?apikey=` too (else only `X-API-Key`).
     pub accept_key_in_query: bool,
+    /// How long the gateway waits for a connection to the backend, in milliseconds; `None`: the
+    /// default (`gateway_bounds::DEFAULT_CONNECT_TIMEOUT_MS`, 5 s).
+    pub connect_timeout_ms: Option<u64>,
+    /// How long the gateway waits for the backend's answer once connected, in milliseconds;
+    /// `None`: the default (`gateway_bounds::DEFAULT_RESPONSE_TIMEOUT_MS`, 30 s).
+    pub response_timeout_ms: Option<u64>,
+    /// How many requests may be in flight towards the backend at once on one gateway node;
+    /// `None`: the default (`gateway_bounds::DEFAULT_MAX_CONCURRENT_REQUESTS`, 256).
+    pub max_concurrent_requests: Option<u32>,
     /// Why the gateway refuses to connect to the endpoint, if it does.
     pub endpoint_refusal: Option<String>,
     pub definition: Option<DefinitionInfo>,

@@ -8,7 +8,7 @@
 //! To add a code: a variant, its line in [`FailureCode::ALL`] (ordered by number within its
 //! family) and its arm in `info`; then run `cargo test -p domain failure` and paste the table
 //! it prints into `docs/failure-codes.md`. Free policy numbers: 10006, 10008–10011, 10017–10019;
-//! gateway numbers continue at 10033.
+//! gateway numbers continue at 10036.
 
 /// Who refuses with a code: a policy of the chain, or the gateway itself (no API, bad key, …).
 /// `/metrics` counts each family in its own series.
@@ -54,6 +54,9 @@ pub enum FailureCode {
     KeyRevoked,
     KeyExpired,
     KeyInQuery,
+    BackendConnectTimeout,
+    BackendResponseTimeout,
+    BackendBusy,
 }
 
 /// What one code is: its number, the status it answers (and the others it may answer), its
@@ -84,7 +87,7 @@ const fn info(
 
 impl FailureCode {
     /// Every code: the policies' first, then the gateway's, each by number.
-    pub const ALL: [FailureCode; 31] = [
+    pub const ALL: [FailureCode; 34] = [
         FailureCode::IpNotAllowed,
         FailureCode::IpBlocked,
         FailureCode::BasicAuthFailed,
@@ -116,6 +119,9 @@ impl FailureCode {
         FailureCode::KeyRevoked,
         FailureCode::KeyExpired,
         FailureCode::KeyInQuery,
+        FailureCode::BackendConnectTimeout,
+        FailureCode::BackendResponseTimeout,
+        FailureCode::BackendBusy,
     ];
 
     const fn info(self) -> Info {
@@ -241,9 +247,9 @@ impl FailureCode {
             Self::BackendFailed => info(
                 10025,
                 502,
-                &[504],
+                &[],
                 Gateway,
-                "the backend is unreachable, fails or times out (504); a URL Rewriting bound is passed",
+                "the backend is unreachable, fails or resets the connection (an idempotent request with a body of at most 64 KiB is sent once more first, on a fresh connection); a URL Rewriting bound is passed",
             ),
             Self::PolicyUnusable => {
                 info(10026, 500, &[], Gateway, "a policy that cannot be applied")
@@ -283,6 +289,27 @@ impl FailureCode {
                 &[],
                 Gateway,
                 "the key came in the query string of an API version that takes it only in `X-API-Key`",
+            ),
+            Self::BackendConnectTimeout => info(
+                10033,
+                504,
+                &[],
+                Gateway,
+                "no connection to the backend within the API version's connect timeout (default 5 s)",
+            ),
+            Self::BackendResponseTimeout => info(
+                10034,
+                504,
+                &[],
+                Gateway,
+                "the backend did not answer within the API version's response timeout (default 30 s), counted from the connection",
+            ),
+            Self::BackendBusy => info(
+                10035,
+                503,
+                &[],
+                Gateway,
+                "the API version's bound of requests in flight towards its backend on this node is reached (default 256)",
             ),
         }
     }

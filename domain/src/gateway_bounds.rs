@@ -1,8 +1,11 @@
 //! The gateway's bounds: how large a request body may be ([`check_request_body_limit`]),
-//! which request paths it refuses ([`path_refusal`]), and which addresses it never connects to
+//! which request paths it refuses ([`path_refusal`]), how long it waits for a backend and how
+//! many requests it lets wait on one at once ([`BackendLimits`]), which requests it sends again
+//! after a reset connection ([`retry_after_reset`]), and which addresses it never connects to
 //! ([`NetworkRule`]).
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use crate::FieldError;
 use crate::policy::IpMatcher;
@@ -28,6 +31,143 @@ pub fn check_request_body_limit(limit: Option<u64>) -> Result<Option<u64>, Field
 /// The limit in force for an API version's setting.
 pub fn request_body_limit(setting: Option<u64>) -> u64 {
     setting.unwrap_or(DEFAULT_REQUEST_BODY_LIMIT)
+}
+
+/// How long the gateway waits for a connection to a backend (DNS, TCP and TLS) when the API
+/// version sets nothing: 5 s.
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// How long the gateway waits for a backend's answer (from the connection being ready to the
+/// response's status and headers) when the API version sets nothing: 30 s.
+pub const DEFAULT_RESPONSE_TIMEOUT_MS: u64 = 30_000;
+/// How many requests of one API version may wait on its backend at once on one node when the
+/// API version sets nothing.
+pub const DEFAULT_MAX_CONCURRENT_REQUESTS: u32 = 256;
+/// The shortest timeout an API version may set: 100 ms.
+pub const MIN_TIMEOUT_MS: u64 = 100;
+/// The longest connect timeout an API version may set: 60 s.
+pub const MAX_CONNECT_TIMEOUT_MS: u64 = 60_000;
+/// The longest response timeout an API version may set: 10 minutes.
+pub const MAX_RESPONSE_TIMEOUT_MS: u64 = 600_000;
+/// The highest concurrency bound an API version may set.
+pub const MAX_CONCURRENT_REQUESTS_BOUND: u32 = 10_000;
+
+fn check_timeout(
+    value: Option<u64>,
+    field: &str,
+    what: &str,
+    max: u64,
+    default: u64,
+) -> Result<Option<u64>, FieldError> {
+    match value {
+        Some(ms) if !(MIN_TIMEOUT_MS..=max).contains(&ms) => Err(FieldError::new(
+            field,
+            format!(
+                "The {what} is between {MIN_TIMEOUT_MS} and {max} milliseconds ({} s); leave it empty for the default of {} s.",
+                max / 1000,
+                default / 1000
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// Checks an API version's connect timeout in milliseconds (`None`: the default, 5 s).
+pub fn check_connect_timeout(ms: Option<u64>) -> Result<Option<u64>, FieldError> {
+    check_timeout(
+        ms,
+        "connectTimeoutMs",
+        "connect timeout",
+        MAX_CONNECT_TIMEOUT_MS,
+        DEFAULT_CONNECT_TIMEOUT_MS,
+    )
+}
+
+/// Checks an API version's response timeout in milliseconds (`None`: the default, 30 s).
+pub fn check_response_timeout(ms: Option<u64>) -> Result<Option<u64>, FieldError> {
+    check_timeout(
+        ms,
+        "responseTimeoutMs",
+        "response timeout",
+        MAX_RESPONSE_TIMEOUT_MS,
+        DEFAULT_RESPONSE_TIMEOUT_MS,
+    )
+}
+
+/// Checks an API version's concurrency bound (`None`: the default, 256).
+pub fn check_max_concurrent_requests(n: Option<u32>) -> Result<Option<u32>, FieldError> {
+    match n {
+        Some(n) if !(1..=MAX_CONCURRENT_REQUESTS_BOUND).contains(&n) => Err(FieldError::new(
+            "maxConcurrentRequests",
+            format!(
+                "The concurrent requests bound is between 1 and {MAX_CONCURRENT_REQUESTS_BOUND}; leave it empty for the default of {DEFAULT_MAX_CONCURRENT_REQUESTS}."
+            ),
+        )),
+        other => Ok(other),
+    }
+}
+
+/// What the gateway allows an API version's backend: how long to connect (else 504, 10033),
+/// how long to answer once connected (else 504, 10034), and how many requests may be in flight
+/// towards it at once on one node, from the connection until the response's body has been
+/// passed on (past it: 503, 10035).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackendLimits {
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    pub max_concurrent: usize,
+}
+
+impl Default for BackendLimits {
+    fn default() -> Self {
+        BackendLimits::of(None, None, None)
+    }
+}
+
+impl BackendLimits {
+    /// The limits in force for an API version's settings (`None`: each one's default). Values
+    /// outside the bounds (which validation refuses) are brought within them.
+    pub fn of(
+        connect_timeout_ms: Option<u64>,
+        response_timeout_ms: Option<u64>,
+        max_concurrent_requests: Option<u32>,
+    ) -> BackendLimits {
+        let ms = |v: Option<u64>, default: u64, max: u64| {
+            Duration::from_millis(v.unwrap_or(default).clamp(MIN_TIMEOUT_MS, max))
+        };
+        BackendLimits {
+            connect_timeout: ms(
+                connect_timeout_ms,
+                DEFAULT_CONNECT_TIMEOUT_MS,
+                MAX_CONNECT_TIMEOUT_MS,
+            ),
+            response_timeout: ms(
+                response_timeout_ms,
+                DEFAULT_RESPONSE_TIMEOUT_MS,
+                MAX_RESPONSE_TIMEOUT_MS,
+            ),
+            max_concurrent: max_concurrent_requests
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_REQUESTS)
+                .clamp(1, MAX_CONCURRENT_REQUESTS_BOUND) as usize,
+        }
+    }
+
+    /// Whether one more request may go to the backend while `in_flight` are on their way.
+    pub fn admits(&self, in_flight: usize) -> bool {
+        in_flight < self.max_concurrent
+    }
+}
+
+/// The largest request body the gateway keeps in memory so that it can send it again after a
+/// reset connection: 64 KiB.
+pub const RETRY_BODY_MAX: u64 = 64 * 1024;
+
+/// Whether a request whose backend connection was reset (or closed before the answer) is sent
+/// again, once, on a fresh connection: only an idempotent method (RFC 9110 §9.2.2: GET, HEAD,
+/// OPTIONS, TRACE, PUT, DELETE), whose repetition the backend must tolerate, and only with a
+/// body the gateway can send again: one of known length (`body_length`; `None` for a streamed
+/// body) of at most [`RETRY_BODY_MAX`].
+pub fn retry_after_reset(method: &http::Method, body_length: Option<u64>) -> bool {
+    method.is_idempotent() && body_length.is_some_and(|n| n <= RETRY_BODY_MAX)
 }
 
 /// Why the gateway refuses a request path, if it does: a backslash, raw or encoded (`%5C`),
@@ -233,6 +373,88 @@ mod tests {
         assert!(e.message.contains("1 GiB"), "{}", e.message);
         assert_eq!(request_body_limit(None), 10 * 1024 * 1024);
         assert_eq!(request_body_limit(Some(5)), 5);
+    }
+
+    #[test]
+    fn backend_timeouts_and_concurrency_have_bounds() {
+        assert_eq!(check_connect_timeout(None), Ok(None));
+        assert_eq!(check_response_timeout(None), Ok(None));
+        assert_eq!(check_max_concurrent_requests(None), Ok(None));
+        for ok in [100, 5_000, 60_000] {
+            assert_eq!(check_connect_timeout(Some(ok)), Ok(Some(ok)));
+        }
+        for ok in [100, 30_000, 600_000] {
+            assert_eq!(check_response_timeout(Some(ok)), Ok(Some(ok)));
+        }
+        for ok in [1, 256, 10_000] {
+            assert_eq!(check_max_concurrent_requests(Some(ok)), Ok(Some(ok)));
+        }
+        for bad in [0, 99, 60_001, u64::MAX] {
+            let e = check_connect_timeout(Some(bad)).unwrap_err();
+            assert_eq!(e.field, "connectTimeoutMs", "{bad}");
+            assert!(e.message.contains("between 100 and 60000"), "{}", e.message);
+            assert!(e.message.contains("default of 5 s"), "{}", e.message);
+        }
+        for bad in [0, 99, 600_001] {
+            let e = check_response_timeout(Some(bad)).unwrap_err();
+            assert_eq!(e.field, "responseTimeoutMs", "{bad}");
+            assert!(e.message.contains("default of 30 s"), "{}", e.message);
+        }
+        for bad in [0, 10_001, u32::MAX] {
+            let e = check_max_concurrent_requests(Some(bad)).unwrap_err();
+            assert_eq!(e.field, "maxConcurrentRequests", "{bad}");
+        }
+    }
+
+    #[test]
+    fn backend_limits_default_and_bound() {
+        let d = BackendLimits::default();
+        assert_eq!(d.connect_timeout, Duration::from_secs(5));
+        assert_eq!(d.response_timeout, Duration::from_secs(30));
+        assert_eq!(d.max_concurrent, 256);
+        let set = BackendLimits::of(Some(250), Some(1_500), Some(3));
+        assert_eq!(
+            (
+                set.connect_timeout,
+                set.response_timeout,
+                set.max_concurrent
+            ),
+            (Duration::from_millis(250), Duration::from_millis(1_500), 3)
+        );
+        assert!(set.admits(0) && set.admits(2));
+        assert!(!set.admits(3) && !set.admits(4));
+        // Out of bounds (never stored: validation refuses it) is brought within them.
+        let clamped = BackendLimits::of(Some(0), Some(u64::MAX), Some(0));
+        assert_eq!(
+            clamped.connect_timeout,
+            Duration::from_millis(MIN_TIMEOUT_MS)
+        );
+        assert_eq!(clamped.response_timeout, Duration::from_secs(600));
+        assert_eq!(clamped.max_concurrent, 1);
+    }
+
+    #[test]
+    fn only_idempotent_requests_with_a_replayable_body_are_retried() {
+        use http::Method;
+        for m in [
+            Method::GET,
+            Method::HEAD,
+            Method::OPTIONS,
+            Method::TRACE,
+            Method::PUT,
+            Method::DELETE,
+        ] {
+            assert!(retry_after_reset(&m, Some(0)), "{m}");
+            assert!(retry_after_reset(&m, Some(RETRY_BODY_MAX)), "{m}");
+            assert!(!retry_after_reset(&m, Some(RETRY_BODY_MAX + 1)), "{m}");
+            // A streamed body cannot be sent again.
+            assert!(!retry_after_reset(&m, None), "{m}");
+        }
+        for m in [Method::POST, Method::PATCH, Method::CONNECT] {
+            assert!(!retry_after_reset(&m, Some(0)), "{m}");
+        }
+        let custom = Method::from_bytes(b"PURGE").unwrap();
+        assert!(!retry_after_reset(&custom, Some(0)));
     }
 
     #[test]

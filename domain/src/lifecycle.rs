@@ -259,7 +259,9 @@ pub fn after_contract_removed(
 /// A part of an API version's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiPart {
-    /// Endpoint URL, endpoint type and content type.
+    /// Endpoint URL, endpoint type and content type, and how the gateway treats the backend
+    /// (request body limit, encoded slashes, key in the query, timeouts, concurrency bound):
+    /// operational settings a published version may still change.
     Endpoint,
     PublicFlag,
     Definition,

@@ -14,7 +14,8 @@
 //! - `chain`: the policies of a request, one phase function per policy type, forward on the
 //!   request and in reverse on the response;
 //! - `upstream`: the backend client (TLS, the connector's address checks, hop-by-hop headers,
-//!   `X-Forwarded-*`, `Via`);
+//!   `X-Forwarded-*`, `Via`), each API version's connect and response timeouts, its bound of
+//!   requests in flight, the one retry of an idempotent request after a reset connection;
 //! - `errors`: the gateway's own error answers and policy refusals as responses;
 //! - `metrics`: the Prometheus counters of `/metrics`;
 //! - `limits`: rate-limit and quota counters (local, persisted in batches, or shared in Redis);
@@ -57,7 +58,7 @@ pub use limits::Limits;
 pub use metrics::Metrics;
 pub use recorder::Recorder;
 pub use route::{KeySource, split_path, take_key};
-use upstream::{HttpsClient, https_client};
+use upstream::{HttpsClient, InFlight, https_clients};
 
 /// How often a node checks the database for changes.
 pub const POLL_EVERY: Duration = Duration::from_millis(250);
@@ -104,7 +105,12 @@ impl Options {
 /// One gateway node.
 pub struct Gateway {
     snapshot: RwLock<Arc<GatewaySnapshot>>,
+    /// Towards backends (and JWKS URLs), pooled.
     client: HttpsClient,
+    /// Towards backends without a pool: a retry after a reset connection takes a fresh one.
+    fresh_client: HttpsClient,
+    /// Requests in flight towards each API version's backend (its concurrency bound).
+    in_flight: InFlight,
     pub metrics: Metrics,
     pub limits: Limits,
     recorder: Option<Arc<Recorder>>,
@@ -132,9 +138,12 @@ impl Gateway {
         recorder: Option<Arc<Recorder>>,
         options: &Options,
     ) -> Arc<Self> {
+        let (client, fresh_client) = https_clients(&options.extra_roots, options.networks.clone());
         Arc::new(Gateway {
             snapshot: RwLock::new(Arc::new(snapshot)),
-            client: https_client(&options.extra_roots, options.networks.clone()),
+            client,
+            fresh_client,
+            in_flight: InFlight::default(),
             metrics: Metrics::default(),
             limits,
             recorder,
@@ -195,6 +204,7 @@ impl Gateway {
     }
 
     fn replace(&self, next: GatewaySnapshot) {
+        self.in_flight.retain(&next);
         match self.snapshot.write() {
             Ok(mut s) => *s = Arc::new(next),
             Err(p) => *p.into_inner() = Arc::new(next),
@@ -313,7 +323,8 @@ pub fn admin_router(gateway: Arc<Gateway>) -> Router {
             axum::routing::get(|State(gw): State<Arc<Gateway>>| async move {
                 (
                     [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-                    gw.metrics.render(&gw.snapshot(), gw.recorder.as_deref()),
+                    gw.metrics
+                        .render(&gw.snapshot(), gw.recorder.as_deref(), gw.in_flight.total()),
                 )
             }),
         )

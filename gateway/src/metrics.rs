@@ -1,7 +1,8 @@
 //! The node's Prometheus counters ([`Metrics`]), served on the admin listener at `/metrics`:
 //! responses by status class, refusals by failure code (the gateway's own and the policies',
-//! one series each, every code of `domain::failure::FailureCode::ALL`), the snapshot's size and
-//! the metrics pipeline's health.
+//! one series each, every code of `domain::failure::FailureCode::ALL`), requests in flight
+//! towards backends and retries after reset connections, the snapshot's size and the metrics
+//! pipeline's health.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -13,12 +14,24 @@ use crate::Recorder;
 use crate::errors::code_of;
 
 /// Request counters of one node, served in Prometheus text format at `/metrics`.
-#[derive(Default)]
 pub struct Metrics {
     /// Responses by class: 1xx … 5xx.
     by_class: [AtomicU64; 5],
     /// Refusals by failure code, in [`FailureCode::ALL`]'s order.
     refusals: [AtomicU64; FailureCode::ALL.len()],
+    /// Requests sent once more after their backend connection was reset.
+    retries: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            by_class: Default::default(),
+            // More codes than `Default` covers for arrays.
+            refusals: std::array::from_fn(|_| AtomicU64::new(0)),
+            retries: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Metrics {
@@ -30,6 +43,10 @@ impl Metrics {
         {
             self.refusals[i].fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    pub(crate) fn count_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One line per code of `family`: `{name}{failure_code="…"} n`.
@@ -45,9 +62,14 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of the counters, the snapshot's size and the metrics
-    /// pipeline's own health.
-    pub fn render(&self, snapshot: &GatewaySnapshot, recorder: Option<&Recorder>) -> String {
+    /// The Prometheus text exposition of the counters, the requests in flight towards backends
+    /// (`backend_in_flight`), the snapshot's size and the metrics pipeline's own health.
+    pub fn render(
+        &self,
+        snapshot: &GatewaySnapshot,
+        recorder: Option<&Recorder>,
+        backend_in_flight: usize,
+    ) -> String {
         let mut out = String::from(
             "# HELP tollgate_gateway_responses_total Responses by status class.\n\
              # TYPE tollgate_gateway_responses_total counter\n",
@@ -73,6 +95,15 @@ impl Metrics {
             "tollgate_gateway_policy_failures_total",
             Family::Policy,
         );
+        out.push_str(&format!(
+            "# HELP tollgate_gateway_backend_in_flight Requests on their way to a backend or being answered by one.\n\
+             # TYPE tollgate_gateway_backend_in_flight gauge\n\
+             tollgate_gateway_backend_in_flight {backend_in_flight}\n\
+             # HELP tollgate_gateway_backend_retries_total Requests sent once more after their backend connection was reset.\n\
+             # TYPE tollgate_gateway_backend_retries_total counter\n\
+             tollgate_gateway_backend_retries_total {}\n",
+            self.retries.load(Ordering::Relaxed)
+        ));
         out.push_str(&format!(
             "# HELP tollgate_gateway_snapshot_apis API versions in the snapshot.\n\
              # TYPE tollgate_gateway_snapshot_apis gauge\n\
@@ -115,7 +146,8 @@ mod tests {
     fn every_code_has_its_series() {
         let metrics = Metrics::default();
         metrics.record(&crate::errors::failure(FailureCode::KeyInQuery, "No."));
-        let text = metrics.render(&GatewaySnapshot::default(), None);
+        metrics.count_retry();
+        let text = metrics.render(&GatewaySnapshot::default(), None, 3);
         for code in FailureCode::ALL {
             let series = match code.family() {
                 Family::Gateway => "tollgate_gateway_refusals_total",
@@ -126,5 +158,7 @@ mod tests {
             assert!(text.contains(&line), "{line}");
         }
         assert!(text.contains("tollgate_gateway_responses_total{class=\"4xx\"} 1\n"));
+        assert!(text.contains("tollgate_gateway_backend_in_flight 3\n"));
+        assert!(text.contains("tollgate_gateway_backend_retries_total 1\n"));
     }
 }

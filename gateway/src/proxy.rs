@@ -316,7 +316,7 @@ async fn forward(
                     seen,
                 );
             };
-            match upstream::send(gw, endpoint, &ex, parts, body).await {
+            match upstream::send(gw, target, endpoint, &ex, parts, body).await {
                 Ok(res) => res,
                 Err(_) if over_limit.is_some_and(|hit| hit.load(Ordering::Relaxed)) => {
                     return (too_large(target.body_limit), seen);

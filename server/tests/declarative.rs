@@ -150,7 +150,8 @@ async fn populate(app: &mut TestApp, t: &str) {
         t,
         "PUT",
         &format!("{api}/implementation"),
-        json!({"endpoint": "http://127.0.0.1:9/weather", "content_type": "JSON"}),
+        json!({"endpoint": "http://127.0.0.1:9/weather", "content_type": "JSON",
+        "connect_timeout_ms": 2500, "response_timeout_ms": 12000, "max_concurrent_requests": 64}),
     )
     .await;
     rest(
@@ -258,6 +259,9 @@ on_both!(
             "type: rate-limiting",
             "status: published",
             "endpoint: http://127.0.0.1:9/weather",
+            "connectTimeoutMs: 2500",
+            "responseTimeoutMs: 12000",
+            "maxConcurrentRequests: 64",
             "openapi: 3.0.3",
             "discoverability: portal",
             "password: ${BASIC_ACME_WEATHER_1_0_ALICE}",

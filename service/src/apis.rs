@@ -159,6 +159,11 @@ pub async fn get_version(
         request_body_limit: v.request_body_limit.and_then(|n| u64::try_from(n).ok()),
         allow_encoded_slashes: v.allow_encoded_slashes,
         accept_key_in_query: v.accept_key_in_query,
+        connect_timeout_ms: v.connect_timeout_ms.and_then(|n| u64::try_from(n).ok()),
+        response_timeout_ms: v.response_timeout_ms.and_then(|n| u64::try_from(n).ok()),
+        max_concurrent_requests: v
+            .max_concurrent_requests
+            .and_then(|n| u32::try_from(n).ok()),
         endpoint_refusal,
         definition,
         extended_description_html: render_markdown(&v.extended_description),
@@ -253,10 +258,20 @@ pub struct Implementation {
     pub allow_encoded_slashes: bool,
     /// Whether the gateway takes the key from `?apikey=` too.
     pub accept_key_in_query: bool,
+    /// How long the gateway waits for a connection to the backend, in milliseconds; `None`:
+    /// the default (5 s).
+    pub connect_timeout_ms: Option<u64>,
+    /// How long the gateway waits for the backend's answer once connected, in milliseconds;
+    /// `None`: the default (30 s).
+    pub response_timeout_ms: Option<u64>,
+    /// Requests in flight towards the backend at once on one gateway node; `None`: the default
+    /// (256).
+    pub max_concurrent_requests: Option<u32>,
 }
 
-/// Changes the endpoint, content type and public flag. Needs apiEdit; a published version
-/// keeps its public flag.
+/// Changes the endpoint, content type, public flag and the gateway's settings towards the
+/// backend. Needs apiEdit; a published version keeps its public flag (its other settings are
+/// operational and may change: `lifecycle::change_api(…, ApiPart::Endpoint)`).
 pub async fn update_implementation(
     db: &impl Db,
     ctx: &Ctx,
@@ -266,14 +281,25 @@ pub async fn update_implementation(
     let endpoint = EndpointUrl::parse(&input.endpoint);
     let content_type = ContentType::parse(&input.content_type);
     let body_limit = domain::gateway_bounds::check_request_body_limit(input.request_body_limit);
+    let connect = domain::gateway_bounds::check_connect_timeout(input.connect_timeout_ms);
+    let response = domain::gateway_bounds::check_response_timeout(input.response_timeout_ms);
+    let concurrency =
+        domain::gateway_bounds::check_max_concurrent_requests(input.max_concurrent_requests);
     crate::error::collect_fields([
         endpoint.as_ref().err().cloned(),
         content_type.as_ref().err().cloned(),
         body_limit.as_ref().err().cloned(),
+        connect.as_ref().err().cloned(),
+        response.as_ref().err().cloned(),
+        concurrency.as_ref().err().cloned(),
     ])?;
     let (endpoint, content_type, body_limit) = (endpoint?, content_type?, body_limit?);
     // At most 1 GiB (checked above): it fits.
     let body_limit = body_limit.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    // At most 600,000 ms and 10,000 (checked above): they fit.
+    let column = |n: Option<u64>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    let (connect, response) = (column(connect?), column(response?));
+    let concurrency = column(concurrency?.map(u64::from));
     let txn = crate::db::write(db).await?;
     let v = for_change(&txn, ctx, at, Permission::ApiEdit).await?;
     lifecycle::change_api(status_of(&v), ApiPart::Endpoint)?;
@@ -304,6 +330,21 @@ pub async fn update_implementation(
             yes_no(v.accept_key_in_query),
             yes_no(input.accept_key_in_query),
         ),
+        audit::change(
+            "connect timeout",
+            &setting_text(v.connect_timeout_ms, " ms"),
+            &setting_text(connect, " ms"),
+        ),
+        audit::change(
+            "response timeout",
+            &setting_text(v.response_timeout_ms, " ms"),
+            &setting_text(response, " ms"),
+        ),
+        audit::change(
+            "concurrent requests bound",
+            &setting_text(v.max_concurrent_requests, ""),
+            &setting_text(concurrency, ""),
+        ),
     ];
     let id = v.id;
     let mut m = v.into_active_model();
@@ -314,6 +355,9 @@ pub async fn update_implementation(
     m.request_body_limit = Set(body_limit);
     m.allow_encoded_slashes = Set(input.allow_encoded_slashes);
     m.accept_key_in_query = Set(input.accept_key_in_query);
+    m.connect_timeout_ms = Set(connect);
+    m.response_timeout_ms = Set(response);
+    m.max_concurrent_requests = Set(concurrency);
     save(&txn, ctx, m, id).await?;
     record_update(&txn, ctx, at, "Updated the implementation", changes).await?;
     crate::gateway::bump(&txn).await?;
@@ -324,6 +368,11 @@ pub async fn update_implementation(
 /// A request body limit for the change log.
 fn limit_text(limit: Option<i64>) -> String {
     limit.map_or_else(|| "default".to_owned(), |n| format!("{n} bytes"))
+}
+
+/// A setting that may be left to its default, for the change log.
+fn setting_text(value: Option<i32>, unit: &str) -> String {
+    value.map_or_else(|| "default".to_owned(), |n| format!("{n}{unit}"))
 }
 
 /// Walks a YAML text's events without building anything: refuses anchors and aliases (their
@@ -685,7 +734,7 @@ pub async fn delete(db: &impl Db, ctx: &Ctx, org_id: &str, api_id: &str) -> Resu
 }
 
 /// Creates a new version of an API: empty, or cloned from `clone_from` (endpoint, content
-/// type, public flag, definition, extended description, offered plans and policies).
+/// type, public flag, the gateway's bounds and backend limits, definition, extended description, offered plans and policies).
 pub async fn new_version(
     db: &impl Db,
     ctx: &Ctx,
@@ -720,6 +769,9 @@ pub async fn new_version(
         allow_encoded_slashes: Set(s.as_ref().is_some_and(|s| s.allow_encoded_slashes)),
         // New versions take the key only from the header; a clone keeps its source's choice.
         accept_key_in_query: Set(s.as_ref().is_some_and(|s| s.accept_key_in_query)),
+        connect_timeout_ms: Set(s.as_ref().and_then(|s| s.connect_timeout_ms)),
+        response_timeout_ms: Set(s.as_ref().and_then(|s| s.response_timeout_ms)),
+        max_concurrent_requests: Set(s.as_ref().and_then(|s| s.max_concurrent_requests)),
         definition: Set(s.as_ref().and_then(|s| s.definition.clone())),
         definition_type: Set(s.as_ref().and_then(|s| s.definition_type.clone())),
         definition_summary: Set(s.as_ref().and_then(|s| s.definition_summary.clone())),

@@ -178,6 +178,8 @@ pub struct GatewayApi {
     pub allow_encoded_slashes: bool,
     /// Whether the key may come in the `apikey` query parameter.
     pub accept_key_in_query: bool,
+    /// Connect and response timeouts, and the bound of requests in flight towards the backend.
+    pub backend: domain::gateway_bounds::BackendLimits,
     /// The API's own policies: last in every chain.
     pub policies: Chain,
 }
@@ -394,6 +396,12 @@ pub async fn load_snapshot(db: &impl ConnectionTrait) -> Result<GatewaySnapshot>
                     ),
                     allow_encoded_slashes: v.allow_encoded_slashes,
                     accept_key_in_query: v.accept_key_in_query,
+                    backend: domain::gateway_bounds::BackendLimits::of(
+                        v.connect_timeout_ms.and_then(|n| u64::try_from(n).ok()),
+                        v.response_timeout_ms.and_then(|n| u64::try_from(n).ok()),
+                        v.max_concurrent_requests
+                            .and_then(|n| u32::try_from(n).ok()),
+                    ),
                 },
             )
         })

@@ -97,8 +97,9 @@ mod implementation {
     use super::*;
 
     /// The Implementation tab: endpoint, content type, public flag, request body limit (bytes;
-    /// `None`: the default), whether encoded slashes are allowed, and whether the API key may come
-    /// in the query string.
+    /// `None`: the default), whether encoded slashes are allowed, whether the API key may come
+    /// in the query string, and the backend's connect and response timeouts (milliseconds) and
+    /// concurrency bound (`None`: each one's default).
     #[server]
     pub async fn update_api_implementation(
         org: String,
@@ -110,6 +111,9 @@ mod implementation {
         #[server(default)] request_body_limit: Option<u64>,
         #[server(default)] allow_encoded_slashes: bool,
         #[server(default)] accept_key_in_query: bool,
+        #[server(default)] connect_timeout_ms: Option<u64>,
+        #[server(default)] response_timeout_ms: Option<u64>,
+        #[server(default)] max_concurrent_requests: Option<u32>,
     ) -> Result<(), AppError> {
         let (state, ctx) = (crate::ssr::state()?, crate::ssr::ctx()?);
         let input = service::apis::Implementation {
@@ -119,6 +123,9 @@ mod implementation {
             request_body_limit,
             allow_encoded_slashes,
             accept_key_in_query,
+            connect_timeout_ms,
+            response_timeout_ms,
+            max_concurrent_requests,
         };
         Ok(service::apis::update_implementation(
             &state.db,

@@ -3,7 +3,10 @@
 //! Implementation, Definition, Plans, Policies, Contracts (Revoke), Metrics, Change Log.
 
 use domain::dto::{ApiVersionDetail, ContractDto, DEFAULT_PAGE_SIZE, LockedPlan, PlanOffer};
-use domain::gateway_bounds::check_request_body_limit;
+use domain::gateway_bounds::{
+    check_connect_timeout, check_max_concurrent_requests, check_request_body_limit,
+    check_response_timeout,
+};
 use domain::lifecycle::{ApiPart, change_api};
 use domain::{ApiStatus, ContentType, Discoverability, EndpointUrl, Permission};
 use leptos::prelude::*;
@@ -281,6 +284,10 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
     );
     let encoded_slashes = RwSignal::new(d.allow_encoded_slashes);
     let key_in_query = RwSignal::new(d.accept_key_in_query);
+    let text_of = |n: Option<u64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let connect_timeout = RwSignal::new(text_of(d.connect_timeout_ms));
+    let response_timeout = RwSignal::new(text_of(d.response_timeout_ms));
+    let concurrency = RwSignal::new(text_of(d.max_concurrent_requests.map(u64::from)));
     let refusal = d.endpoint_refusal.clone();
     let save = ServerAction::<UpdateApiImplementation>::new();
     let toasts = use_toasts();
@@ -313,10 +320,39 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
         check_request_body_limit(Some(n)).map_err(|e| e.message)
     };
     let limit_error = Signal::derive(move || parsed_limit().err());
+    let parsed_connect = move || {
+        optional_number(&connect_timeout.get(), "milliseconds", "5 s")
+            .and_then(|n| check_connect_timeout(n).map_err(|e| e.message))
+    };
+    let parsed_response = move || {
+        optional_number(&response_timeout.get(), "milliseconds", "30 s")
+            .and_then(|n| check_response_timeout(n).map_err(|e| e.message))
+    };
+    let parsed_concurrency = move || {
+        optional_number(&concurrency.get(), "requests", "256").and_then(|n| {
+            let n = n.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+            check_max_concurrent_requests(n).map_err(|e| e.message)
+        })
+    };
+    let connect_error = Signal::derive(move || parsed_connect().err());
+    let response_error = Signal::derive(move || parsed_response().err());
+    let concurrency_error = Signal::derive(move || parsed_concurrency().err());
+    let local_invalid = move || {
+        local_error.get().is_some()
+            || limit_error.get().is_some()
+            || connect_error.get().is_some()
+            || response_error.get().is_some()
+            || concurrency_error.get().is_some()
+    };
     let server_error = Signal::derive(move || save.value().get().and_then(Result::err));
     let errors = FormErrors::new(server_error, "api");
     let endpoint_error = errors.field_or("endpoint", endpoint, local_error);
     let body_limit_error = errors.field_or("requestBodyLimit", body_limit, limit_error);
+    let connect_timeout_error = errors.field_or("connectTimeoutMs", connect_timeout, connect_error);
+    let response_timeout_error =
+        errors.field_or("responseTimeoutMs", response_timeout, response_error);
+    let concurrency_field_error =
+        errors.field_or("maxConcurrentRequests", concurrency, concurrency_error);
     let h = StoredValue::new(d.header.clone());
     view! {
         <section class="card">
@@ -328,7 +364,10 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
                     ev.prevent_default();
                     let (org, api, version) = h.with_value(|h| (h.org_id.clone(), h.id.clone(), h.version.clone()));
                     let Ok(request_body_limit) = parsed_limit() else { return };
-                    save.dispatch(UpdateApiImplementation { org, api, version, endpoint: endpoint.get(), content_type: content_type.get().as_str().to_owned(), public_api: public_api.get(), request_body_limit, allow_encoded_slashes: encoded_slashes.get(), accept_key_in_query: key_in_query.get() });
+                    let Ok(connect_timeout_ms) = parsed_connect() else { return };
+                    let Ok(response_timeout_ms) = parsed_response() else { return };
+                    let Ok(max_concurrent_requests) = parsed_concurrency() else { return };
+                    save.dispatch(UpdateApiImplementation { org, api, version, endpoint: endpoint.get(), content_type: content_type.get().as_str().to_owned(), public_api: public_api.get(), request_body_limit, allow_encoded_slashes: encoded_slashes.get(), accept_key_in_query: key_in_query.get(), connect_timeout_ms, response_timeout_ms, max_concurrent_requests });
                 }>
                     <Field id="api-endpoint" label="API Endpoint" required=true hint="The backend the gateway forwards to: http:// or https://." error=endpoint_error>
                         <input class="input mono" id="api-endpoint" type="url" disabled=disabled aria-describedby=described_by("api-endpoint")
@@ -368,16 +407,42 @@ fn ImplementationForm(d: ApiVersionDetail, reload: RwSignal<u32>) -> impl IntoVi
                             on:change=move |ev| key_in_query.set(event_target_checked(&ev)) />
                         "Accept the API key in the query string (?apikey=); otherwise only the X-API-Key header (query strings end up in logs and browser histories)"
                     </label>
+                    <Field id="api-connect-timeout" label="Connect timeout (ms)" hint="How long the gateway waits for a connection to the backend; then 504. Empty: the default, 5 s; from 100 ms to 60 s." error=connect_timeout_error>
+                        <input class="input mono" id="api-connect-timeout" type="text" inputmode="numeric" disabled=disabled aria-describedby=described_by("api-connect-timeout")
+                            placeholder="5000"
+                            prop:value=move || connect_timeout.get() on:input=move |ev| connect_timeout.set(event_target_value(&ev)) />
+                    </Field>
+                    <Field id="api-response-timeout" label="Response timeout (ms)" hint="How long the gateway waits for the backend's answer once connected (a request body is sent within it); then 504. Empty: the default, 30 s; from 100 ms to 10 minutes." error=response_timeout_error>
+                        <input class="input mono" id="api-response-timeout" type="text" inputmode="numeric" disabled=disabled aria-describedby=described_by("api-response-timeout")
+                            placeholder="30000"
+                            prop:value=move || response_timeout.get() on:input=move |ev| response_timeout.set(event_target_value(&ev)) />
+                    </Field>
+                    <Field id="api-max-concurrent" label="Concurrent requests to the backend (per gateway node)" hint="More at once get 503 instead of waiting on a slow backend. Empty: the default, 256; from 1 to 10000." error=concurrency_field_error>
+                        <input class="input mono" id="api-max-concurrent" type="text" inputmode="numeric" disabled=disabled aria-describedby=described_by("api-max-concurrent")
+                            placeholder="256"
+                            prop:value=move || concurrency.get() on:input=move |ev| concurrency.set(event_target_value(&ev)) />
+                    </Field>
                     <ErrorAlert error=server_error />
                     {(!disabled).then(|| view! {
                         <div class="row">
-                            <button type="submit" class="btn btn--primary" disabled=move || save.pending().get() || local_error.get().is_some() || limit_error.get().is_some()>"Save"</button>
+                            <button type="submit" class="btn btn--primary" disabled=move || save.pending().get() || local_invalid()>"Save"</button>
                         </div>
                     })}
                 </form>
             </div>
         </section>
     }
+}
+
+/// An optional whole number typed into a field: empty is `None` (the default, `default`).
+fn optional_number(text: &str, unit: &str, default: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<u64>().map(Some).map_err(|_| {
+        format!("Enter a whole number of {unit}, or leave it empty for the default ({default}).")
+    })
 }
 
 #[component]

@@ -299,6 +299,9 @@ pub fn public_implementation(endpoint: &str) -> service::apis::Implementation {
         request_body_limit: None,
         allow_encoded_slashes: false,
         accept_key_in_query: false,
+        connect_timeout_ms: None,
+        response_timeout_ms: None,
+        max_concurrent_requests: None,
     }
 }
 

@@ -33,6 +33,18 @@ pub struct Implementation {
     /// Whether the gateway takes the key from `?apikey=` too.
     #[serde(default)]
     pub accept_key_in_query: bool,
+    /// How long the gateway waits for a connection to the backend, in milliseconds (100 to
+    /// 60,000); none: the default (5 s; past it 504, failure code 10033).
+    #[serde(default)]
+    pub connect_timeout_ms: Option<u64>,
+    /// How long the gateway waits for the backend's answer once connected, in milliseconds
+    /// (100 to 600,000); none: the default (30 s; past it 504, failure code 10034).
+    #[serde(default)]
+    pub response_timeout_ms: Option<u64>,
+    /// How many requests may be in flight towards the backend at once on one gateway node (1
+    /// to 10,000); none: the default (256; past it 503, failure code 10035).
+    #[serde(default)]
+    pub max_concurrent_requests: Option<u32>,
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
@@ -88,6 +100,9 @@ pub async fn implementation(
         request_body_limit: body.request_body_limit,
         allow_encoded_slashes: body.allow_encoded_slashes,
         accept_key_in_query: body.accept_key_in_query,
+        connect_timeout_ms: body.connect_timeout_ms,
+        response_timeout_ms: body.response_timeout_ms,
+        max_concurrent_requests: body.max_concurrent_requests,
     };
     service::apis::update_implementation(db, &ctx, &at(p), input).await?;
     Ok(answer::done())

@@ -226,6 +226,11 @@ async fn apis(db: &impl ConnectionTrait, org_id: &str, names: &Names) -> Result<
                 request_body_limit: v.request_body_limit.and_then(|n| u64::try_from(n).ok()),
                 allow_encoded_slashes: v.allow_encoded_slashes,
                 accept_key_in_query: v.accept_key_in_query,
+                connect_timeout_ms: v.connect_timeout_ms.and_then(|n| u64::try_from(n).ok()),
+                response_timeout_ms: v.response_timeout_ms.and_then(|n| u64::try_from(n).ok()),
+                max_concurrent_requests: v
+                    .max_concurrent_requests
+                    .and_then(|n| u32::try_from(n).ok()),
                 definition: v.definition,
                 extended_description: v.extended_description,
                 plans: offers,

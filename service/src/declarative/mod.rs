@@ -180,6 +180,17 @@ struct Run<'a> {
     snapshots: HashMap<String, Option<file::Organization>>,
 }
 
+/// A client, API or plan of the file, and its description now (`None`: it does not exist).
+struct Entity<'a> {
+    kind: EntityKind,
+    org_id: &'a str,
+    id: &'a str,
+    name: &'a str,
+    description: &'a str,
+    first_version: Option<&'a str>,
+    now: Option<&'a str>,
+}
+
 /// An object of the file: its path (`organizations[0].apis[1]`) and how messages name it.
 struct Obj {
     path: String,
@@ -436,31 +447,19 @@ impl Run<'_> {
             .snapshot(&org_id)
             .and_then(|c| c.plans.iter().find(|x| id_of(&x.name) == id))
             .cloned();
-        let Some(first) = p.versions.first() else {
-            return Err(self.located(
-                &obj,
-                Error::invalid("versions", "Give at least one version."),
-            ));
-        };
-        match &current {
-            None => {
-                let input = NewEntity {
-                    name: p.name.clone(),
-                    version: first.version.clone(),
-                    description: p.description.clone(),
-                    endpoint: String::new(),
-                };
-                by_kind::create(self.db, self.ctx, EntityKind::Plan, &org_id, input)
-                    .await
-                    .map_err(|e| self.located(&obj, e))?;
-                self.note(Action::Create, &obj, &[])?;
-            }
-            Some(c) if c.description != p.description => {
-                self.describe(EntityKind::Plan, &org_id, &id, &p.description, &obj)
-                    .await?;
-            }
-            Some(_) => {}
-        }
+        self.entity(
+            &obj,
+            Entity {
+                kind: EntityKind::Plan,
+                org_id: &org_id,
+                id: &id,
+                name: &p.name,
+                description: &p.description,
+                first_version: p.versions.first().map(|v| v.version.as_str()),
+                now: current.as_ref().map(|x| x.description.as_str()),
+            },
+        )
+        .await?;
         for (k, v) in p.versions.iter().enumerate() {
             let vobj = Obj::new(
                 format!("{}.versions[{k}]", obj.path),
@@ -512,18 +511,43 @@ impl Run<'_> {
         Ok(())
     }
 
-    async fn describe(
-        &mut self,
-        kind: EntityKind,
-        org_id: &str,
-        id: &str,
-        description: &str,
-        obj: &Obj,
-    ) -> Result<()> {
-        versioned::update_description(self.db, self.ctx, kind, org_id, id, description)
-            .await
-            .map_err(|e| self.located(obj, e))?;
-        self.note(Action::Update, obj, &["description"])?;
+    /// Creates a client, API or plan with its first version, or brings its description to the
+    /// file's.
+    async fn entity(&mut self, obj: &Obj, e: Entity<'_>) -> Result<()> {
+        let Some(first) = e.first_version else {
+            return Err(self.located(
+                obj,
+                Error::invalid("versions", "Give at least one version."),
+            ));
+        };
+        match e.now {
+            None => {
+                let input = NewEntity {
+                    name: e.name.to_owned(),
+                    version: first.to_owned(),
+                    description: e.description.to_owned(),
+                    endpoint: String::new(),
+                };
+                by_kind::create(self.db, self.ctx, e.kind, e.org_id, input)
+                    .await
+                    .map_err(|err| self.located(obj, err))?;
+                self.note(Action::Create, obj, &[])?;
+            }
+            Some(now) if now != e.description => {
+                versioned::update_description(
+                    self.db,
+                    self.ctx,
+                    e.kind,
+                    e.org_id,
+                    e.id,
+                    e.description,
+                )
+                .await
+                .map_err(|err| self.located(obj, err))?;
+                self.note(Action::Update, obj, &["description"])?;
+            }
+            Some(_) => {}
+        }
         Ok(())
     }
 
@@ -559,31 +583,19 @@ impl Run<'_> {
             .snapshot(&org_id)
             .and_then(|c| c.apis.iter().find(|x| id_of(&x.name) == id))
             .cloned();
-        let Some(first) = a.versions.first() else {
-            return Err(self.located(
-                &obj,
-                Error::invalid("versions", "Give at least one version."),
-            ));
-        };
-        match &current {
-            None => {
-                let input = NewEntity {
-                    name: a.name.clone(),
-                    version: first.version.clone(),
-                    description: a.description.clone(),
-                    endpoint: String::new(),
-                };
-                by_kind::create(self.db, self.ctx, EntityKind::Api, &org_id, input)
-                    .await
-                    .map_err(|e| self.located(&obj, e))?;
-                self.note(Action::Create, &obj, &[])?;
-            }
-            Some(c) if c.description != a.description => {
-                self.describe(EntityKind::Api, &org_id, &id, &a.description, &obj)
-                    .await?;
-            }
-            Some(_) => {}
-        }
+        self.entity(
+            &obj,
+            Entity {
+                kind: EntityKind::Api,
+                org_id: &org_id,
+                id: &id,
+                name: &a.name,
+                description: &a.description,
+                first_version: a.versions.first().map(|v| v.version.as_str()),
+                now: current.as_ref().map(|x| x.description.as_str()),
+            },
+        )
+        .await?;
         let tags_now = current.as_ref().map(|c| c.tags.clone()).unwrap_or_default();
         if tags_now != a.tags {
             portal::set_tags(self.db, self.ctx, &org_id, &id, &a.tags.join(","))
@@ -642,6 +654,9 @@ impl Run<'_> {
                 x.request_body_limit,
                 x.allow_encoded_slashes,
                 x.accept_key_in_query,
+                x.connect_timeout_ms,
+                x.response_timeout_ms,
+                x.max_concurrent_requests,
             )
         };
         if implementation(now) != implementation(v) {
@@ -652,6 +667,9 @@ impl Run<'_> {
                 request_body_limit: v.request_body_limit,
                 allow_encoded_slashes: v.allow_encoded_slashes,
                 accept_key_in_query: v.accept_key_in_query,
+                connect_timeout_ms: v.connect_timeout_ms,
+                response_timeout_ms: v.response_timeout_ms,
+                max_concurrent_requests: v.max_concurrent_requests,
             };
             apis::update_implementation(self.db, self.ctx, at, input)
                 .await
@@ -732,31 +750,19 @@ impl Run<'_> {
             .snapshot(&org_id)
             .and_then(|x| x.clients.iter().find(|x| id_of(&x.name) == id))
             .cloned();
-        let Some(first) = c.versions.first() else {
-            return Err(self.located(
-                &obj,
-                Error::invalid("versions", "Give at least one version."),
-            ));
-        };
-        match &current {
-            None => {
-                let input = NewEntity {
-                    name: c.name.clone(),
-                    version: first.version.clone(),
-                    description: c.description.clone(),
-                    endpoint: String::new(),
-                };
-                by_kind::create(self.db, self.ctx, EntityKind::Client, &org_id, input)
-                    .await
-                    .map_err(|e| self.located(&obj, e))?;
-                self.note(Action::Create, &obj, &[])?;
-            }
-            Some(x) if x.description != c.description => {
-                self.describe(EntityKind::Client, &org_id, &id, &c.description, &obj)
-                    .await?;
-            }
-            Some(_) => {}
-        }
+        self.entity(
+            &obj,
+            Entity {
+                kind: EntityKind::Client,
+                org_id: &org_id,
+                id: &id,
+                name: &c.name,
+                description: &c.description,
+                first_version: c.versions.first().map(|v| v.version.as_str()),
+                now: current.as_ref().map(|x| x.description.as_str()),
+            },
+        )
+        .await?;
         for (k, v) in c.versions.iter().enumerate() {
             let vobj = Obj::new(
                 format!("{}.versions[{k}]", obj.path),
@@ -1118,6 +1124,9 @@ fn blank_api_version(version: &str) -> file::ApiVersion {
         request_body_limit: None,
         allow_encoded_slashes: false,
         accept_key_in_query: false,
+        connect_timeout_ms: None,
+        response_timeout_ms: None,
+        max_concurrent_requests: None,
         definition: None,
         extended_description: String::new(),
         plans: vec![],

@@ -30,6 +30,15 @@ pub struct Model {
     /// Whether the gateway takes the API key from the `apikey` query parameter too (else only
     /// from the `X-API-Key` header).
     pub accept_key_in_query: bool,
+    /// How long the gateway waits for a connection to the backend, in milliseconds; `None`:
+    /// the default (`domain::gateway_bounds::DEFAULT_CONNECT_TIMEOUT_MS`).
+    pub connect_timeout_ms: Option<i32>,
+    /// How long the gateway waits for the backend's answer once connected, in milliseconds;
+    /// `None`: the default (`domain::gateway_bounds::DEFAULT_RESPONSE_TIMEOUT_MS`).
+    pub response_timeout_ms: Option<i32>,
+    /// Requests in flight towards the backend at once on one gateway node; `None`: the default
+    /// (`domain::gateway_bounds::DEFAULT_MAX_CONCURRENT_REQUESTS`).
+    pub max_concurrent_requests: Option<i32>,
     /// `domain::portal::DefinitionSummary` as JSON, computed when the definition is saved.
     pub definition_summary: Option<String>,
 }

@@ -12,6 +12,7 @@ mod m20261201_000006_definitions;
 mod m20261202_000007_client_keys;
 mod m20261202_000008_plan_changes;
 mod m20261202_000009_access_tokens;
+mod m20261208_000010_backend_limits;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_client_keys::Migration),
             Box::new(m20261202_000008_plan_changes::Migration),
             Box::new(m20261202_000009_access_tokens::Migration),
+            Box::new(m20261208_000010_backend_limits::Migration),
         ]
     }
 }
