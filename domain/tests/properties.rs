@@ -33,7 +33,7 @@ use proptest::sample::Index;
 use serde_json::Value;
 
 /// Cases per property without `PROPTEST_CASES`.
-const DEFAULT_CASES: u32 = 64;
+const DEFAULT_CASES: u32 = 256;
 
 fn config() -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
