@@ -9,8 +9,12 @@ need_tools() {
     done
 }
 
-# Builds the release server; sets BIN.
+# Builds the release server and sets BIN (SERVER_BIN: use that binary instead, unbuilt).
 release_server() {
+    if [ -n "${SERVER_BIN:-}" ]; then
+        BIN="$(readlink -f "$SERVER_BIN")"
+        return
+    fi
     cargo build --release --quiet -p server
     BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/server"
 }
