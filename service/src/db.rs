@@ -10,15 +10,21 @@ use sea_orm_migration::MigratorTrait;
 
 use crate::migration::Migrator;
 
+/// How long a query waits for a connection from the pool.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// Opens a pool for `url` (`sqlite://path?mode=rwc` or `postgres://…`), brings the schema up
 /// to date, and checks that the installed server secret (`crate::secrets::install`, needed
 /// first) is the one this database's API keys are sealed with. SQLite runs in WAL mode with `synchronous=FULL` and foreign keys on; the folder of
 /// the database file is created when missing.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     let mut opts = ConnectOptions::new(url.to_owned());
+    // Both set how long a query waits for a connection. A database that is down refuses every
+    // new one: after this long the request is answered 503 (`Error::Unavailable`), not left
+    // hanging; a healthy pool hands out a connection in well under a second.
     opts.sqlx_logging(false)
-        .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10));
+        .connect_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(ACQUIRE_TIMEOUT);
     if url.starts_with("sqlite:") {
         if let Some(dir) = sqlite_dir(url) {
             std::fs::create_dir_all(&dir)
