@@ -5,6 +5,8 @@
 //! and the gateway listener share it.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,11 +17,17 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
+/// How long a kept-alive connection stays open after the signal, for a request on its way.
+pub const LINGER: Duration = Duration::from_secs(1);
+
 /// Serves `app` on `listener` until `shutdown` resolves, then stops accepting and waits for the
 /// open connections to finish their requests, at most `grace`. The connections the system had
 /// already accepted (the listen backlog) are served too, one request each: a client whose
-/// connection was accepted before the signal gets its answer. A connection whose request headers
-/// are not complete `header_read_timeout` after they began is closed.
+/// connection was accepted before the signal gets its answer. A kept-alive connection is not
+/// closed under a request that may be on its way: its next request, within [`LINGER`], is
+/// answered with `Connection: close`, and only then (or after [`LINGER`] without one) does it
+/// close. A connection whose request headers are not complete `header_read_timeout` after they
+/// began is closed.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
@@ -29,6 +37,23 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     // Every connection holds a receiver; shutting down sends on it and waits until all are gone.
     let (stop, stopped) = tokio::sync::watch::channel(());
+    // Once stopping, every answer says `Connection: close`.
+    let draining = Arc::new(AtomicBool::new(false));
+    let app = app.layer(axum::middleware::map_response({
+        let draining = draining.clone();
+        move |mut res: axum::response::Response| {
+            let draining = draining.clone();
+            async move {
+                if draining.load(Ordering::Relaxed) {
+                    res.headers_mut().insert(
+                        axum::http::header::CONNECTION,
+                        axum::http::HeaderValue::from_static("close"),
+                    );
+                }
+                res
+            }
+        }
+    }));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_read_timeout);
@@ -48,6 +73,7 @@ pub async fn serve(
         };
         spawn_connection(&http, &app, stream, peer, stopped.clone(), true);
     }
+    draining.store(true, Ordering::Relaxed);
     // The backlog: connections the system accepted before the signal, served one request each.
     let mut last = http.clone();
     last.keep_alive(false);
@@ -104,8 +130,15 @@ fn spawn_connection(
             tokio::select! {
                 ended = conn.as_mut() => ended,
                 _ = stopped.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+                    // A request may be on its way: answer it (with `Connection: close`), then
+                    // the connection ends by itself; an idle one is closed after LINGER.
+                    match tokio::time::timeout(LINGER, conn.as_mut()).await {
+                        Ok(ended) => ended,
+                        Err(_) => {
+                            conn.as_mut().graceful_shutdown();
+                            conn.await
+                        }
+                    }
                 }
             }
         } else {
