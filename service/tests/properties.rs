@@ -233,8 +233,56 @@ fn valid_document() -> impl Strategy<Value = Value> {
         })
 }
 
+/// Any JSON value, its keys mostly those of an OpenAPI path item: what the summary reads.
+fn paths_object() -> impl Strategy<Value = Value> {
+    let key = prop_oneof![
+        4 => prop::sample::select(vec![
+            "/pets", "/", "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            "parameters", "tags", "summary", "description", "responses", "content", "schema",
+            "$ref", "type", "items", "name", "in", "required", "requestBody", "application/json",
+            "200", "default", "array", "string",
+        ])
+        .prop_map(str::to_owned),
+        1 => text(6),
+    ];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        prop::sample::select(vec![
+            "array",
+            "object",
+            "#/components/schemas/Pet",
+            "/",
+            "",
+            "get"
+        ])
+        .prop_map(Value::from),
+        text(12).prop_map(Value::String),
+    ];
+    leaf.prop_recursive(6, 80, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((key.clone(), inner), 0..6)
+                .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+        ]
+    })
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn openapi_any_paths_object(
+        items in prop::collection::vec(("/[a-z{}]{0,6}", paths_object()), 0..6),
+        yaml in any::<bool>(),
+    ) {
+        let paths: Map<String, Value> = items.into_iter().collect();
+        let doc = json!({"openapi": "3.0.3", "info": {"title": "T", "version": "1"}, "paths": paths});
+        let text = if yaml { serde_yaml::to_string(&doc).unwrap() } else { doc.to_string() };
+        check_definition(&text)?;
+    }
 
     #[test]
     fn openapi_any_text(text in any_text()) {
