@@ -256,12 +256,16 @@ pub fn secret_reference(text: &str) -> Option<&str> {
     let first = chars.next()?;
     let ok = (first.is_ascii_alphabetic() || first == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && name.len() <= 200;
+        && name.len() <= MAX_REFERENCE_NAME;
     ok.then_some(name)
 }
 
+/// The longest name of a reference.
+pub const MAX_REFERENCE_NAME: usize = 200;
+
 /// The reference export writes for a secret: `${PARTS_JOINED_BY_UNDERSCORE}`, upper case, every
-/// other character `_`.
+/// other character `_`; a name longer than [`MAX_REFERENCE_NAME`] keeps its start and ends with
+/// a digest of the whole, so that it still reads as a reference (and stays distinct).
 pub fn reference_for(parts: &[&str]) -> String {
     let name: String = parts
         .join("_")
@@ -276,6 +280,14 @@ pub fn reference_for(parts: &[&str]) -> String {
         .collect();
     let name = if name.starts_with(|c: char| c.is_ascii_digit()) {
         format!("_{name}")
+    } else {
+        name
+    };
+    let name = if name.len() > MAX_REFERENCE_NAME {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(name.as_bytes());
+        let tail: String = digest[..8].iter().map(|b| format!("{b:02X}")).collect();
+        format!("{}_{tail}", &name[..MAX_REFERENCE_NAME - 17])
     } else {
         name
     };
@@ -456,6 +468,19 @@ mod tests {
             "${BASIC_ACME_WEATHER_1_0_ALICE}"
         );
         assert_eq!(reference_for(&["2fa"]), "${_2FA}");
+        // Long names still read back, and stay distinct.
+        let long =
+            |user: &str| reference_for(&["basic", &"o".repeat(150), &"a".repeat(100), "1.0", user]);
+        assert!(
+            secret_reference(&long("alice")).is_some(),
+            "{}",
+            long("alice")
+        );
+        assert_eq!(
+            secret_reference(&long("alice")).unwrap().len(),
+            MAX_REFERENCE_NAME
+        );
+        assert_ne!(long("alice"), long("bob"));
         assert!(secret_reference(&reference_for(&["jwt", "a-b", "ü"])).is_some());
     }
 
