@@ -37,8 +37,9 @@ pub struct ExportQuery {
 /// contracts and policies with every version. Secrets are `${NAME}` references.
 #[utoipa::path(get, operation_id = "exportConfig", path = "/api/v1/config", tag = "Configuration",
     params(ExportQuery),
-    responses((status = 200, description = "The configuration file",
-        content_type = "application/yaml", body = String),
+    responses((status = 200,
+        description = "The configuration file (YAML; its JSON Schema is `/api/v1/config.schema.json`)",
+        content_type = "application/yaml", body = Object),
         (status = 401, body = Problem)))]
 pub async fn export(
     Caller(ctx): Caller,
