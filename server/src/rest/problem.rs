@@ -57,9 +57,10 @@ impl Problem {
     pub fn unavailable() -> Self {
         Self {
             retry_after: Some(30),
+            // The UI's words for it, in one place.
             ..Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "Tollgate cannot reach its database right now. Nothing was changed; try again in a minute.",
+                app::error::AppError::Unavailable.to_string(),
             )
         }
     }
