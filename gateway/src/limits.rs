@@ -6,7 +6,7 @@
 //! - **Redis** (`REDIS_URL`): several nodes share their counters. A rate limit (GCRA) is a
 //!   compare-and-set on the stored theoretical arrival time, starting from this node's last known
 //!   value, so the usual case is one round trip; a quota is an atomic check-and-add on a key per
-//!   window. If Redis does not answer (500 ms), the node counts on its own, says so in the log,
+//!   window. If Redis does not answer within [`REDIS_WAIT`] (a reconnection included), the node counts on its own, says so in the log,
 //!   and leaves Redis alone for [`REDIS_BACKOFF`] before trying again, rather than refusing
 //!   traffic or making every request wait. Without Redis, several nodes each write their own
 //!   view of a counter to the database (the last write wins).
@@ -40,6 +40,23 @@ pub const CALLERS_PER_POLICY: usize = 10_000;
 
 /// How long a node counts on its own after Redis failed to answer.
 pub const REDIS_BACKOFF: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a request waits for Redis in all, a reconnection included.
+pub const REDIS_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// A Redis call bounded by [`REDIS_WAIT`]: past it, the call fails like an unreachable Redis.
+async fn bounded<T>(
+    call: impl std::future::Future<Output = redis::RedisResult<T>>,
+) -> redis::RedisResult<T> {
+    tokio::time::timeout(REDIS_WAIT, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "Redis did not answer in time")
+                    .into(),
+            )
+        })
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
@@ -126,9 +143,16 @@ impl Limits {
     /// Counters shared through Redis at `url` (`redis://127.0.0.1:6379`).
     pub async fn redis(url: &str) -> Result<Limits, redis::RedisError> {
         let client = redis::Client::open(url)?;
+        // Reconnecting: one attempt, and a second one a moment later. redis-rs hands the factor
+        // to backon as the growth of its delay (from 1 s, up to 60 s): its default of 100 made a
+        // Redis that came back wait minutes before the node tried it again. Between attempts,
+        // [`REDIS_BACKOFF`] keeps requests on local counting.
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(Duration::from_secs(2))
-            .set_response_timeout(Duration::from_millis(500));
+            .set_response_timeout(Duration::from_millis(500))
+            .set_factor(2)
+            .set_max_delay(1_000)
+            .set_number_of_retries(1);
         let manager = redis::aio::ConnectionManager::new_with_config(client, config).await?;
         Ok(Limits {
             redis: Some(manager),
@@ -214,13 +238,14 @@ impl Limits {
                     return out;
                 }
                 let ttl_ms = ((out.tat_us - now) / 1000).max(1) + 1000;
-                let reply: Result<String, _> = CAS
-                    .key(format!("tollgate:rl:{key}"))
-                    .arg(guess.to_string())
-                    .arg(out.tat_us.to_string())
-                    .arg(ttl_ms)
-                    .invoke_async(&mut conn)
-                    .await;
+                let reply: Result<String, _> = bounded(
+                    CAS.key(format!("tollgate:rl:{key}"))
+                        .arg(guess.to_string())
+                        .arg(out.tat_us.to_string())
+                        .arg(ttl_ms)
+                        .invoke_async(&mut conn),
+                )
+                .await;
                 match reply {
                     Ok(r) if r == "+" => {
                         self.redis_ok();
@@ -280,14 +305,16 @@ impl Limits {
         let window_end = end.timestamp();
         let reset_secs = u64::try_from(window_end - now.timestamp()).unwrap_or(0);
         if let Some(mut conn) = self.redis_now() {
-            let reply: Result<(i64, i64), _> = QUOTA
-                .key(format!("tollgate:q:{key}:{window_end}"))
-                .arg(cost)
-                .arg(limit)
-                .arg(end.timestamp_millis())
-                .arg(if check { "1" } else { "0" })
-                .invoke_async(&mut conn)
-                .await;
+            let reply: Result<(i64, i64), _> = bounded(
+                QUOTA
+                    .key(format!("tollgate:q:{key}:{window_end}"))
+                    .arg(cost)
+                    .arg(limit)
+                    .arg(end.timestamp_millis())
+                    .arg(if check { "1" } else { "0" })
+                    .invoke_async(&mut conn),
+            )
+            .await;
             match reply {
                 Ok((ok, used)) => {
                     self.redis_ok();

@@ -1,8 +1,9 @@
 //! Per-request metrics, off the request path: a request hands its [`Record`] to a bounded
 //! channel (never waiting; a full channel is counted in `dropped` and reported in `/metrics`
-//! and the log), and one task adds the records to per-minute rollups and writes them to the
-//! database every second (`service::metrics::write_batch`). When the database is unreachable
-//! the rollups wait for the next flush, up to [`MAX_PENDING`] rows.
+//! and the log), and one task adds the records to per-minute rollups. Every second it hands
+//! what it holds to a write task of its own (`service::metrics::write_batch`), so that a slow
+//! or unreachable database never stops it from taking records: what a write could not write
+//! comes back and waits for the next flush, up to [`MAX_PENDING`] rows in all.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -88,23 +89,58 @@ async fn run(
     db: service::DatabaseConnection,
 ) {
     let mut pending = Pending::default();
+    // The write under way, in its own task so that records keep being added while the
+    // database takes its time (or does not answer); it hands back what it could not write.
+    let mut writing: Option<Writing> = None;
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             r = rx.recv() => match r {
-                Some(Msg::Record(r)) => add(&recorder, &mut pending, r),
+                Some(Msg::Record(r)) => {
+                    let in_flight = writing.as_ref().map_or(0, |w| w.rows);
+                    pending.add(&recorder, r, in_flight);
+                }
                 Some(Msg::Flush(done)) => {
-                    flush(&recorder, &db, &mut pending).await;
+                    finish(&mut writing, &mut pending).await;
+                    let batch = std::mem::take(&mut pending);
+                    pending.merge(write(recorder.clone(), db.clone(), batch).await);
                     let _ = done.send(());
                 }
                 None => {
-                    flush(&recorder, &db, &mut pending).await;
+                    finish(&mut writing, &mut pending).await;
+                    write(recorder.clone(), db.clone(), pending).await;
                     return;
                 }
             },
-            _ = tick.tick() => flush(&recorder, &db, &mut pending).await,
+            back = async { (&mut writing.as_mut().expect("guarded by the branch condition").task).await },
+                if writing.is_some() =>
+            {
+                writing = None;
+                pending.merge(back.unwrap_or_default());
+            }
+            _ = tick.tick(), if writing.is_none() && !pending.is_empty() => {
+                let batch = std::mem::take(&mut pending);
+                let rows = batch.rows();
+                writing = Some(Writing {
+                    rows,
+                    task: tokio::spawn(write(recorder.clone(), db.clone(), batch)),
+                });
+            }
         }
+    }
+}
+
+/// A write under way: its task, and how many rows it holds (they count towards the bound).
+struct Writing {
+    rows: usize,
+    task: tokio::task::JoinHandle<Pending>,
+}
+
+/// Waits for the write under way, and takes back what it could not write.
+async fn finish(writing: &mut Option<Writing>, pending: &mut Pending) {
+    if let Some(w) = writing.take() {
+        pending.merge(w.task.await.unwrap_or_default());
     }
 }
 
@@ -115,25 +151,53 @@ struct Pending {
     key_uses: HashMap<i32, i64>,
 }
 
-fn add(recorder: &Recorder, pending: &mut Pending, r: Record) {
-    if let Some(id) = r.key_id
-        && (pending.key_uses.len() < MAX_PENDING || pending.key_uses.contains_key(&id))
-    {
-        let minute = pending.key_uses.entry(id).or_insert(r.key.minute);
-        *minute = (*minute).max(r.key.minute);
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.rollups.is_empty() && self.key_uses.is_empty()
     }
-    let pending = &mut pending.rollups;
-    if pending.len() >= MAX_PENDING && !pending.contains_key(&r.key) {
-        recorder.dropped.fetch_add(1, Ordering::Relaxed);
-        return;
+
+    fn rows(&self) -> usize {
+        self.rollups.len().max(self.key_uses.len())
     }
-    pending
-        .entry(r.key)
-        .or_default()
-        .add(r.duration_us, r.bytes_in, r.bytes_out);
+
+    /// Adds a record; `in_flight` rows, being written, count towards [`MAX_PENDING`].
+    fn add(&mut self, recorder: &Recorder, r: Record, in_flight: usize) {
+        let room = |len: usize| len + in_flight < MAX_PENDING;
+        if let Some(id) = r.key_id
+            && (room(self.key_uses.len()) || self.key_uses.contains_key(&id))
+        {
+            let minute = self.key_uses.entry(id).or_insert(r.key.minute);
+            *minute = (*minute).max(r.key.minute);
+        }
+        if !room(self.rollups.len()) && !self.rollups.contains_key(&r.key) {
+            recorder.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.rollups
+            .entry(r.key)
+            .or_default()
+            .add(r.duration_us, r.bytes_in, r.bytes_out);
+    }
+
+    /// Takes back what a write could not write. Both held at most [`MAX_PENDING`] rows between
+    /// them, so the sum stays within the bound.
+    fn merge(&mut self, back: Pending) {
+        for (id, minute) in back.key_uses {
+            let into = self.key_uses.entry(id).or_insert(minute);
+            *into = (*into).max(minute);
+        }
+        for (k, s) in back.rollups {
+            self.rollups.entry(k).or_default().merge(&s);
+        }
+    }
 }
 
-async fn flush(recorder: &Recorder, db: &service::DatabaseConnection, pending: &mut Pending) {
+/// Writes the last key uses and the rollups, each all or nothing; returns what was not written.
+async fn write(
+    recorder: Arc<Recorder>,
+    db: service::DatabaseConnection,
+    mut pending: Pending,
+) -> Pending {
     if !pending.key_uses.is_empty() {
         let uses: HashMap<i32, chrono::DateTime<chrono::Utc>> = pending
             .key_uses
@@ -145,19 +209,18 @@ async fn flush(recorder: &Recorder, db: &service::DatabaseConnection, pending: &
                 ))
             })
             .collect();
-        match service::api_keys::record_use(db, &uses).await {
+        match service::api_keys::record_use(&db, &uses).await {
             Ok(()) => pending.key_uses.clear(),
             Err(e) => {
                 tracing::warn!(error = %e, keys = uses.len(), "last key uses not written; retrying with the next flush")
             }
         }
     }
-    let pending = &mut pending.rollups;
-    if pending.is_empty() {
-        return;
+    if pending.rollups.is_empty() {
+        return pending;
     }
-    let batch: Vec<(MinuteKey, MinuteStats)> = pending.drain().collect();
-    match service::metrics::write_batch(db, &batch).await {
+    let batch: Vec<(MinuteKey, MinuteStats)> = pending.rollups.drain().collect();
+    match service::metrics::write_batch(&db, &batch).await {
         Ok(()) => {
             recorder
                 .written
@@ -166,14 +229,8 @@ async fn flush(recorder: &Recorder, db: &service::DatabaseConnection, pending: &
         Err(e) => {
             recorder.write_errors.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %e, rows = batch.len(), "metrics not written; retrying with the next flush");
-            for (k, s) in batch {
-                let into = pending.entry(k).or_default();
-                into.requests += s.requests;
-                into.bytes_in += s.bytes_in;
-                into.bytes_out += s.bytes_out;
-                into.duration_us += s.duration_us;
-                domain::metrics::merge(&mut into.latency, &s.latency);
-            }
+            pending.rollups.extend(batch);
         }
     }
+    pending
 }

@@ -60,18 +60,29 @@ impl MinuteStats {
         self.duration_us += duration_us;
         self.latency[domain::metrics::latency_bucket(duration_us)] += 1;
     }
+
+    /// Adds another row's sums.
+    pub fn merge(&mut self, other: &MinuteStats) {
+        self.requests += other.requests;
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+        self.duration_us += other.duration_us;
+        domain::metrics::merge(&mut self.latency, &other.latency);
+    }
 }
 
 fn int(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-/// Adds the rollups to the stored ones (one multi-row upsert per 200 rows).
+/// Adds the rollups to the stored ones (one multi-row upsert per 200 rows), all or nothing: a
+/// batch that failed half-way is not counted twice when it is written again.
 pub async fn write_batch(
-    db: &impl ConnectionTrait,
+    db: &impl crate::db::Db,
     batch: &[(MinuteKey, MinuteStats)],
 ) -> Result<()> {
-    let backend = db.get_database_backend();
+    let txn = crate::db::write(db).await?;
+    let backend = txn.get_database_backend();
     for chunk in batch.chunks(200) {
         let mut q = Query::insert();
         q.into_table(Alias::new(TABLE)).columns(
@@ -105,8 +116,9 @@ pub async fn write_batch(
             );
         }
         q.on_conflict(on_conflict);
-        db.execute_raw(backend.build(&q)).await?;
+        txn.execute_raw(backend.build(&q)).await?;
     }
+    txn.commit().await?;
     Ok(())
 }
 
