@@ -185,7 +185,7 @@ pub(crate) fn EntityHeaderView(
                             navigate(&h.with_value(|h| kind.page_url(&h.org_id, &h.id, &v)), Default::default());
                         }
                     }>
-                        <option value="" selected=true disabled=true>"Change v…"</option>
+                        <option value="" selected=true disabled=true>"Switch version"</option>
                         {header.versions.iter().map(|v| {
                             let label = if v.version == header.version { format!("{} (current)", v.version) } else { v.version.clone() };
                             view! { <option value=v.version.clone()>{label}</option> }
