@@ -33,20 +33,24 @@ impl EndpointUrl {
                 "Endpoint URL must not contain a user name or password.",
             ));
         }
-        let is_port = |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit());
+        let is_port = |p: &str| {
+            !p.is_empty()
+                && p.chars().all(|c| c.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n > 0)
+        };
         let host = if let Some(bracketed) = authority.strip_prefix('[') {
             // An IPv6 literal: [::1] or [::1]:8080.
             let (host, after) = bracketed
                 .split_once(']')
                 .ok_or_else(|| err("Close the IPv6 address with ']'."))?;
             if !after.is_empty() && !after.strip_prefix(':').is_some_and(is_port) {
-                return Err(err("The port must be a number."));
+                return Err(err("The port must be a number from 1 to 65535."));
             }
             host
         } else {
             match authority.split_once(':') {
                 Some((host, port)) if is_port(port) => host,
-                Some(_) => return Err(err("The port must be a number.")),
+                Some(_) => return Err(err("The port must be a number from 1 to 65535.")),
                 None => authority,
             }
         };
@@ -55,6 +59,13 @@ impl EndpointUrl {
         }
         if s.contains('#') {
             return Err(err("Endpoint URL must not contain a fragment (#)."));
+        }
+        // What the gateway will call: the same reading as its own (`host_and_port`).
+        if crate::gateway_bounds::host_and_port(s).is_none() {
+            return Err(err(
+                "This is not a URL the gateway can call: check the host name for characters \
+                 a URL cannot hold.",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -89,6 +100,11 @@ mod tests {
             "http://exa mple.com",
             "http://example.com:abc",
             "https://example.com/#top",
+            // Found by the fuzz properties: accepted, and then no URL the gateway could call.
+            "http://9`T",
+            "http://example.com:526011/",
+            "http://example.com:0/",
+            "http://exa{mple.com/",
         ] {
             assert!(EndpointUrl::parse(bad).is_err(), "{bad}");
         }

@@ -341,11 +341,18 @@ pub fn host_and_port(endpoint: &str) -> Option<(String, u16)> {
         _ => return None,
     };
     let host = uri.host()?;
+    let port = match uri.port() {
+        Some(p) => p.as_u16(),
+        // Something after the host that is no port (out of range, or empty) is no port to
+        // call, not the scheme's default.
+        None if !uri.authority()?.as_str().ends_with(host) => return None,
+        None => default,
+    };
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
-    Some((host.to_owned(), uri.port_u16().unwrap_or(default)))
+    Some((host.to_owned(), port))
 }
 
 #[cfg(test)]
@@ -613,6 +620,8 @@ mod tests {
             Some(("api.example.com".into(), 443))
         );
         assert_eq!(host_and_port("ftp://x"), None);
+        assert_eq!(host_and_port("http://example.com:526011/"), None);
+        assert_eq!(host_and_port("http://example.com:/"), None);
     }
 
     #[test]

@@ -200,6 +200,8 @@ proptest! {
                 let authority = s.split_once("://").unwrap().1.split(['/', '?']).next().unwrap();
                 prop_assert!(!authority.contains('@'), "{s}");
                 prop_assert!(!authority.is_empty(), "{s}");
+                // An accepted endpoint is one the gateway can call.
+                prop_assert!(host_and_port(s).is_some_and(|(_, port)| port > 0), "{s}");
                 prop_assert_eq!(EndpointUrl::parse(s), Ok(url.clone()));
             }
             Err(e) => prop_assert_eq!(e.field, "endpoint"),
