@@ -74,7 +74,8 @@ pub struct Options {
     /// the Mozilla roots.
     pub extra_roots: Vec<Vec<u8>>,
     /// Believe `X-Forwarded-Proto: https` from the proxy in front (for "require TLS" in BASIC
-    /// authentication). Off by default: the gateway's own listener is plain HTTP.
+    /// authentication). Off by default. A request that reached the node's own listener over TLS
+    /// is `https` whatever this says (it carries [`ClientTls`]).
     pub trust_forwarded_proto: bool,
     /// How BASIC authentication passwords are checked (threads, longest wait).
     pub password_checks: PasswordChecks,
@@ -101,6 +102,11 @@ impl Options {
         Ok(())
     }
 }
+
+/// A request extension set by the listener when the request reached it over TLS: the gateway
+/// then treats it as `https` (BASIC's "require TLS", `X-Forwarded-Proto` towards the backend).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientTls;
 
 /// One gateway node.
 pub struct Gateway {

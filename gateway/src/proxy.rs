@@ -259,11 +259,12 @@ async fn forward(
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |c| c.0.ip());
-    let https = gw.trust_forwarded_proto
-        && parts
-            .headers
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let https = parts.extensions.get::<crate::ClientTls>().is_some()
+        || (gw.trust_forwarded_proto
+            && parts
+                .headers
+                .get("x-forwarded-proto")
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https")));
     parts.headers.remove("x-api-key");
     // The management UI shares the host (browsers do not keep cookies apart by port): its
     // session cookie must never reach a backend, nor a policy.

@@ -386,6 +386,23 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Joins several `Cookie` fields into one, with `; ` (RFC 9113, 8.2.3): HTTP/2 clients may send
+/// one field per cookie, an HTTP/1.1 backend expects a single line.
+fn join_cookies(headers: &mut HeaderMap) {
+    let mut fields = headers.get_all(header::COOKIE).iter();
+    if fields.next().is_none() || fields.next().is_none() {
+        return;
+    }
+    let joined: Vec<&[u8]> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    if let Ok(v) = HeaderValue::from_bytes(&joined.join(&b"; "[..])) {
+        headers.insert(header::COOKIE, v);
+    }
+}
+
 impl Gateway {
     /// Whether a request already passed through this node (its `Via` names it).
     pub(crate) fn looped(&self, headers: &HeaderMap) -> bool {
@@ -428,9 +445,19 @@ pub(crate) async fn send(
             "The API's endpoint must be an http:// or https:// URL.",
         ));
     }
-    let host = parts.headers.get(header::HOST).cloned();
+    // HTTP/2 clients name the host in `:authority` (the URI), not in `Host`.
+    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(header::HOST);
+    // Whatever the client spoke (HTTP/2 too), backends are spoken to in HTTP/1.1; several
+    // `Cookie` fields (as HTTP/2 sends them) become one line, as HTTP/1.1 wants.
+    parts.version = axum::http::Version::HTTP_11;
+    join_cookies(&mut parts.headers);
     let forwarded = match parts
         .headers
         .get("x-forwarded-for")
@@ -556,6 +583,22 @@ fn duration_text(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cookie_fields_become_one_line() {
+        let mut h = HeaderMap::new();
+        join_cookies(&mut h);
+        assert!(h.is_empty());
+        h.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        join_cookies(&mut h);
+        assert_eq!(h.get_all(header::COOKIE).iter().count(), 1);
+        assert_eq!(h[header::COOKIE], "a=1");
+        h.append(header::COOKIE, HeaderValue::from_static("b=2; c=3"));
+        h.append(header::COOKIE, HeaderValue::from_static("d=4"));
+        join_cookies(&mut h);
+        assert_eq!(h.get_all(header::COOKIE).iter().count(), 1);
+        assert_eq!(h[header::COOKIE], "a=1; b=2; c=3; d=4");
+    }
 
     #[test]
     fn hop_by_hop_headers_are_dropped() {
