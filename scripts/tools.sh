@@ -110,6 +110,16 @@ _tg_setup() {
     fi
     _tg_log "wasm-bindgen $want"
 
+    # --- curl (with HTTP/2) and openssl: the gateway's TLS tests drive them --
+    if ! command -v curl >/dev/null 2>&1 || ! command -v openssl >/dev/null 2>&1; then
+        _tg_log "installing curl + openssl via apt ..."
+        _tg_apt_install curl openssl || return 1
+    fi
+    if ! curl -V | grep -q 'HTTP2'; then
+        _tg_err "curl lacks HTTP/2 support (server/tests/gateway_tls.rs needs it)"
+        return 1
+    fi
+
     # --- node + npm ----------------------------------------------------------
     if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
         _tg_log "installing nodejs + npm via apt ..."

@@ -73,6 +73,15 @@ pub struct Config {
     /// `TOLLGATE_GATEWAY_TRUST_PROXY=true`: the gateway believes `X-Forwarded-Proto: https` from
     /// the TLS-terminating proxy in front of it.
     pub gateway_trust_proxy: bool,
+    /// `TOLLGATE_GATEWAY_TLS_CERT`: a PEM file with the gateway listener's certificate chain
+    /// (leaf first). Set together with `TOLLGATE_GATEWAY_TLS_KEY`, the gateway listener speaks
+    /// TLS 1.2 and 1.3 only (HTTP/2 and HTTP/1.1 by ALPN); SIGHUP reads both files again
+    /// without closing a connection (a pair that does not load leaves the previous one in use).
+    /// Unset: plain HTTP (HTTP/1.1 and prior-knowledge HTTP/2).
+    pub gateway_tls_cert: Option<String>,
+    /// `TOLLGATE_GATEWAY_TLS_KEY`: a PEM file with the private key of `TOLLGATE_GATEWAY_TLS_CERT`
+    /// (PKCS#8, PKCS#1 or SEC1). Keep it readable by the server's user only; it is never logged.
+    pub gateway_tls_key: Option<String>,
     /// `TOLLGATE_TRUSTED_PROXIES`: comma-separated CIDR blocks or addresses of the reverse
     /// proxies in front of API Management; only from these peers does `X-Forwarded-For` name
     /// the client (sign-in throttling). Default: none.
@@ -135,6 +144,12 @@ impl Config {
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
             gateway_trust_proxy: env_or("TOLLGATE_GATEWAY_TRUST_PROXY", "false") == "true",
+            gateway_tls_cert: std::env::var("TOLLGATE_GATEWAY_TLS_CERT")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
+            gateway_tls_key: std::env::var("TOLLGATE_GATEWAY_TLS_KEY")
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
             trusted_proxies: list(&env_or("TOLLGATE_TRUSTED_PROXIES", "")),
             gateway_admin_listen: env_or("TOLLGATE_GATEWAY_ADMIN_LISTEN", "127.0.0.1:9090"),
             gateway_allow_networks: list(&env_or("TOLLGATE_GATEWAY_ALLOW_NETWORKS", "")),
@@ -176,6 +191,21 @@ impl Config {
     /// The parsed `TOLLGATE_TRUSTED_PROXIES`, or what is wrong with it.
     pub fn trusted_proxies(&self) -> Result<domain::policy::IpMatcher, String> {
         domain::policy::IpMatcher::parse_setting("TOLLGATE_TRUSTED_PROXIES", &self.trusted_proxies)
+    }
+
+    /// The gateway listener's TLS files, when both are set; one without the other is an error.
+    pub fn gateway_tls(&self) -> Result<Option<crate::tls::TlsFiles>, String> {
+        match (&self.gateway_tls_cert, &self.gateway_tls_key) {
+            (Some(cert), Some(key)) => Ok(Some(crate::tls::TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            })),
+            (None, None) => Ok(None),
+            _ => Err(
+                "set both TOLLGATE_GATEWAY_TLS_CERT and TOLLGATE_GATEWAY_TLS_KEY, or neither"
+                    .to_owned(),
+            ),
+        }
     }
 
     /// The first administrator's password is the published default: it must be changed at the
@@ -341,6 +371,27 @@ mod tests {
         c.admin_email = "ops@example.com".into();
         assert_eq!(c.default_admin_warning(), None);
     }
+    #[test]
+    fn gateway_tls_needs_both_files() {
+        let mut c = super::Config::from_env();
+        (c.gateway_tls_cert, c.gateway_tls_key) = (None, None);
+        assert_eq!(c.gateway_tls(), Ok(None));
+        c.gateway_tls_cert = Some("gw.crt".into());
+        assert!(
+            c.gateway_tls()
+                .unwrap_err()
+                .contains("TOLLGATE_GATEWAY_TLS_KEY")
+        );
+        c.gateway_tls_key = Some("gw.key".into());
+        let files = c.gateway_tls().unwrap().unwrap();
+        assert_eq!(
+            (files.cert.to_str(), files.key.to_str()),
+            (Some("gw.crt"), Some("gw.key"))
+        );
+        c.gateway_tls_cert = None;
+        assert!(c.gateway_tls().is_err());
+    }
+
     #[test]
     fn trusted_proxies_are_cidr_lists() {
         let mut c = super::Config::from_env();

@@ -10,5 +10,6 @@ pub mod router;
 pub mod security;
 pub mod serve;
 pub mod session;
+pub mod tls;
 
 pub use router::{router, router_with};

@@ -129,6 +129,16 @@ async fn run_gateway(
     management: Option<SocketAddr>,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let listen = config.gateway_listen.as_str();
+    // TLS first: a certificate that does not load stops the start before anything listens.
+    let tls = match config.gateway_tls()? {
+        Some(files) => {
+            let tls = server::tls::Tls::load(files)?;
+            #[cfg(unix)]
+            tls.reload_on_sighup()?;
+            Some(tls)
+        }
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let admin = match config.gateway_admin_listen.as_str() {
         "off" => None,
@@ -167,14 +177,16 @@ async fn run_gateway(
             }
         });
     }
-    tracing::info!("Tollgate gateway listening on http://{listen}");
-    // Request headers have the same deadline as on the management listener; bodies stream to
-    // the backend within the gateway's backend timeout.
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!("Tollgate gateway listening on {scheme}://{listen}");
+    // Request headers (and the TLS handshake) have the same deadline as on the management
+    // listener; bodies stream to the backend within the gateway's backend timeout.
     let timeout = config::RequestBounds::default().header_read_timeout;
-    server::serve::serve(
+    server::serve::serve_with(
         listener,
         gateway::router(gw.clone()),
         timeout,
+        tls,
         shutdown_signal(),
         config.shutdown_grace,
     )
