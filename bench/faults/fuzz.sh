@@ -81,10 +81,14 @@ for target in "${TARGETS[@]}"; do
             took=$((SECONDS - began))
             [ "$took" -gt 0 ] || took=1
             left=$((deadline - SECONDS))
-            # Twice as many next time while a batch is quick, never more than the time left.
+            # Twice as many next time while a batch is quick, never more than the time left nor
+            # than a minute's worth: a batch then overruns its share only when it hangs, not when
+            # the machine got busier.
             next=$((batch * 2))
             [ "$took" -lt 20 ] || next=$batch
-            fits=$((batch * left / took))
+            span=$left
+            [ "$span" -le 60 ] || span=60
+            fits=$((batch * span / took))
             [ "$next" -le "$fits" ] || next=$fits
             [ "$next" -ge 10 ] || next=10
             batch=$next
