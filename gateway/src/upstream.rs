@@ -445,13 +445,13 @@ pub(crate) async fn send(
             "The API's endpoint must be an http:// or https:// URL.",
         ));
     }
-    // HTTP/2 clients name the host in `:authority` (the URI), not in `Host`.
-    let host = parts.headers.get(header::HOST).cloned().or_else(|| {
-        parts
-            .uri
-            .authority()
-            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
-    });
+    // HTTP/2 clients name the host in `:authority` (the URI), which wins over a `Host` field
+    // (RFC 9113 §8.3.1); HTTP/1.1 clients in `Host`.
+    let host = parts
+        .uri
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        .or_else(|| parts.headers.get(header::HOST).cloned());
     strip_hop_by_hop(&mut parts.headers);
     parts.headers.remove(header::HOST);
     // Whatever the client spoke (HTTP/2 too), backends are spoken to in HTTP/1.1; several
@@ -473,9 +473,11 @@ pub(crate) async fn send(
         "x-forwarded-proto",
         HeaderValue::from_static(if ex.https { "https" } else { "http" }),
     );
-    if let Some(h) = host {
-        parts.headers.insert("x-forwarded-host", h);
-    }
+    // The host the client asked for, never the client's own `X-Forwarded-Host`.
+    match host {
+        Some(h) => parts.headers.insert("x-forwarded-host", h),
+        None => parts.headers.remove("x-forwarded-host"),
+    };
     parts.headers.append(header::VIA, gw.via.clone());
     parts.uri = uri;
     let limits = target.backend;

@@ -4,6 +4,8 @@
 
 mod support;
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use domain::Discoverability;
 use domain::dto::PlanOffer;
@@ -75,6 +77,19 @@ async fn keys_contracts_errors_and_changes_within_a_second() {
     assert_eq!(body["x_api_key"], "");
     assert_eq!(body["x_forwarded_for"], "127.0.0.1");
     assert_eq!(body["x_forwarded_host"], gw.to_string());
+    // The client's own X-Forwarded-Host is replaced by the host it asked for.
+    let a = send(
+        &http,
+        Request::builder()
+            .uri(format!("{base}/Weather/1.0/forecast"))
+            .header("x-api-key", &key)
+            .header("x-forwarded-host", "evil.example")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.body["x_forwarded_host"], gw.to_string());
 
     // Each refusal with its status and failure code.
     let cases = [

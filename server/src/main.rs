@@ -137,7 +137,12 @@ async fn run_gateway(
             tls.reload_on_sighup()?;
             Some(tls)
         }
-        None => None,
+        None => {
+            // A SIGHUP meant for a TLS reload must not stop a node without TLS.
+            #[cfg(unix)]
+            server::tls::ignore_sighup()?;
+            None
+        }
     };
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let admin = match config.gateway_admin_listen.as_str() {

@@ -31,7 +31,7 @@ use crate::tls::Tls;
 pub const LINGER: Duration = Duration::from_secs(1);
 
 /// The most streams one HTTP/2 connection may have open at once.
-pub const H2_MAX_CONCURRENT_STREAMS: u32 = 256;
+pub const H2_MAX_CONCURRENT_STREAMS: u32 = 100;
 
 /// The largest HTTP/2 header list (names and values, plus 32 bytes a field) a request may have.
 pub const H2_MAX_HEADER_LIST_BYTES: u32 = 32 << 10;
@@ -238,7 +238,14 @@ async fn serve_connection(
             }
             () = activity.idle(shared.header_read_timeout) => {
                 conn.as_mut().graceful_shutdown();
-                conn.await?;
+                // A peer that never acknowledges the GOAWAY's PING (or never finishes the
+                // HTTP/2 handshake) would keep the connection open, and may go on opening
+                // streams: once it has had no open request for as long again, it is dropped.
+                activity.restart();
+                tokio::select! {
+                    ended = conn.as_mut() => ended?,
+                    () = activity.idle(shared.header_read_timeout) => {}
+                }
             }
         }
         return Ok(());
@@ -275,17 +282,27 @@ async fn open(shared: &Shared, stream: TcpStream) -> std::io::Result<(Io, bool)>
             let stream = tokio_rustls::TlsAcceptor::from(tls.config())
                 .accept(stream)
                 .await?;
-            if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+            let alpn_h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+            let mut stream = Stream::Tls(Box::new(stream));
+            if alpn_h2 {
+                // The preface, too, within the deadline: hyper's HTTP/2 handshake has none.
+                let (prefix, h2) = sniff(&mut stream).await?;
+                if !h2 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "ALPN h2 without the HTTP/2 preface",
+                    ));
+                }
                 return Ok((
                     Io {
-                        prefix: Vec::new(),
+                        prefix,
                         read: 0,
-                        stream: Stream::Tls(Box::new(stream)),
+                        stream,
                     },
                     true,
                 ));
             }
-            Stream::Tls(Box::new(stream))
+            stream
         }
     };
     let (prefix, h2) = sniff(&mut stream).await?;
@@ -342,6 +359,11 @@ impl Activity {
     fn begin(self: &Arc<Self>) -> Busy {
         self.open.fetch_add(1, Ordering::SeqCst);
         Busy(self.clone())
+    }
+
+    /// Counts the idle time from now.
+    fn restart(&self) {
+        *self.since.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 
     fn idle_for(&self) -> Option<Duration> {

@@ -97,22 +97,37 @@ fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// What is wrong with a PEM file, never quoting it: the parser's own messages may quote a line
+/// (`IllegalSectionStart`, `MissingSectionEnd`), which for a key written on one line (newlines
+/// lost, or kept as `\n`) is the key, or a byte of it (`Base64Decode`). A certificate file may
+/// hold the key too.
+fn pem_error(e: &rustls::pki_types::pem::Error) -> &'static str {
+    use rustls::pki_types::pem::Error;
+    match e {
+        Error::NoItemsFound => "no PEM section of the expected kind",
+        Error::Base64Decode(_) => "a PEM section's base64 does not decode",
+        Error::MissingSectionEnd { .. } => "a PEM section has no END line",
+        Error::IllegalSectionStart { .. } => "a PEM BEGIN line is malformed",
+        _ => "not well-formed PEM",
+    }
+}
+
 /// The rustls configuration for `files`: TLS 1.3 and 1.2 on ring, no client certificates,
 /// ALPN `h2` and `http/1.1`.
 pub fn server_config(files: &TlsFiles) -> Result<ServerConfig, String> {
     let pem = read_bounded(&files.cert)?;
     let certs = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{}: {e}", files.cert.display()))?;
+        .map_err(|e| format!("{}: {}", files.cert.display(), pem_error(&e)))?;
     if certs.is_empty() {
         return Err(format!("{} holds no certificate", files.cert.display()));
     }
     let pem = read_bounded(&files.key)?;
-    // The parser's error never quotes the key.
     let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|e| {
         format!(
-            "{}: no private key could be read ({e})",
-            files.key.display()
+            "{}: no private key could be read ({})",
+            files.key.display(),
+            pem_error(&e)
         )
     })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -131,6 +146,19 @@ pub fn server_config(files: &TlsFiles) -> Result<ServerConfig, String> {
         })?;
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
     Ok(config)
+}
+
+/// Without TLS, a SIGHUP (sent to reload a certificate) is logged and ignored, rather than
+/// ending the process as its default action would.
+#[cfg(unix)]
+pub fn ignore_sighup() -> std::io::Result<()> {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    tokio::spawn(async move {
+        while hangup.recv().await.is_some() {
+            tracing::info!("SIGHUP ignored: the gateway has no TLS certificate to reload");
+        }
+    });
+    Ok(())
 }
 
 #[cfg(test)]
