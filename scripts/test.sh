@@ -9,8 +9,11 @@
 #      (cargo leptos end-to-end --release, fresh SQLite database)
 #   5. schemathesis against the REST API of that release build (scripts/schemathesis.sh:
 #      its own server, database and token; schemathesis from PyPI in .tools/schemathesis)
+#   6. the gateway's instructions per request under callgrind against the committed baseline
+#      (bench/instructions.sh: fails more than 10 % over it)
 #
-# Usage: scripts/test.sh [fmt] [clippy] [test] [e2e] [schemathesis]   (default: all steps)
+# Usage: scripts/test.sh [fmt] [clippy] [test] [e2e] [schemathesis] [instructions]
+#        (default: all steps)
 set -euo pipefail
 
 # A full check is one clean build: incremental artifacts would only cost disk space.
@@ -43,9 +46,9 @@ step() {
 }
 
 # Which steps to run.
-RUN_FMT=0 RUN_CLIPPY=0 RUN_TEST=0 RUN_E2E=0 RUN_SCHEMATHESIS=0
+RUN_FMT=0 RUN_CLIPPY=0 RUN_TEST=0 RUN_E2E=0 RUN_SCHEMATHESIS=0 RUN_INSTRUCTIONS=0
 if [ "$#" -eq 0 ]; then
-    RUN_FMT=1 RUN_CLIPPY=1 RUN_TEST=1 RUN_E2E=1 RUN_SCHEMATHESIS=1
+    RUN_FMT=1 RUN_CLIPPY=1 RUN_TEST=1 RUN_E2E=1 RUN_SCHEMATHESIS=1 RUN_INSTRUCTIONS=1
 fi
 for arg in "$@"; do
     case "$arg" in
@@ -54,7 +57,8 @@ for arg in "$@"; do
         test) RUN_TEST=1 ;;
         e2e) RUN_E2E=1 ;;
         schemathesis) RUN_SCHEMATHESIS=1 ;;
-        *) echo "usage: $0 [fmt] [clippy] [test] [e2e] [schemathesis]" >&2; exit 2 ;;
+        instructions) RUN_INSTRUCTIONS=1 ;;
+        *) echo "usage: $0 [fmt] [clippy] [test] [e2e] [schemathesis] [instructions]" >&2; exit 2 ;;
     esac
 done
 
@@ -145,4 +149,9 @@ if [ "$RUN_SCHEMATHESIS" -eq 1 ]; then
     fi
     # Within ~4 minutes: 30 examples per operation, and a hard timeout inside the script.
     timeout --kill-after=10 240 scripts/schemathesis.sh
+fi
+
+if [ "$RUN_INSTRUCTIONS" -eq 1 ]; then
+    step "instructions per gateway request under callgrind (bench/instructions.sh)"
+    timeout --kill-after=10 900 bench/instructions.sh
 fi

@@ -137,6 +137,13 @@ _tg_setup() {
     fi
     _tg_log "node $v, npm $(npm --version)"
 
+    # --- valgrind (bench/instructions.sh: the gateway's instructions per request) ---
+    if ! command -v valgrind >/dev/null 2>&1; then
+        _tg_log "installing valgrind via apt ..."
+        _tg_apt_install valgrind || return 1
+    fi
+    _tg_log "$(valgrind --version)"
+
     # --- wasm-opt (binaryen@132 from npm, repo-local) -----------------------
     want="132"
     out="$(.tools/binaryen/node_modules/.bin/wasm-opt --version 2>/dev/null || true)"

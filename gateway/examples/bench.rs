@@ -9,6 +9,10 @@
 //!   measured 10 times through a gateway polling the database.
 //! - `bench memory <n>`: the gateway's resident memory before and after loading a snapshot with
 //!   `<n>` registered client versions.
+//! - `bench requests <n>`: the world of `serve` with an in-process backend, then `<n>` requests
+//!   one after the other through the whole chain (a TCP client, key auth, the contract, the rate
+//!   limit, metrics, the backend hop), all on one thread. `bench/instructions.sh` runs it under
+//!   callgrind for two values of `<n>`: the difference is the instruction count per request.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -98,10 +102,52 @@ fn rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let args: Vec<String> = std::env::args().collect();
+    // `requests` runs on one thread, so that its instruction count does not depend on how work
+    // was spread over threads.
+    let mut runtime = if args.get(1).map(String::as_str) == Some("requests") {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+    };
+    runtime.enable_all().build().unwrap().block_on(run(args));
+}
+
+/// `n` requests through the whole chain, one after the other; every one must be answered 200.
+async fn requests(n: usize) {
+    let backend = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let backend_addr = backend.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(backend, axum::Router::new().fallback(|| async { "ok" }))
+            .await
+            .unwrap()
+    });
+    let (db, _, key) = world(&format!("http://{backend_addr}/")).await;
+    let addr = serve(db, "127.0.0.1:0").await;
+    let http: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
+    let url = format!("http://{addr}/Acme/Weather/1.0/items");
+    for i in 0..n {
+        let req = Request::builder()
+            .uri(url.as_str())
+            .header("x-api-key", key.as_str())
+            .body(Body::empty())
+            .unwrap();
+        let res = http.request(req).await.unwrap();
+        let status = res.status();
+        let _ = http_body_util::BodyExt::collect(res.into_body())
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::OK, "request {i}");
+    }
+}
+
+async fn run(args: Vec<String>) {
     match args.get(1).map(String::as_str) {
+        Some("requests") => {
+            let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1_000);
+            requests(n).await;
+        }
         Some("serve") => {
             let (db, _, key) = world_with_jwt(&args[2], true).await;
             let addr = serve(db, &args[3]).await;
@@ -191,7 +237,9 @@ async fn main() {
                 gw.snapshot().keys.len(),
             );
         }
-        _ => eprintln!("usage: bench serve <backend-url> <listen> | propagation | memory <n>"),
+        _ => eprintln!(
+            "usage: bench serve <backend-url> <listen> | propagation | memory <n> | requests <n>"
+        ),
     }
 }
 
