@@ -114,15 +114,21 @@ fn main() {
     runtime.enable_all().build().unwrap().block_on(run(args));
 }
 
-/// `n` requests through the whole chain, one after the other; every one must be answered 200.
-async fn requests(n: usize) {
+/// A backend on loopback that answers "ok".
+async fn ok_backend() -> SocketAddr {
     let backend = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let backend_addr = backend.local_addr().unwrap();
+    let addr = backend.local_addr().unwrap();
     tokio::spawn(async move {
         axum::serve(backend, axum::Router::new().fallback(|| async { "ok" }))
             .await
             .unwrap()
     });
+    addr
+}
+
+/// `n` requests through the whole chain, one after the other; every one must be answered 200.
+async fn requests(n: usize) {
+    let backend_addr = ok_backend().await;
     let (db, _, key) = world(&format!("http://{backend_addr}/")).await;
     let addr = serve(db, "127.0.0.1:0").await;
     let http: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();
@@ -158,13 +164,7 @@ async fn run(args: Vec<String>) {
             std::future::pending::<()>().await;
         }
         Some("propagation") => {
-            let backend = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let backend_addr = backend.local_addr().unwrap();
-            tokio::spawn(async move {
-                axum::serve(backend, axum::Router::new().fallback(|| async { "ok" }))
-                    .await
-                    .unwrap()
-            });
+            let backend_addr = ok_backend().await;
             let (db, ctx, key) = world(&format!("http://{backend_addr}/")).await;
             let addr = serve(db.clone(), "127.0.0.1:0").await;
             let http: Client<_, Body> = Client::builder(TokioExecutor::new()).build_http();

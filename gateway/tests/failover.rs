@@ -98,14 +98,6 @@ fn pg(bin: &Path, tool: &str, args: &[&str]) {
     assert!(status.success(), "{tool} {args:?} failed: {status}");
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A PostgreSQL server of the test's own, stopped (immediately) when dropped.
 struct OwnPostgres {
     bin: PathBuf,

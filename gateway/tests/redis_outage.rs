@@ -2,11 +2,14 @@
 //! counting, and shares its counters again within seconds of Redis coming back. The test runs
 //! its own `redis-server` on a free port, so that it can stop and start it.
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use domain::policy::Period;
 use gateway::limits::{Limits, REDIS_BACKOFF, REDIS_WAIT};
+use support::free_port;
 
 struct RedisServer {
     child: Child,
@@ -39,14 +42,6 @@ impl Drop for RedisServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Whether Redis holds the rate limit's stored time for `key`.

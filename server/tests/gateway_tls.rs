@@ -63,23 +63,7 @@ async fn backend() -> u16 {
 async fn world() -> TestApp {
     let mut app = TestApp::new(Backend::Sqlite).await.expect("SQLite");
     let upstream = backend().await;
-    app.sign_up(OWNER, "Kim Owner").await;
-    let ctx = service::declarative::operator(&app.db, OWNER)
-        .await
-        .unwrap();
-    let file = format!(
-        "version: 1\norganizations:\n- name: Shop\n  apis:\n  - name: Orders\n    versions:\n    - version: '1.0'\n      status: published\n      public: true\n      endpoint: http://127.0.0.1:{upstream}/\n"
-    );
-    let none = |_: &str| None;
-    let options = service::declarative::ApplyOptions {
-        dry_run: false,
-        prune: false,
-        secrets: &none,
-        max_changes: None,
-    };
-    service::declarative::apply(&app.db, &ctx, &file, options)
-        .await
-        .expect("the world applies");
+    common::public_orders_api(&mut app, OWNER, upstream).await;
     app
 }
 

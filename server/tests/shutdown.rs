@@ -48,23 +48,7 @@ async fn sigterm_under_load(backend_kind: Backend) {
         return;
     };
     let upstream = backend().await;
-    app.sign_up(OWNER, "Kim Owner").await;
-    let ctx = service::declarative::operator(&app.db, OWNER)
-        .await
-        .unwrap();
-    let file = format!(
-        "version: 1\norganizations:\n- name: Shop\n  apis:\n  - name: Orders\n    versions:\n    - version: '1.0'\n      status: published\n      public: true\n      endpoint: http://127.0.0.1:{upstream}/\n"
-    );
-    let none = |_: &str| None;
-    let options = service::declarative::ApplyOptions {
-        dry_run: false,
-        prune: false,
-        secrets: &none,
-        max_changes: None,
-    };
-    service::declarative::apply(&app.db, &ctx, &file, options)
-        .await
-        .expect("the world applies");
+    common::public_orders_api(&mut app, OWNER, upstream).await;
 
     let port = free_port();
     let mut node = common::process::server_command(&app.url)

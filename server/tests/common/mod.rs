@@ -412,3 +412,25 @@ macro_rules! on_both {
         }
     };
 }
+
+/// Signs `owner` up on `app` and applies a file with the public API `Shop/Orders 1.0` in front of
+/// the backend on `127.0.0.1:upstream`, published.
+pub async fn public_orders_api(app: &mut TestApp, owner: &str, upstream: u16) {
+    app.sign_up(owner, "Kim Owner").await;
+    let ctx = service::declarative::operator(&app.db, owner)
+        .await
+        .unwrap();
+    let file = format!(
+        "version: 1\norganizations:\n- name: Shop\n  apis:\n  - name: Orders\n    versions:\n    - version: '1.0'\n      status: published\n      public: true\n      endpoint: http://127.0.0.1:{upstream}/\n"
+    );
+    let none = |_: &str| None;
+    let options = service::declarative::ApplyOptions {
+        dry_run: false,
+        prune: false,
+        secrets: &none,
+        max_changes: None,
+    };
+    service::declarative::apply(&app.db, &ctx, &file, options)
+        .await
+        .expect("the world applies");
+}
