@@ -137,6 +137,12 @@ _tg_setup() {
     fi
     _tg_log "node $v, npm $(npm --version)"
 
+    # --- redis-server (gateway/tests/redis_outage.rs stops and starts its own) ---
+    if ! command -v redis-server >/dev/null 2>&1; then
+        _tg_log "installing redis-server via apt ..."
+        _tg_apt_install redis-server || return 1
+    fi
+
     # --- valgrind (bench/instructions.sh: the gateway's instructions per request) ---
     if ! command -v valgrind >/dev/null 2>&1; then
         _tg_log "installing valgrind via apt ..."
